@@ -1,0 +1,3 @@
+module github.com/objgraph-go/objgraph
+
+go 1.26
