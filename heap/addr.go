@@ -3,6 +3,7 @@ package heap
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // addrIndex is the list of object ids sorted by address, built once on first
@@ -82,7 +83,8 @@ func sortByAddr(addr []uint64) []ID {
 // addrHash maps addresses to ids while a heap is being read: open addressing
 // with linear probing over a power-of-two table of id+1 (0 is empty).
 type addrHash struct {
-	slots []uint32
+	slots   []uint32
+	release func()
 	mask  uint64
 	shift uint
 	addr  []uint64
@@ -94,7 +96,8 @@ func newAddrHash(addr []uint64) *addrHash {
 		bits++
 	}
 	size := uint64(1) << bits
-	return &addrHash{slots: make([]uint32, size), mask: size - 1, shift: 64 - bits, addr: addr}
+	slots, release := tempUint32s(int(size))
+	return &addrHash{slots: slots, release: release, mask: size - 1, shift: 64 - bits, addr: addr}
 }
 
 func (t *addrHash) slot(a uint64) uint64 {
@@ -116,6 +119,34 @@ func (t *addrHash) insert(id ID) (ID, bool) {
 	}
 }
 
+// free releases the table; t must not be used afterwards.
+func (t *addrHash) free() {
+	t.release()
+	t.slots = nil
+}
+
+// insertAll adds ids lo..hi-1 concurrently with other insertAll calls. It
+// returns a pair of ids sharing an address, if it meets one.
+func (t *addrHash) insertAll(lo, hi int) (a, b ID, dup bool) {
+	for id := lo; id < hi; id++ {
+		x := t.addr[id]
+		for s := (x * 0x9E3779B97F4A7C15) >> t.shift; ; s = (s + 1) & t.mask {
+			p := &t.slots[s]
+			v := atomic.LoadUint32(p)
+			if v == 0 {
+				if atomic.CompareAndSwapUint32(p, 0, uint32(id)+1) {
+					break
+				}
+				v = atomic.LoadUint32(p)
+			}
+			if t.addr[v-1] == x {
+				return min(ID(v-1), ID(id)), max(ID(v-1), ID(id)), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 func (t *addrHash) find(a uint64) (ID, bool) {
 	for s := t.slot(a); ; s = (s + 1) & t.mask {
 		v := t.slots[s]
@@ -126,4 +157,36 @@ func (t *addrHash) find(a uint64) (ID, bool) {
 			return ID(v - 1), true
 		}
 	}
+}
+
+// findAll resolves addrs into ids (NoID where absent) and returns how many
+// were absent. It works in groups so that the table and address loads of a
+// group are independent and their cache misses overlap.
+func (t *addrHash) findAll(addrs []uint64, ids []ID) int {
+	const group = 16
+	miss := 0
+	var slot [group]uint64
+	var first [group]uint32
+	for lo := 0; lo < len(addrs); lo += group {
+		hi := min(lo+group, len(addrs))
+		g := addrs[lo:hi]
+		for k, a := range g {
+			slot[k] = (a * 0x9E3779B97F4A7C15) >> t.shift
+		}
+		for k := range g {
+			first[k] = t.slots[slot[k]]
+		}
+		for k, a := range g {
+			if v := first[k]; v != 0 && t.addr[v-1] == a {
+				ids[lo+k] = ID(v - 1)
+				continue
+			}
+			id, ok := t.find(a)
+			if !ok {
+				miss++
+			}
+			ids[lo+k] = id
+		}
+	}
+	return miss
 }

@@ -2,7 +2,7 @@ package heap
 
 import (
 	"bytes"
-	"compress/zlib"
+	"github.com/klauspost/compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -101,6 +101,11 @@ func (r *reader) setErr(rec int, err error) {
 
 func readAt(src io.ReaderAt, size int64, name string) (*Heap, error) {
 	r := &reader{src: src, size: size, name: name, h: &Heap{}}
+	defer func() {
+		if r.hash != nil {
+			r.hash.free()
+		}
+	}()
 	if err := r.scan(); err != nil {
 		return nil, err
 	}
@@ -110,7 +115,6 @@ func readAt(src io.ReaderAt, size int64, name string) (*Heap, error) {
 			return nil, err
 		}
 	}
-	r.hash = nil
 	return r.h, nil
 }
 
@@ -171,7 +175,7 @@ func (r *reader) scan() error {
 		}
 		if h.kind <= recEnd {
 			dir := make([]byte, int(h.ncols)*colEntrySize)
-			if _, err := r.src.ReadAt(dir, off+recHeaderSize); err != nil {
+			if err := r.readFull(dir, off+recHeaderSize); err != nil {
 				return fail(err)
 			}
 			cols, err := parseDirectory(h, dir)
@@ -234,6 +238,21 @@ func (r *reader) countRows(list []int) int {
 	return last.first + int(last.h.rows)
 }
 
+// readFull reads len(buf) bytes at off; the scan has checked they exist.
+func (r *reader) readFull(buf []byte, off int64) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	n, err := r.src.ReadAt(buf, off)
+	if n == len(buf) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
 // payload reads a record's bytes after its header and checks its CRC.
 func (r *reader) payload(rec int, buf []byte) ([]byte, error) {
 	ri := r.recs[rec]
@@ -241,7 +260,7 @@ func (r *reader) payload(rec int, buf []byte) ([]byte, error) {
 		buf = make([]byte, ri.h.length)
 	}
 	buf = buf[:ri.h.length]
-	if _, err := r.src.ReadAt(buf, ri.off+recHeaderSize); err != nil && !(err == io.EOF) {
+	if err := r.readFull(buf, ri.off+recHeaderSize); err != nil {
 		return nil, err
 	}
 	if got := crc32.ChecksumIEEE(buf); got != ri.h.crc {
@@ -253,8 +272,9 @@ func (r *reader) payload(rec int, buf []byte) ([]byte, error) {
 // colDecoder turns columns into raw bytes, inflating zlib columns into a
 // reused buffer.
 type colDecoder struct {
-	zr  io.ReadCloser
-	buf []byte
+	zr      io.ReadCloser
+	buf     []byte
+	targets []uint64
 }
 
 // bytes returns column c of payload, decoded. The slice may alias the
@@ -581,10 +601,28 @@ func (r *reader) indexAddrs() error {
 	h := r.h
 	n := len(h.addr)
 	r.hash = newAddrHash(h.addr)
-	for i := range n {
-		if prev, dup := r.hash.insert(ID(i)); dup {
-			return r.errAt(r.recordOfObject(i), fmt.Errorf("objects %d and %d share address %#x", prev, i, h.addr[i]))
-		}
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (n + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	dupA, dupB, dup := ID(0), ID(0), false
+	for w := range workers {
+		lo, hi := min(w*chunk, n), min((w+1)*chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if a, b, d := r.hash.insertAll(lo, hi); d {
+				mu.Lock()
+				if !dup || a < dupA {
+					dupA, dupB, dup = a, b, true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if dup {
+		return r.errAt(r.recordOfObject(int(dupB)), fmt.Errorf("objects %d and %d share address %#x", dupA, dupB, h.addr[dupA]))
 	}
 	if n == 0 {
 		return nil
@@ -653,7 +691,7 @@ func (r *reader) readEdges() error {
 			return p, err
 		}
 		dst := h.edgeTo[lo:hi]
-		miss := 0
+		targets := d.targets[:0]
 		for i := range dst {
 			var a uint64
 			switch c.width {
@@ -666,20 +704,21 @@ func (r *reader) readEdges() error {
 			case 8:
 				a = binary.LittleEndian.Uint64(raw[8*i:])
 			}
-			id, ok := r.hash.find(a + c.base)
-			if !ok {
-				miss++
-			}
-			dst[i] = id
+			targets = append(targets, a+c.base)
 		}
+		d.targets = targets
+		miss := r.hash.findAll(targets, dst)
 		if named {
 			names := h.edgeName[lo:hi]
 			if err := ints(d, p, ri.cols, colEdgeName, names, math.MaxUint32); err != nil {
 				return p, err
 			}
-			for i, n := range names {
-				if n&indexNameBit == 0 && uint32(n) >= nstr {
-					return p, fmt.Errorf("row %d: edge name string id %d out of range (%d strings)", i, n, nstr-1)
+			for i, v := range names {
+				names[i] = EdgeName(v >> 1)
+				if v&1 != 0 {
+					names[i] |= indexNameBit
+				} else if uint32(v>>1) >= nstr {
+					return p, fmt.Errorf("row %d: edge name string id %d out of range (%d strings)", i, v>>1, nstr-1)
 				}
 			}
 		}

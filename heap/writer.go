@@ -159,7 +159,7 @@ func (e *Encoder) Object(o Object, edges []Edge) error {
 	b.label = append(b.label, o.Label...)
 	for _, ed := range edges {
 		b.target = append(b.target, ed.Target)
-		b.name = append(b.name, uint64(ed.Name))
+		b.name = append(b.name, fileName(ed.Name))
 		b.named = b.named || ed.Name != 0
 	}
 	if len(b.addr) >= e.opts.BatchSize || len(b.target) >= 8*e.opts.BatchSize {
@@ -286,6 +286,15 @@ func (e *Encoder) flushRoots() {
 	})
 	e.nroots += len(b.kind)
 	*b = rootBatch{b.kind[:0], b.name[:0], b.target[:0], b.thread[:0], b.depth[:0]}
+}
+
+// fileName is an edge name as the file spells it: 2k for string k, 2i+1 for
+// index i, so that common names fit in two bytes.
+func fileName(n EdgeName) uint64 {
+	if i, ok := n.IsIndex(); ok {
+		return uint64(i)<<1 | 1
+	}
+	return uint64(n) << 1
 }
 
 // colData is a column to write: integer values or a blob.
