@@ -85,9 +85,9 @@ func sortByAddr(addr []uint64) []ID {
 type addrHash struct {
 	slots   []uint32
 	release func()
-	mask  uint64
-	shift uint
-	addr  []uint64
+	mask    uint64
+	shift   uint
+	addr    []uint64
 }
 
 func newAddrHash(addr []uint64) *addrHash {

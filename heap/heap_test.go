@@ -25,8 +25,8 @@ func sample(t testing.TB) *heap.Heap {
 		Producer: "test", Runtime: "CPython", Version: "3.11.7", PID: 42, Argv: []string{"python3", "app.py"},
 		Time:        time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 		PointerSize: 8, GCHeaderSize: 16, PageSize: 4096,
-		GC:          &heap.GCState{Enabled: true, Thresholds: []int{700, 10, 10}, Counts: []int{5, 1, 0}},
-		Extra:       map[string]json.RawMessage{"custom": json.RawMessage(`{"x":1}`)},
+		GC:    &heap.GCState{Enabled: true, Thresholds: []int{700, 10, 10}, Counts: []int{5, 1, 0}},
+		Extra: map[string]json.RawMessage{"custom": json.RawMessage(`{"x":1}`)},
 	})
 	tMod := b.AddType("module", "builtins.module")
 	tDict := b.AddType("dict", "builtins.dict")

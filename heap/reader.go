@@ -2,11 +2,11 @@ package heap
 
 import (
 	"bytes"
-	"github.com/klauspost/compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"hash/crc32"
 	"io"
 	"math"
@@ -310,7 +310,9 @@ func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
 	return out, nil
 }
 
-type uintT interface{ ~uint8 | ~uint16 | ~uint32 | ~uint64 }
+type uintT interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
 
 // ints decodes integer column id of a record into dst (len = rows), checking
 // every value is at most limit. An absent column leaves dst as it is.

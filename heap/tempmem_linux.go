@@ -23,4 +23,3 @@ func tempUint32s(n int) ([]uint32, func()) {
 	s := unsafe.Slice((*uint32)(unsafe.Pointer(&mem[0])), n)
 	return s, func() { syscall.Munmap(mem) }
 }
-

@@ -34,12 +34,12 @@ type Encoder struct {
 	opts EncoderOptions
 	err  error
 
-	strIDs   map[string]uint32
-	strs     []string // pending
-	nstrs    int
-	typeIDs  map[string]TypeID
-	types    []pendingType
-	ntypes   int
+	strIDs  map[string]uint32
+	strs    []string // pending
+	nstrs   int
+	typeIDs map[string]TypeID
+	types   []pendingType
+	ntypes  int
 
 	obj   batch
 	roots rootBatch
