@@ -1,6 +1,9 @@
 package heap
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // FormatError reports a snapshot that cannot be read: where it went wrong and
 // why.
@@ -24,3 +27,5 @@ func (e *FormatError) Error() string {
 }
 
 func (e *FormatError) Unwrap() error { return e.Err }
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
