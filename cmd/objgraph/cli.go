@@ -1,0 +1,212 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/objgraph-go/objgraph/heap"
+)
+
+//go:embed doc.go
+var docSource string
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "devel"
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string // argument synopsis, e.g. "SNAPSHOT"
+	summary string
+	run     func(c *cmdEnv, args []string) error
+	flags   func(fs *pflag.FlagSet) // defines the command's flags
+}
+
+var commands []*command
+
+func register(c *command) { commands = append(commands, c) }
+
+// cmdEnv is what a command runs with.
+type cmdEnv struct {
+	stdout, stderr io.Writer
+	fs             *pflag.FlagSet
+	json           bool
+}
+
+// usageError is an error in how the command was called: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// usageText is the package documentation, as plain text.
+func usageText() string {
+	var b strings.Builder
+	for _, line := range strings.Split(docSource, "\n") {
+		if strings.HasPrefix(line, "package ") {
+			break
+		}
+		line = strings.TrimPrefix(line, "//")
+		line = strings.TrimPrefix(line, " ")
+		line = strings.Replace(line, "\t", "  ", 1)
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText())
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) > 1 && name == "help" {
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usageText())
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintf(stdout, "objgraph %s\n", version)
+		return exitOK
+	}
+	var cmd *command
+	for _, c := range commands {
+		if c.name == name {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "objgraph: unknown command %q; run 'objgraph help' for the list\n", name)
+		return exitUsage
+	}
+	fs := pflag.NewFlagSet("objgraph "+cmd.name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	env := &cmdEnv{stdout: stdout, stderr: stderr, fs: fs}
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	if fs.Lookup("json") == nil {
+		fs.BoolVar(&env.json, "json", false, "write JSON to standard output")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: objgraph %s [flags] %s\n\n%s\n\nflags:\n%s", cmd.name, cmd.args, cmd.summary, fs.FlagUsages())
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "objgraph %s: %v\nrun 'objgraph %s --help' for usage\n", cmd.name, err, cmd.name)
+		return exitUsage
+	}
+	if err := cmd.run(env, fs.Args()); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "objgraph %s: %v\nrun 'objgraph %s --help' for usage\n", cmd.name, err, cmd.name)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "objgraph: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// writeJSON writes v as indented JSON to standard output.
+func (c *cmdEnv) writeJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// isTerminal reports whether w is a terminal, for progress messages.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress prints a line to stderr when it is a terminal.
+func (c *cmdEnv) progress(format string, args ...any) {
+	if isTerminal(c.stderr) {
+		fmt.Fprintf(c.stderr, "objgraph: "+format+"\n", args...)
+	}
+}
+
+// loadHeap reads a snapshot in the binary or the JSON form.
+func (c *cmdEnv) loadHeap(path string) (*heap.Heap, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var head [1]byte
+	n, _ := f.Read(head[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > 64<<20 {
+		c.progress("reading %s (%s)", path, formatBytes(uint64(st.Size())))
+	}
+	if n == 1 && (head[0] == '{' || head[0] == ' ' || head[0] == '\n') {
+		return heap.ReadJSON(f, heap.ReadOptions{Name: path})
+	}
+	return heap.Read(f, heap.ReadOptions{Name: path})
+}
+
+// wantArgs checks that exactly the named arguments were given.
+func wantArgs(args []string, names ...string) error {
+	if len(args) < len(names) {
+		return usagef("missing %s", strings.Join(names[len(args):], " "))
+	}
+	if len(args) > len(names) {
+		return usagef("unexpected argument %q", args[len(names)])
+	}
+	return nil
+}
+
+func formatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// commas formats n with thousands separators.
+func commas(n uint64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	return b.String()
+}
