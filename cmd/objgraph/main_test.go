@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/objgraph-go/objgraph/heap"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixture writes a small snapshot and returns its path.
+func fixture(t *testing.T) string {
+	t.Helper()
+	b := heap.NewBuilder()
+	b.SetMeta(heap.Meta{Runtime: "CPython", Version: "3.11.7", PID: 99})
+	tDict := b.AddType("dict", "builtins.dict")
+	tFoo := b.AddType("Foo", "app.Foo")
+	tStr := b.AddType("str", "builtins.str")
+	tr := heap.FlagTracked
+	d := b.AddObject(heap.Object{Addr: 0x1000, Type: tDict, Size: 232, Refcount: 1, Flags: tr, Label: "2 items"})
+	for i := range 3 {
+		f := b.AddObject(heap.Object{Addr: 0x2000 + uint64(i)*0x40, Type: tFoo, Size: 56, Refcount: 1, Flags: tr})
+		b.AddEdge(d, f, "k")
+	}
+	s := b.AddObject(heap.Object{Addr: 0x3000, Type: tStr, Size: 54, Refcount: 2, Label: "'x'"})
+	b.AddEdge(d, s, "name")
+	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: d})
+	h, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "snap.ogs")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := heap.Write(f, h, heap.EncoderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+func runCLI(args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+func TestTop(t *testing.T) {
+	snap := fixture(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"top", []string{"top"}},
+		{"top-tracked", []string{"top", "--tracked"}},
+		{"top-limit", []string{"top", "-n", "1", "--qualified"}},
+		{"top-bytes", []string{"top", "--bytes"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(append(tc.args, snap)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %s", code, errOut)
+			}
+			out = strings.ReplaceAll(out, snap, "SNAP")
+			golden(t, tc.name+".stdout", out)
+			golden(t, tc.name+".stderr", errOut)
+		})
+	}
+}
+
+func TestTopJSON(t *testing.T) {
+	out, _, code := runCLI("top", "--json", fixture(t))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var v struct {
+		Snapshot struct{ Objects, Tracked int }
+		Types    int
+		Top      []struct {
+			Type  string
+			Count int
+			Bytes uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if v.Snapshot.Objects != 5 || v.Snapshot.Tracked != 4 || v.Types != 3 || v.Top[0].Type != "Foo" || v.Top[0].Count != 3 || v.Top[0].Bytes != 168 {
+		t.Errorf("unexpected JSON: %s", out)
+	}
+}
+
+func TestConvert(t *testing.T) {
+	snap := fixture(t)
+	dir := t.TempDir()
+	js := filepath.Join(dir, "s.json")
+	if _, e, code := runCLI("convert", snap, "--to", "json", "-o", js); code != 0 {
+		t.Fatalf("convert to json: %s", e)
+	}
+	back := filepath.Join(dir, "back.ogs")
+	if _, e, code := runCLI("convert", js, "--to", "ogs", "-o", back); code != 0 {
+		t.Fatalf("convert back: %s", e)
+	}
+	a, _, _ := runCLI("top", "--json", snap)
+	b, _, _ := runCLI("top", "--json", back)
+	a = strings.ReplaceAll(a, snap, "X")
+	b = strings.ReplaceAll(b, back, "X")
+	if a != b {
+		t.Errorf("top differs after a JSON round trip:\n%s\n%s", a, b)
+	}
+	out, _, code := runCLI("convert", snap)
+	if code != 0 || !strings.HasPrefix(out, `{"format":"objgraph-snapshot"`) {
+		t.Errorf("convert to stdout: exit %d, %.60s", code, out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	snap := fixture(t)
+	bad := filepath.Join(t.TempDir(), "bad.ogs")
+	os.WriteFile(bad, []byte("\x89OGSNAP\n\x01\x00\x00\x00\x00\x00\x00\x00garbage"), 0o600)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{}, 2, "Usage"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"top"}, 2, "missing SNAPSHOT"},
+		{[]string{"top", snap, "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"top", "--no-such-flag", snap}, 2, "unknown flag"},
+		{[]string{"top", "-n", "-1", snap}, 2, "--limit"},
+		{[]string{"top", "missing.ogs"}, 1, "missing.ogs"},
+		{[]string{"top", bad}, 1, "reading snapshot " + bad + ": record 0"},
+		{[]string{"convert", "--to", "xml", snap}, 2, "--to must be json or ogs"},
+		{[]string{"top", "--help"}, 0, ""},
+		{[]string{"help", "top"}, 0, ""},
+		{[]string{"version"}, 0, ""},
+	} {
+		_, errOut, code := runCLI(tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("objgraph %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.stderr)
+		}
+	}
+}
