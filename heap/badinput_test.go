@@ -125,7 +125,7 @@ func file(recs ...[]byte) []byte {
 	return out
 }
 
-func endRec() []byte { return rec(7, 1) }
+func endRec() []byte { return rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: make([]byte, 8)}) }
 
 func TestHostile(t *testing.T) {
 	for _, tc := range []struct {
@@ -164,15 +164,20 @@ func TestHostile(t *testing.T) {
 		{"string lengths", file(rec(2, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{9}}, hcol{id: 2, raw: 2, stored: 2, data: []byte("ab")}), endRec()),
 			"add up to 9 bytes"},
 		{"type string out of range", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{5}}), endRec()), "string id out of range"},
-		{"object type out of range", file(rec(3, 1), rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{1}}), rec(5, 0), endRec()),
+		{"object type out of range", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{1}}), rec(5, 0), endRec()),
 			"out of range (at most 0)"},
 		{"objects without types", file(rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}), rec(5, 0), endRec()), "no TYPES"},
-		{"missing address column", file(rec(3, 1), rec(4, 1), rec(5, 0), endRec()), "address column"},
-		{"duplicate address", file(rec(3, 1), rec(4, 2, hcol{id: 1, width: 1, raw: 2, stored: 2, data: []byte{7, 7}}), rec(5, 0), endRec()), "share address 0x7"},
-		{"edge count mismatch", file(rec(3, 1), rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 6, width: 1, raw: 1, stored: 1, data: []byte{3}}), rec(5, 0), endRec()),
+		{"missing address column", file(rec(4, 1), rec(5, 0), endRec()), "lacks its required column 1"},
+		{"types without columns", file(rec(3, 0xFFFFFFFF), endRec()), "lacks its required column 2"},
+		{"roots without columns", file(rec(6, 0xFFFFFFFF), endRec()), "lacks its required column 3"},
+		{"strings without columns", file(rec(2, 0xFFFFFFFF), endRec()), "lacks its required column 1"},
+		{"edges without columns", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), rec(4, 0), rec(5, 0xFFFFFFFF), endRec()), "lacks its required column 1"},
+		{"blob as required column", file(rec(6, 2, hcol{id: 3, raw: 2, stored: 2, data: []byte{0, 0}}), endRec()), "must hold integers"},
+		{"duplicate address", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), rec(4, 2, hcol{id: 1, width: 1, raw: 2, stored: 2, data: []byte{7, 7}}), rec(5, 0), endRec()), "share address 0x7"},
+		{"edge count mismatch", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 6, width: 1, raw: 1, stored: 1, data: []byte{3}}), rec(5, 0), endRec()),
 			"add up to 3 but the EDGES record after it has 0"},
 		{"end totals", file(rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: []byte{5, 0, 0, 0, 0, 0, 0, 0}})), "END says 5 objects but the file has 0"},
-		{"root kind", file(rec(6, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{99}}), endRec()), "out of range"},
+		{"root kind", file(rec(6, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{99}}, hcol{id: 3, width: 1, raw: 1, stored: 1, data: []byte{0}}), endRec()), "out of range"},
 		{"crc", func() []byte {
 			b := file(rec(2, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{0}}, hcol{id: 2}), endRec())
 			b[len(b)-len(endRec())-30] ^= 1

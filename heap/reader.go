@@ -183,6 +183,9 @@ func (r *reader) scan() error {
 				return fail(err)
 			}
 			r.recs[idx].cols = cols
+			if err := checkRequired(h, cols); err != nil {
+				return fail(err)
+			}
 		}
 		if err := r.checkOrder(idx); err != nil {
 			return fail(err)
@@ -196,6 +199,33 @@ func (r *reader) scan() error {
 			return nil
 		}
 	}
+}
+
+// required lists the columns each record kind must have when it has rows.
+// Since an integer column holds rows × width bytes, a required column also
+// bounds what the reader allocates by what the file really holds.
+var required = map[uint32]uint16{
+	recStrings: colStrLen,
+	recTypes:   colTypeName,
+	recObjects: colObjAddr,
+	recEdges:   colEdgeTarget,
+	recRoots:   colRootTarget,
+	recEnd:     colEndObjects,
+}
+
+func checkRequired(h recHeader, cols []column) error {
+	id, ok := required[h.kind]
+	if !ok || h.rows == 0 {
+		return nil
+	}
+	c := findColumn(cols, id)
+	if c == nil {
+		return fmt.Errorf("%s record of %d rows lacks its required column %d", recordName(h.kind), h.rows, id)
+	}
+	if c.width == 0 {
+		return fmt.Errorf("column %d must hold integers, not bytes", id)
+	}
+	return nil
 }
 
 func (r *reader) checkOrder(idx int) error {
@@ -533,9 +563,6 @@ func (r *reader) readObjects() error {
 			return buf, err
 		}
 		lo, hi := ri.first, ri.first+int(ri.h.rows)
-		if findColumn(ri.cols, colObjAddr) == nil {
-			return p, errors.New("the address column (1) is missing")
-		}
 		err = errors.Join(
 			ints(d, p, ri.cols, colObjAddr, h.addr[lo:hi], math.MaxUint64),
 			ints(d, p, ri.cols, colObjType, h.typ[lo:hi], maxType),
@@ -679,9 +706,6 @@ func (r *reader) readEdges() error {
 		p, err := r.payload(rec, buf)
 		if err != nil {
 			return buf, err
-		}
-		if findColumn(ri.cols, colEdgeTarget) == nil && ri.h.rows > 0 {
-			return p, errors.New("the target column (1) is missing")
 		}
 		lo, hi := ri.first, ri.first+int(ri.h.rows)
 		c := findColumn(ri.cols, colEdgeTarget)
