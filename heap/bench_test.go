@@ -75,10 +75,14 @@ func BenchmarkReverse10M(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	for b.Loop() {
-		h2, _ := heap.ReadFile(path) // a fresh heap: the index is built once per heap
+	b.ResetTimer()
+	for range b.N {
 		b.StopTimer()
-		h = h2
+		h, err = heap.ReadFile(path) // a fresh heap: the index is built once per heap
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
 		b.StartTimer()
 		h.BuildReverse()
 	}

@@ -1,9 +1,11 @@
 package heap
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
-// reverseIndex holds the referrers of every object, built once on first use
-// by a count pass and a fill pass over the forward edges.
+// reverseIndex holds the referrers of every object, built once on first use.
 type reverseIndex struct {
 	once sync.Once
 	off  []uint32 // len n+1
@@ -24,26 +26,88 @@ func (h *Heap) NumReferrers(id ID) int {
 	return int(h.rev.off[id+1] - h.rev.off[id])
 }
 
-// BuildReverse builds the reverse index now, if it is not built yet.
+// BuildReverse builds the reverse index now, if it is not built yet. The
+// sources are split into ranges of about equal edge counts, one per CPU; each
+// worker counts its range's edges per target, the counts become per-worker
+// start positions, and each worker fills its own slots. Lower ranges fill
+// lower slots, so referrers come out in id order.
 func (h *Heap) BuildReverse() {
 	h.rev.once.Do(func() {
 		n := len(h.addr)
 		off := make([]uint32, n+1)
-		for _, t := range h.edgeTo {
-			off[t+1]++
-		}
-		for i := 1; i <= n; i++ {
-			off[i] += off[i-1]
-		}
 		src := make([]ID, len(h.edgeTo))
-		next := make([]uint32, n)
-		copy(next, off[:n])
-		for s := 0; s < n; s++ {
-			for _, t := range h.edgeTo[h.off[s]:h.off[s+1]] {
-				src[next[t]] = ID(s)
-				next[t]++
-			}
+		if n == 0 {
+			h.rev.off, h.rev.src = off, src
+			return
 		}
+		workers := runtime.GOMAXPROCS(0)
+		if len(h.edgeTo) < 1<<16 {
+			workers = 1
+		}
+		bounds := make([]int, workers+1) // source ranges
+		for w := 1; w < workers; w++ {
+			target := uint64(len(h.edgeTo)) * uint64(w) / uint64(workers)
+			lo, hi := bounds[w-1], n
+			for lo < hi { // first source whose edges start at or after target
+				m := (lo + hi) / 2
+				if uint64(h.off[m]) < target {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			bounds[w] = lo
+		}
+		bounds[workers] = n
+		next := make([][]uint32, workers)
+		var release []func()
+		for w := range next {
+			s, free := tempUint32s(n)
+			next[w] = s
+			release = append(release, free)
+		}
+		defer func() {
+			for _, f := range release {
+				f()
+			}
+		}()
+		parallelRanges(bounds, func(w, lo, hi int) {
+			cnt := next[w]
+			for _, t := range h.edgeTo[h.off[lo]:h.off[hi]] {
+				cnt[t]++
+			}
+		})
+		pos := uint32(0)
+		for t := range n {
+			for w := range next {
+				c := next[w][t]
+				next[w][t] = pos
+				pos += c
+			}
+			off[t+1] = pos
+		}
+		parallelRanges(bounds, func(w, lo, hi int) {
+			slot := next[w]
+			for s := lo; s < hi; s++ {
+				for _, t := range h.edgeTo[h.off[s]:h.off[s+1]] {
+					src[slot[t]] = ID(s)
+					slot[t]++
+				}
+			}
+		})
 		h.rev.off, h.rev.src = off, src
 	})
+}
+
+// parallelRanges runs fn(w, bounds[w], bounds[w+1]) for every w at once.
+func parallelRanges(bounds []int, fn func(w, lo, hi int)) {
+	var wg sync.WaitGroup
+	for w := 0; w+1 < len(bounds); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w, bounds[w], bounds[w+1])
+		}()
+	}
+	wg.Wait()
 }
