@@ -87,3 +87,21 @@ func BenchmarkReverse10M(b *testing.B) {
 		h.BuildReverse()
 	}
 }
+
+func BenchmarkDominators10M(b *testing.B) {
+	path, err := synth.File(synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := heap.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.BuildReverse()
+	b.ReportAllocs()
+	var dt *heap.DomTree
+	for b.Loop() {
+		dt = heap.Dominators(h, heap.DominatorOptions{})
+	}
+	b.ReportMetric(float64(dt.NumReachable()), "reachable")
+}

@@ -1,0 +1,154 @@
+package heap_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/objgraph-go/objgraph/heap"
+)
+
+// naiveIDom computes immediate dominators by definition: d dominates v when
+// v is unreachable from the roots once d is removed.
+func naiveIDom(h *heap.Heap, roots []heap.ID) (idom []heap.ID, reach []bool) {
+	n := h.Len()
+	reachWithout := func(skip heap.ID) []bool {
+		seen := make([]bool, n)
+		var stack []heap.ID
+		for _, r := range roots {
+			if r != skip && !seen[r] {
+				seen[r] = true
+				stack = append(stack, r)
+			}
+		}
+		for len(stack) > 0 {
+			v := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, w := range h.Referents(v) {
+				if w != skip && !seen[w] {
+					seen[w] = true
+					stack = append(stack, w)
+				}
+			}
+		}
+		return seen
+	}
+	reach = reachWithout(heap.NoID)
+	doms := make([][]bool, n) // doms[v][d]: d dominates v (d != v)
+	for v := range doms {
+		doms[v] = make([]bool, n)
+	}
+	for d := range n {
+		r := reachWithout(heap.ID(d))
+		for v := range n {
+			if v != d && reach[v] && !r[v] {
+				doms[v][d] = true
+			}
+		}
+	}
+	idom = make([]heap.ID, n)
+	for v := range n {
+		idom[v] = heap.NoID
+		if !reach[v] {
+			continue
+		}
+		// the immediate dominator is the dominator dominated by all others
+		for d := range n {
+			if !doms[v][d] {
+				continue
+			}
+			isIdom := true
+			for d2 := range n {
+				if d2 != d && doms[v][d2] && !doms[d][d2] {
+					isIdom = false
+				}
+			}
+			if isIdom {
+				idom[v] = heap.ID(d)
+			}
+		}
+	}
+	return idom, reach
+}
+
+func randomHeap(r *rand.Rand, n, edges, roots int) *heap.Heap {
+	b := heap.NewBuilder()
+	ty := b.AddType("x", "")
+	for i := range n {
+		b.AddObject(heap.Object{Addr: uint64(i+1) * 16, Type: ty, Size: uint64(1 + r.IntN(100))})
+	}
+	for range edges {
+		b.AddEdge(heap.ID(r.IntN(n)), heap.ID(r.IntN(n)), "")
+	}
+	for i := range roots {
+		b.AddRoot(heap.Root{Kind: heap.RootModule, Name: fmt.Sprint(i), Target: heap.ID(r.IntN(n))})
+	}
+	h, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+func TestDominatorsAgainstDefinition(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for trial := range 300 {
+		n := 2 + r.IntN(40)
+		h := randomHeap(r, n, r.IntN(3*n), 1+r.IntN(3))
+		dt := heap.Dominators(h, heap.DominatorOptions{NoExternal: true})
+		want, reach := naiveIDom(h, dt.Roots())
+		for id := range h.All() {
+			if dt.Reachable(id) != reach[id] {
+				t.Fatalf("trial %d: Reachable(%d) = %v, want %v", trial, id, dt.Reachable(id), reach[id])
+			}
+			if got := dt.IDom(id); got != want[id] {
+				t.Fatalf("trial %d (n=%d): IDom(%d) = %d, want %d", trial, n, id, got, want[id])
+			}
+		}
+		// retained = own size + retained of dominator-tree children
+		sum := make([]uint64, n)
+		for id := range h.All() {
+			if reach[id] {
+				for d := id; d != heap.NoID; d = want[d] {
+					sum[d] += h.Size(id)
+				}
+			}
+		}
+		for id := range h.All() {
+			if got := dt.Retained(id); got != sum[id] {
+				t.Fatalf("trial %d: Retained(%d) = %d, want %d", trial, id, got, sum[id])
+			}
+		}
+	}
+}
+
+func TestDominatorsExternal(t *testing.T) {
+	b := heap.NewBuilder()
+	ty := b.AddType("x", "")
+	m := b.AddObject(heap.Object{Addr: 1, Type: ty, Size: 10, Refcount: 1})
+	a := b.AddObject(heap.Object{Addr: 2, Type: ty, Size: 20, Refcount: 1})
+	held := b.AddObject(heap.Object{Addr: 3, Type: ty, Size: 30, Refcount: 2}) // one ref from a C extension
+	lost := b.AddObject(heap.Object{Addr: 4, Type: ty, Size: 40, Refcount: 1}) // a cycle with lost2
+	lost2 := b.AddObject(heap.Object{Addr: 5, Type: ty, Size: 50, Refcount: 1})
+	b.AddEdge(m, a, "a")
+	b.AddEdge(lost, held, "x")
+	b.AddEdge(lost, lost2, "y")
+	b.AddEdge(lost2, lost, "z")
+	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "m", Target: m})
+	h, _ := b.Build()
+	dt := heap.Dominators(h, heap.DominatorOptions{})
+	if !dt.Reachable(held) || dt.Reachable(lost) || dt.Retained(m) != 30 || dt.ReachableSize() != 60 {
+		t.Errorf("held reachable %v, lost reachable %v, retained(m) %d, reachable size %d",
+			dt.Reachable(held), dt.Reachable(lost), dt.Retained(m), dt.ReachableSize())
+	}
+	if u := dt.Unreachable(); len(u) != 2 || u[0] != lost || u[1] != lost2 {
+		t.Errorf("Unreachable = %v", u)
+	}
+	if top := dt.Top(1); top[0] != m {
+		t.Errorf("Top(1) = %v", top)
+	}
+	dt = heap.Dominators(h, heap.DominatorOptions{NoExternal: true})
+	if dt.Reachable(held) {
+		t.Error("with NoExternal, an object held only from outside is reachable")
+	}
+}
