@@ -125,7 +125,9 @@ func file(recs ...[]byte) []byte {
 	return out
 }
 
-func endRec() []byte { return rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: make([]byte, 8)}) }
+func endRec() []byte {
+	return rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: make([]byte, 8)})
+}
 
 func TestHostile(t *testing.T) {
 	for _, tc := range []struct {
