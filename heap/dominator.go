@@ -62,27 +62,34 @@ func (h *Heap) RootIDs(noExternal bool) []ID {
 }
 
 // Dominators computes the dominator tree with the Semi-NCA algorithm over
-// flat arrays, iteratively. It builds the reverse index if needed.
+// flat arrays, iteratively.
 func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 	n := h.Len()
 	roots := h.RootIDs(opts.NoExternal)
 	t := &DomTree{h: h, roots: roots, pre: make([]uint32, n)}
-	h.BuildReverse()
 
 	// Depth-first search from the virtual root: preorder numbers and parents.
-	vertex := []ID{NoID}
-	parent := []uint32{0}
+	vertex := make([]ID, 1, n+1)
+	vertex[0] = NoID
+	parent := make([]uint32, 1, n+1)
 	type frame struct {
 		p      uint32 // preorder number
 		e, end uint32 // next edge, end of edges
 	}
-	var stack []frame
+	stack := make([]frame, 0, 1024)
+	var warm uint32
 	visit := func(id ID, from uint32) {
 		p := uint32(len(vertex))
 		t.pre[id] = p + 1
 		vertex = append(vertex, id)
 		parent = append(parent, from)
-		stack = append(stack, frame{p, h.off[id], h.off[id+1]})
+		lo, hi := h.off[id], h.off[id+1]
+		stack = append(stack, frame{p, lo, hi})
+		// Touch the targets' marks now, while the loads are independent of
+		// each other; the search reads them later from the cache.
+		for _, to := range h.edgeTo[lo:hi] {
+			warm += t.pre[to]
+		}
 	}
 	for _, r := range roots {
 		if t.pre[r] != 0 {
@@ -102,11 +109,45 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 			}
 		}
 	}
+	_ = warm
 	m := len(vertex)
-	isRoot := newBitset(n)
+
+	// Predecessors in preorder numbers, the virtual root (0) included for
+	// roots: the semidominator pass then reads them in order.
+	predOff := make([]uint32, m+1)
 	for _, r := range roots {
-		isRoot.set(r)
+		predOff[t.pre[r]]++ // pre is number+1: counts land one slot up
 	}
+	for s := range n {
+		if t.pre[s] == 0 {
+			continue
+		}
+		for _, to := range h.edgeTo[h.off[s]:h.off[s+1]] {
+			predOff[t.pre[to]]++
+		}
+	}
+	for p := 1; p <= m; p++ {
+		predOff[p] += predOff[p-1]
+	}
+	pred := make([]uint32, predOff[m])
+	fill := slices.Clone(predOff[:m])
+	for _, r := range roots {
+		p := t.pre[r] - 1
+		pred[fill[p]] = 0
+		fill[p]++
+	}
+	for s := range n {
+		ps := t.pre[s]
+		if ps == 0 {
+			continue
+		}
+		for _, to := range h.edgeTo[h.off[s]:h.off[s+1]] {
+			p := t.pre[to] - 1
+			pred[fill[p]] = ps - 1
+			fill[p]++
+		}
+	}
+	fill = nil
 
 	// Semidominators, in reverse preorder, with path compression over the
 	// ancestor links (which start as the DFS parents). The three per-vertex
@@ -142,27 +183,16 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 		}
 		return in[pv].label
 	}
-	var preds []uint32
 	for w := uint32(m - 1); w >= 1; w-- {
-		id := vertex[w]
 		s := idom[w] // the parent
-		if isRoot.has(id) {
-			s = 0
-		}
-		// Gather the predecessors' numbers first: independent loads overlap.
-		preds = preds[:0]
-		for _, v := range h.Referrers(id) {
-			if pv := t.pre[v]; pv != 0 {
-				preds = append(preds, pv-1)
-			}
-		}
-		for _, pv := range preds {
+		for _, pv := range pred[predOff[w]:predOff[w+1]] {
 			if su := in[eval(pv, w+1)].semi; su < s {
 				s = su
 			}
 		}
 		in[w].semi = s
 	}
+	pred, predOff = nil, nil
 	// Immediate dominators: walk up from the parent until below the semidominator.
 	for w := 1; w < m; w++ {
 		d := idom[w]
