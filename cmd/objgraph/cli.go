@@ -97,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fs := pflag.NewFlagSet("objgraph "+cmd.name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors and help are printed below, once
 	fs.SortFlags = false
 	env := &cmdEnv{stdout: stdout, stderr: stderr, fs: fs}
 	if cmd.flags != nil {
@@ -134,6 +134,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func (c *cmdEnv) writeJSON(v any) error {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -7,6 +7,15 @@
 // Commands:
 //
 //	top SNAPSHOT          the most common types, with counts and bytes
+//	count SNAPSHOT TYPE   the number of objects of a type
+//	growth SNAP1 SNAP2... the types whose counts grew past their peaks, snapshot by snapshot
+//	newids OLD NEW        the objects NEW has that OLD did not, per type
+//	bytype SNAPSHOT TYPE  the objects of a type
+//	at SNAPSHOT ADDR      the object at an address, with its references and referrers
+//	leaking SNAPSHOT      the gc-tracked objects that no gc-tracked object refers to
+//	chain SNAPSHOT        the shortest chain of references from a root to an object
+//	backrefs SNAPSHOT     draw what refers to an object (-o OUT.svg|OUT.dot)
+//	refs SNAPSHOT         draw what an object refers to (-o OUT.svg|OUT.dot)
 //	convert SNAPSHOT      convert a snapshot to JSON or back (--to json|ogs)
 //	version               print the version
 //	help [COMMAND]        show help for a command

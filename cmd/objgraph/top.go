@@ -91,7 +91,7 @@ func runTop(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats := objgraph.TypeStats(h, objgraph.StatsOptions{Qualified: topOpts.qualified, All: !topOpts.tracked})
+	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: topOpts.qualified, All: !topOpts.tracked})
 	if topOpts.byBytes {
 		objgraph.SortByBytes(stats)
 	}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/objgraph"
+)
+
+var chainOpts struct {
+	pick     pickFlags
+	out      string
+	maxDepth int
+	modules  bool
+}
+
+func init() {
+	register(&command{
+		name: "chain",
+		args: "SNAPSHOT (--type TYPE | --addr ADDR)",
+		summary: "Print the shortest chain of references that holds an object, from a root of\n" +
+			"the snapshot (a module, a thread's frame or local variable, or a reference from\n" +
+			"outside the graph) to the object, one reference a line: the object's address,\n" +
+			"type and label, and the name of the reference that leads to it. As\n" +
+			"objgraph.find_backref_chain; --modules ends chains at modules only, as\n" +
+			"objgraph.is_proper_module does. -o draws the chain as objgraph.show_chain.\n" +
+			"The exit status is 1 when no root holds the object within --max-depth references.",
+		flags: func(fs *pflag.FlagSet) {
+			chainOpts.pick.define(fs)
+			chainOpts.out, chainOpts.maxDepth, chainOpts.modules = "", 0, false
+			fs.StringVarP(&chainOpts.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output)")
+			fs.IntVar(&chainOpts.maxDepth, "max-depth", 20, "longest chain searched, in references")
+			fs.BoolVar(&chainOpts.modules, "modules", false, "chains end at modules of sys.modules only, not at any root")
+		},
+		run: runChain,
+	})
+}
+
+type hopJSON struct {
+	objectJSON
+	Edge *string `json:"edge"` // name of the reference from the previous object; null for the first
+}
+
+func runChain(c *cmdEnv, args []string) error {
+	if err := wantArgs(args, "SNAPSHOT"); err != nil {
+		return err
+	}
+	if err := chainOpts.pick.check(); err != nil {
+		return err
+	}
+	if chainOpts.maxDepth < 1 {
+		return usagef("--max-depth must be 1 or more")
+	}
+	if chainOpts.out != "" {
+		if _, err := graphFormat(chainOpts.out); err != nil {
+			return err
+		}
+		if chainOpts.out == "-" && c.json {
+			return usagef("-o - and --json both write to standard output: choose one")
+		}
+	}
+	h, err := c.loadHeap(args[0])
+	if err != nil {
+		return err
+	}
+	obj, err := chainOpts.pick.pick(c, h)
+	if err != nil {
+		return err
+	}
+	pred, to := objgraph.IsRoot(h), "root"
+	if chainOpts.modules {
+		pred, to = objgraph.IsProperModule(h), "module"
+	}
+	if h.Len() > 1_000_000 {
+		c.progress("building the reverse index of %s objects", commas(uint64(h.Len())))
+	}
+	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: chainOpts.maxDepth})
+	found := pred(chain[0])
+	hops := make([]hopJSON, len(chain))
+	for i, id := range chain {
+		hops[i].objectJSON = describe(h, id)
+		if i > 0 {
+			name := ""
+			if names := objgraph.EdgeNames(h, chain[i-1], id); len(names) > 0 {
+				name = names[0]
+			}
+			hops[i].Edge = &name
+		}
+	}
+	roots := []rootJSON{}
+	if found {
+		kind := heap.RootKind(0)
+		if chainOpts.modules {
+			kind = heap.RootModule
+		}
+		roots = rootsOf(h, chain[0], kind)
+	}
+	if chainOpts.out != "" {
+		var dot bytes.Buffer
+		n, err := objgraph.ShowChain(&dot, h, [][]heap.ID{chain}, objgraph.GraphOptions{})
+		if err != nil {
+			return err
+		}
+		if err := c.writeGraph(chainOpts.out, dot.Bytes()); err != nil {
+			return err
+		}
+		if chainOpts.out != "-" {
+			fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", chainOpts.out, n)
+		}
+	}
+	if c.json {
+		if err := c.writeJSON(struct {
+			Snapshot string     `json:"snapshot"`
+			To       string     `json:"to"`
+			Found    bool       `json:"found"`
+			Roots    []rootJSON `json:"roots"`
+			Chain    []hopJSON  `json:"chain"`
+		}{args[0], to, found, roots, hops}); err != nil {
+			return err
+		}
+	} else if chainOpts.out != "-" {
+		if found {
+			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), plural(len(chain)-1, "reference"))
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "hop\tedge\taddress\ttype\tlabel")
+		for i, hop := range hops {
+			edge := ""
+			if hop.Edge != nil {
+				edge = *hop.Edge
+				if edge == "" {
+					edge = "-"
+				}
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i, printable(edge), hop.Address, printable(hop.Type), printable(hop.Label))
+		}
+		tw.Flush()
+	}
+	if !found {
+		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), printable(h.TypeName(obj)), chainOpts.maxDepth)
+	}
+	return nil
+}
+
+func joinRoots(roots []rootJSON) string {
+	switch len(roots) {
+	case 0:
+		return "a root"
+	case 1:
+		return "root " + printable(roots[0].String())
+	}
+	return fmt.Sprintf("root %s (and %d more roots)", printable(roots[0].String()), len(roots)-1)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

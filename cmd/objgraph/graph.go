@@ -1,0 +1,169 @@
+package main
+
+// The drawing commands: refs and backrefs.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/objgraph"
+)
+
+type graphFlags struct {
+	pick      pickFlags
+	out       string
+	maxDepth  int
+	tooMany   int
+	filter    []string
+	highlight []string
+	refcounts bool
+	qualified bool
+}
+
+var graphOpts graphFlags
+
+func init() {
+	for _, back := range []bool{true, false} {
+		name, what, fn := "backrefs", "the objects that refer to an object, directly or not, as\n"+
+			"objgraph.show_backrefs. The graph stops at modules of sys.modules.", objgraph.ShowBackrefs
+		if !back {
+			name, what, fn = "refs", "the objects an object refers to, directly or not, as objgraph.show_refs.", objgraph.ShowRefs
+		}
+		register(&command{
+			name: name,
+			args: "SNAPSHOT (--type TYPE | --addr ADDR) -o OUT.svg|OUT.dot",
+			summary: "Draw " + what + "\n" +
+				"Objects are boxes labelled with type and short label, darker with depth;\n" +
+				"the start object has a red font, modules are green, highlighted objects blue;\n" +
+				"references beyond --too-many per object are summed up in one red node.\n" +
+				"A --filter TYPE draws only objects of the types named (beyond the start);\n" +
+				"!TYPE leaves a type out. TYPE is a short or module-qualified type name.",
+			flags: func(fs *pflag.FlagSet) {
+				graphOpts.pick.define(fs)
+				graphOpts.out, graphOpts.maxDepth, graphOpts.tooMany, graphOpts.filter, graphOpts.highlight = "", 0, 0, nil, nil
+				graphOpts.refcounts, graphOpts.qualified = false, false
+				fs.StringVarP(&graphOpts.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output)")
+				fs.IntVar(&graphOpts.maxDepth, "max-depth", 3, "levels drawn beyond the start object")
+				fs.IntVar(&graphOpts.tooMany, "too-many", 10, "references drawn per object (0 for no limit)")
+				fs.StringArrayVar(&graphOpts.filter, "filter", nil, "draw only objects of this type; !TYPE leaves the type out (repeatable)")
+				fs.StringArrayVar(&graphOpts.highlight, "highlight", nil, "fill objects of this type blue (repeatable)")
+				fs.BoolVar(&graphOpts.refcounts, "refcounts", false, "show reference counts in labels")
+				fs.BoolVar(&graphOpts.qualified, "qualified", false, "module-qualified type names in labels")
+			},
+			run: func(c *cmdEnv, args []string) error { return runGraph(c, args, back, fn) },
+		})
+	}
+}
+
+// hasType returns a predicate for objects of the named type, matched as
+// objgraph matches names.
+func hasType(h *heap.Heap, name string) func(heap.ID) bool {
+	qualified := strings.Contains(name, ".")
+	return func(id heap.ID) bool { return objgraph.TypeName(h, id, qualified) == name }
+}
+
+func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.Heap, []heap.ID, objgraph.GraphOptions) (int, error)) error {
+	if err := wantArgs(args, "SNAPSHOT"); err != nil {
+		return err
+	}
+	if err := graphOpts.pick.check(); err != nil {
+		return err
+	}
+	if graphOpts.out == "" {
+		return usagef("missing -o OUT.svg or OUT.dot")
+	}
+	if _, err := graphFormat(graphOpts.out); err != nil {
+		return err
+	}
+	if graphOpts.out == "-" && c.json {
+		return usagef("-o - and --json both write to standard output: choose one")
+	}
+	if graphOpts.maxDepth < 0 || graphOpts.tooMany < 0 {
+		return usagef("--max-depth and --too-many must be 0 or more")
+	}
+	for _, f := range append(append([]string{}, graphOpts.filter...), graphOpts.highlight...) {
+		if strings.TrimPrefix(f, "!") == "" {
+			return usagef("--filter and --highlight need a type name")
+		}
+	}
+	h, err := c.loadHeap(args[0])
+	if err != nil {
+		return err
+	}
+	obj, err := graphOpts.pick.pick(c, h)
+	if err != nil {
+		return err
+	}
+	opts := objgraph.GraphOptions{MaxDepth: graphOpts.maxDepth, TooMany: graphOpts.tooMany,
+		Refcounts: graphOpts.refcounts, Qualified: graphOpts.qualified}
+	if opts.MaxDepth == 0 {
+		opts.MaxDepth = -1
+	}
+	if opts.TooMany == 0 {
+		opts.TooMany = -1
+	}
+	var keep, drop, light []func(heap.ID) bool
+	for _, f := range graphOpts.filter {
+		if t, ok := strings.CutPrefix(f, "!"); ok {
+			drop = append(drop, hasType(h, t))
+		} else {
+			keep = append(keep, hasType(h, f))
+		}
+	}
+	for _, t := range graphOpts.highlight {
+		light = append(light, hasType(h, t))
+	}
+	if len(keep) > 0 || len(drop) > 0 {
+		opts.Filter = func(id heap.ID) bool {
+			for _, p := range drop {
+				if p(id) {
+					return false
+				}
+			}
+			for _, p := range keep {
+				if p(id) {
+					return true
+				}
+			}
+			return len(keep) == 0
+		}
+	}
+	if len(light) > 0 {
+		opts.Highlight = func(id heap.ID) bool {
+			for _, p := range light {
+				if p(id) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	if back && h.Len() > 1_000_000 {
+		c.progress("building the reverse index of %s objects", commas(uint64(h.Len())))
+	}
+	var dot bytes.Buffer
+	n, err := show(&dot, h, []heap.ID{obj}, opts)
+	if err != nil {
+		return err
+	}
+	if err := c.writeGraph(graphOpts.out, dot.Bytes()); err != nil {
+		return err
+	}
+	if c.json {
+		return c.writeJSON(struct {
+			Snapshot string     `json:"snapshot"`
+			Start    objectJSON `json:"start"`
+			Output   string     `json:"output"`
+			Nodes    int        `json:"nodes"`
+		}{args[0], describe(h, obj), graphOpts.out, n})
+	}
+	if graphOpts.out != "-" {
+		fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", graphOpts.out, n)
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package main
+
+// The counting commands: count, growth and newids.
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/objgraph-go/objgraph/objgraph"
+)
+
+var countOpts struct{ all bool }
+
+var growthOpts struct {
+	limit     int
+	qualified bool
+	all       bool
+}
+
+var newidsOpts struct {
+	limit     int
+	sort      string
+	qualified bool
+	all       bool
+	typ       string
+}
+
+func init() {
+	register(&command{
+		name: "count",
+		args: "SNAPSHOT TYPE",
+		summary: "Count the objects of a type, as objgraph.count: gc-tracked objects only, unless\n" +
+			"--all. A TYPE with a dot (mymodule.MyClass) is matched against module-qualified\n" +
+			"names, any other against short names.",
+		flags: func(fs *pflag.FlagSet) {
+			countOpts.all = false
+			fs.BoolVar(&countOpts.all, "all", false, "count untracked objects (str, int, …) too")
+		},
+		run: runCount,
+	})
+	register(&command{
+		name: "growth",
+		args: "SNAPSHOT1 SNAPSHOT2 [SNAPSHOT3...]",
+		summary: "Show how the object count of each type grew from snapshot to snapshot of one\n" +
+			"process, as objgraph.show_growth called once per snapshot: a type is shown when\n" +
+			"its count rises above its peak in the earlier snapshots, by how much it rose\n" +
+			"above that peak.",
+		flags: func(fs *pflag.FlagSet) {
+			growthOpts.limit, growthOpts.qualified, growthOpts.all = 0, false, false
+			fs.IntVarP(&growthOpts.limit, "limit", "n", 10, "show this many types per snapshot (0 for all)")
+			fs.BoolVar(&growthOpts.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&growthOpts.all, "all", false, "count untracked objects (str, int, …) too")
+		},
+		run: runGrowth,
+	})
+	register(&command{
+		name: "newids",
+		args: "OLD NEW",
+		summary: "Show the objects of NEW that OLD did not have, per type, as two calls of\n" +
+			"objgraph.get_new_ids: an object is new when no object of its type sat at its\n" +
+			"address in OLD. With --type, print the addresses of that type's new objects.",
+		flags: func(fs *pflag.FlagSet) {
+			newidsOpts.limit, newidsOpts.sort, newidsOpts.qualified, newidsOpts.all, newidsOpts.typ = 0, "", false, false, ""
+			fs.IntVarP(&newidsOpts.limit, "limit", "n", 10, "show this many types (0 for all)")
+			fs.StringVar(&newidsOpts.sort, "sort", "deltas", "column to sort by, largest first: deltas, new, current or old")
+			fs.BoolVar(&newidsOpts.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&newidsOpts.all, "all", false, "count untracked objects (str, int, …) too")
+			fs.StringVarP(&newidsOpts.typ, "type", "t", "", "print the addresses of the new objects of this type, one a line")
+		},
+		run: runNewIDs,
+	})
+}
+
+func runCount(c *cmdEnv, args []string) error {
+	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
+		return err
+	}
+	h, err := c.loadHeap(args[0])
+	if err != nil {
+		return err
+	}
+	typ := args[1]
+	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: countOpts.all})
+	if !knownType(h, typ) {
+		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
+	}
+	if c.json {
+		return c.writeJSON(struct {
+			Snapshot string `json:"snapshot"`
+			Type     string `json:"type"`
+			Count    int    `json:"count"`
+			All      bool   `json:"all"`
+		}{args[0], typ, n, countOpts.all})
+	}
+	fmt.Fprintln(c.stdout, n)
+	return nil
+}
+
+type growthJSON struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+	Delta int    `json:"delta"`
+}
+
+func runGrowth(c *cmdEnv, args []string) error {
+	if len(args) < 2 {
+		return usagef("need at least two snapshots")
+	}
+	if growthOpts.limit < 0 {
+		return usagef("--limit must be 0 or more")
+	}
+	opts := objgraph.StatsOptions{Qualified: growthOpts.qualified, All: growthOpts.all}
+	type step struct {
+		Snapshot string       `json:"snapshot"`
+		Growth   []growthJSON `json:"growth"`
+	}
+	var steps []step
+	var t objgraph.GrowthTracker
+	for i, path := range args {
+		h, err := c.loadHeap(path)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			t.Growth(h, 0, opts) // the first snapshot sets the peaks
+			continue
+		}
+		if !c.json {
+			var buf bytes.Buffer
+			if err := t.ShowGrowth(&buf, h, growthOpts.limit, opts); err != nil {
+				return err
+			}
+			if i > 1 {
+				fmt.Fprintln(c.stdout)
+			}
+			fmt.Fprintf(c.stdout, "%s:\n", path)
+			if buf.Len() == 0 {
+				buf.WriteString("(no type grew past its peak)\n")
+			}
+			if _, err := c.stdout.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			continue
+		}
+		s := step{Snapshot: path, Growth: []growthJSON{}}
+		for _, r := range t.Growth(h, growthOpts.limit, opts) {
+			s.Growth = append(s.Growth, growthJSON(r))
+		}
+		steps = append(steps, s)
+	}
+	if c.json {
+		return c.writeJSON(struct {
+			Baseline string `json:"baseline"`
+			Steps    []step `json:"steps"`
+		}{args[0], steps})
+	}
+	return nil
+}
+
+func runNewIDs(c *cmdEnv, args []string) error {
+	if err := wantArgs(args, "OLD", "NEW"); err != nil {
+		return err
+	}
+	if newidsOpts.limit < 0 {
+		return usagef("--limit must be 0 or more")
+	}
+	sorts := map[string]objgraph.SortBy{"deltas": objgraph.SortByDeltas, "new": objgraph.SortByNew, "current": objgraph.SortByCurrent, "old": objgraph.SortByOld}
+	sortBy, ok := sorts[newidsOpts.sort]
+	if !ok {
+		return usagef("--sort must be deltas, new, current or old, not %q", newidsOpts.sort)
+	}
+	old, err := c.loadHeap(args[0])
+	if err != nil {
+		return err
+	}
+	cur, err := c.loadHeap(args[1])
+	if err != nil {
+		return err
+	}
+	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: newidsOpts.qualified, All: newidsOpts.all})
+	if newidsOpts.typ != "" {
+		addrs := n.Addrs[newidsOpts.typ]
+		if c.json {
+			out := make([]string, len(addrs))
+			for i, a := range addrs {
+				out[i] = hexAddr(a)
+			}
+			return c.writeJSON(struct {
+				Type      string   `json:"type"`
+				Addresses []string `json:"addresses"`
+			}{newidsOpts.typ, out})
+		}
+		if len(addrs) == 0 {
+			fmt.Fprintf(c.stderr, "objgraph: no new objects of type %q\n", newidsOpts.typ)
+		}
+		for _, a := range addrs {
+			fmt.Fprintln(c.stdout, hexAddr(a))
+		}
+		return nil
+	}
+	if c.json {
+		type row struct {
+			Type    string `json:"type"`
+			Old     int    `json:"old"`
+			Current int    `json:"current"`
+			New     int    `json:"new"`
+			Delta   int    `json:"delta"`
+		}
+		rows := []row{}
+		for _, r := range n.Rows {
+			rows = append(rows, row(r))
+		}
+		if newidsOpts.limit > 0 && len(rows) > newidsOpts.limit {
+			rows = rows[:newidsOpts.limit]
+		}
+		addrs := map[string][]string{}
+		for _, r := range rows {
+			for _, a := range n.Addrs[r.Type] {
+				addrs[r.Type] = append(addrs[r.Type], hexAddr(a))
+			}
+		}
+		return c.writeJSON(struct {
+			Old   string              `json:"old"`
+			New   string              `json:"new"`
+			Rows  []row               `json:"rows"`
+			Addrs map[string][]string `json:"new_addresses"`
+		}{args[0], args[1], rows, addrs})
+	}
+	var buf bytes.Buffer
+	if err := n.Show(&buf, newidsOpts.limit); err != nil {
+		return err
+	}
+	if buf.Len() == 0 {
+		fmt.Fprintln(c.stderr, "objgraph: the snapshots have no objects of the kinds counted")
+	}
+	_, err = c.stdout.Write(buf.Bytes())
+	if newidsOpts.limit > 0 && len(n.Rows) > newidsOpts.limit {
+		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(n.Rows)-newidsOpts.limit)
+	}
+	return err
+}
