@@ -1,0 +1,122 @@
+package gcmod
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/objgraph-go/objgraph/heap"
+)
+
+// sccs numbers the strongly connected components of sub with Tarjan's
+// algorithm, iteratively: comp[i] is node i's component, and components
+// come in reverse topological order (a component's successors have lower
+// numbers).
+func sccs(sub *subgraph) (comp []int32, n int32) {
+	nodes := int32(len(sub.off) - 1)
+	index := make([]int32, nodes) // 1 + visiting order; 0 is unvisited
+	low := make([]int32, nodes)
+	comp = make([]int32, nodes)
+	onStack := newBits(int(nodes))
+	var stack []int32 // Tarjan's stack of nodes
+	type frame struct{ v, next int32 }
+	var calls []frame // the depth-first search, with each node's next edge
+	counter := int32(0)
+	for s := range nodes {
+		if index[s] != 0 {
+			continue
+		}
+		counter++
+		index[s], low[s] = counter, counter
+		stack = append(stack, s)
+		onStack.set(heap.ID(s))
+		calls = append(calls, frame{s, sub.off[s]})
+		for len(calls) > 0 {
+			f := &calls[len(calls)-1]
+			v := f.v
+			if f.next < sub.off[v+1] {
+				w := sub.to[f.next]
+				f.next++
+				if index[w] == 0 {
+					counter++
+					index[w], low[w] = counter, counter
+					stack = append(stack, w)
+					onStack.set(heap.ID(w))
+					calls = append(calls, frame{w, sub.off[w]})
+				} else if onStack.has(heap.ID(w)) {
+					low[v] = min(low[v], index[w])
+				}
+				continue
+			}
+			calls = calls[:len(calls)-1]
+			if low[v] == index[v] {
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack.clear(heap.ID(w))
+					comp[w] = n
+					if w == v {
+						break
+					}
+				}
+				n++
+			}
+			if len(calls) > 0 {
+				p := calls[len(calls)-1].v
+				low[p] = min(low[p], low[v])
+			}
+		}
+	}
+	return comp, n
+}
+
+// bits is a bitset over object ids.
+type bits []uint64
+
+func newBits(n int) bits           { return make(bits, (n+63)/64) }
+func (b bits) has(id heap.ID) bool { return b[id/64]&(1<<(id%64)) != 0 }
+func (b bits) set(id heap.ID)      { b[id/64] |= 1 << (id % 64) }
+func (b bits) clear(id heap.ID)    { b[id/64] &^= 1 << (id % 64) }
+
+// trySet sets id's bit atomically and reports whether it was clear.
+func (b bits) trySet(id heap.ID) bool {
+	m := uint64(1) << (id % 64)
+	w := &b[id/64]
+	if atomic.LoadUint64(w)&m != 0 {
+		return false
+	}
+	return atomic.OrUint64(w, m)&m == 0
+}
+
+// parallelWorkers is how many workers parallel uses for n items.
+func parallelWorkers(n int) int {
+	if n < 1<<16 {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// parallel calls fn(w, lo, hi) for each worker w at once, over ranges of
+// [0, n) that start at multiples of 64, so that workers never share a word
+// of a bitset they write.
+func parallel(n int, fn func(w, lo, hi int)) {
+	workers := parallelWorkers(n)
+	if workers == 1 {
+		fn(0, 0, n)
+		return
+	}
+	chunk := (n/workers + 63) &^ 63
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*chunk, n), min((w+1)*chunk, n)
+		if w == workers-1 {
+			hi = n
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w, lo, hi)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,123 @@
+package gcmod
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Version is a CPython version. The zero value is not a version; see
+// ParseVersion.
+type Version struct {
+	Major, Minor, Patch int
+}
+
+// defaultVersion is the version a Runtime follows when Options.Version is
+// empty, and the version offline collection assumes when neither its options
+// nor the snapshot name one.
+var defaultVersion = Version{3, 11, 7}
+
+// ParseVersion reads a version such as "3.11", "3.12.1" or "3.14.0rc2" (what
+// follows the last number is ignored). A missing patch level is 0.
+func ParseVersion(s string) (Version, error) {
+	var v Version
+	parts := strings.SplitN(strings.TrimSpace(s), ".", 3)
+	if len(parts) < 2 {
+		return v, fmt.Errorf("parsing version %q: want major.minor[.patch]", s)
+	}
+	nums := []*int{&v.Major, &v.Minor, &v.Patch}
+	for i, p := range parts {
+		end := 0
+		for end < len(p) && p[end] >= '0' && p[end] <= '9' {
+			end++
+		}
+		if end == 0 || (i < 2 && end != len(p)) {
+			return Version{}, fmt.Errorf("parsing version %q: %q is not a number", s, p)
+		}
+		n, err := strconv.Atoi(p[:end])
+		if err != nil {
+			return Version{}, fmt.Errorf("parsing version %q: %w", s, err)
+		}
+		*nums[i] = n
+	}
+	return v, nil
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// less reports whether v comes before major.minor.patch.
+func (v Version) less(major, minor, patch int) bool {
+	if v.Major != major {
+		return v.Major < major
+	}
+	if v.Minor != minor {
+		return v.Minor < minor
+	}
+	return v.Patch < patch
+}
+
+// Collector names the collection algorithm a version uses.
+type Collector int
+
+const (
+	// Legacy is the generational collector before PEP 442 (CPython before
+	// 3.4): an unreachable object with __del__ is uncollectable and goes to
+	// gc.garbage with everything it reaches.
+	Legacy Collector = iota
+	// Generational is the three-generation collector of CPython 3.4 to 3.13
+	// and of 3.14.5 and later.
+	Generational
+	// Incremental is the incremental collector of CPython 3.14.0 to 3.14.4:
+	// a young generation and two old spaces scanned a slice at a time.
+	Incremental
+)
+
+func (c Collector) String() string {
+	switch c {
+	case Legacy:
+		return "legacy"
+	case Generational:
+		return "generational"
+	case Incremental:
+		return "incremental"
+	}
+	return "collector(" + strconv.Itoa(int(c)) + ")"
+}
+
+// rules are the version-dependent behaviours.
+type rules struct {
+	version    Version
+	collector  Collector
+	thresholds [3]int
+	deferred   bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
+	lazyDicts  bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
+	hasFinal   bool // 3.4+: tp_finalize (PEP 442)
+}
+
+// Collector is the collection algorithm CPython v uses.
+func (v Version) Collector() Collector { return rulesFor(v).collector }
+
+func rulesFor(v Version) rules {
+	r := rules{version: v, collector: Generational, thresholds: [3]int{700, 10, 10},
+		lazyDicts: true, hasFinal: true}
+	switch {
+	case v.less(3, 4, 0):
+		r.collector = Legacy
+		r.hasFinal = false
+	case !v.less(3, 14, 0) && v.less(3, 14, 5):
+		r.collector = Incremental
+	}
+	if !v.less(3, 12, 0) {
+		r.deferred = true
+	}
+	if !v.less(3, 13, 0) {
+		r.thresholds[0] = 2000
+	}
+	if !v.less(3, 14, 0) {
+		r.lazyDicts = false
+	}
+	if r.collector == Incremental {
+		r.thresholds = [3]int{2000, 10, 0}
+	}
+	return r
+}
