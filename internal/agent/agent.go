@@ -1,0 +1,32 @@
+// Package agent holds the Python heap-snapshot agent, objgraph_agent.py: a
+// single stdlib-only module that runs inside the Python program under
+// investigation and writes .ogs snapshots (docs/format.md).
+//
+// The objgraph command ships the module to the program: it writes Source
+// under FileName into a directory on the program's PYTHONPATH, or next to a
+// script, and sets the OBJGRAPH_AGENT_* variables the module's
+// _autostart_from_env reads.
+package agent
+
+import _ "embed"
+
+// FileName is the name the module must have to be imported as
+// objgraph_agent.
+const FileName = "objgraph_agent.py"
+
+// ModuleName is the name Python code imports the module by.
+const ModuleName = "objgraph_agent"
+
+// Source is the module's source code.
+//
+//go:embed objgraph_agent.py
+var Source []byte
+
+// Environment variables read by the module's _autostart_from_env function.
+const (
+	EnvDir    = "OBJGRAPH_AGENT_DIR"     // directory for snapshots; required
+	EnvSignal = "OBJGRAPH_AGENT_SIGNAL"  // signal name, e.g. SIGUSR2, or "none"
+	EnvEvery  = "OBJGRAPH_AGENT_EVERY"   // seconds between snapshots; 0 = off
+	EnvAtExit = "OBJGRAPH_AGENT_AT_EXIT" // 1: a snapshot when the program exits
+	EnvRedact = "OBJGRAPH_AGENT_REDACT"  // 1: leave str and bytes contents out
+)

@@ -1,0 +1,722 @@
+"""Tests for objgraph_agent.
+
+Run from the repository root with
+    python3 -m unittest discover -s internal/agent -p 'test_*.py'
+
+The snapshots are checked with a small decoder written here from
+docs/format.md alone, independent of the agent's encoder.
+"""
+
+import gc
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# 3.11+ keeps instance attributes inline, with no __dict__ object
+INLINE_ATTRS = sys.version_info >= (3, 11)
+sys.path.insert(0, HERE)
+
+import objgraph_agent  # noqa: E402
+
+
+# --- a test-only decoder of the .ogs format ----------------------------------
+
+class FormatError(Exception):
+    pass
+
+
+class Snapshot:
+    """A decoded snapshot: parallel per-object lists and per-edge lists."""
+
+    def __init__(self):
+        self.meta = None
+        self.strings = [""]
+        self.types = []          # (addr, name, qualname)
+        self.addr = []
+        self.type = []
+        self.size = []
+        self.refcount = []
+        self.flags = []
+        self.label = []
+        self.edges = []          # per object: [(target addr, name)]
+        self.roots = []          # (kind, name, target addr, thread, depth)
+        self.records = 0
+        self.end = None
+
+    def name(self, v):
+        if v == 0:
+            return None
+        if v & 1:
+            return "[%d]" % (v >> 1)
+        return self.strings[v >> 1]
+
+    def index(self):
+        self.by_addr = {a: i for i, a in enumerate(self.addr)}
+        return self.by_addr
+
+    def type_name(self, i):
+        return self.types[self.type[i]][1]
+
+    def type_qualname(self, i):
+        return self.types[self.type[i]][2]
+
+
+def _ints(raw, width, base, rows):
+    fmt = {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
+    vals = struct.unpack("<%d%s" % (rows, fmt), raw)
+    if base:
+        vals = tuple((v + base) & 0xFFFFFFFFFFFFFFFF for v in vals)
+    return vals
+
+
+def decode(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89OGSNAP\n":
+        raise FormatError("bad magic")
+    major, minor, reserved = struct.unpack_from("<HHI", data, 8)
+    if major != 1 or reserved != 0:
+        raise FormatError("bad version")
+    snap = Snapshot()
+    pos = 16
+    pending_objects = None
+    raw_roots = []
+    raw_types = []
+    nrec = 0
+    while True:
+        if pos + 20 > len(data):
+            raise FormatError("truncated")
+        kind, rows, ncols, length, crc = struct.unpack_from("<IIIII", data, pos)
+        body = data[pos + 20:pos + 20 + length]
+        if len(body) != length:
+            raise FormatError("record runs past the end")
+        if zlib.crc32(body) != crc:
+            raise FormatError("crc mismatch in record %d" % nrec)
+        if nrec == 0 and kind != 1:
+            raise FormatError("META is not first")
+        if pending_objects is not None and kind != 5:
+            raise FormatError("OBJECTS not followed by EDGES")
+        cols = {}
+        off = 24 * ncols
+        for c in range(ncols):
+            cid, width, codec, rawlen, storedlen, res, base = struct.unpack_from("<HBBIIIQ", body, 24 * c)
+            stored = body[off:off + storedlen]
+            off += storedlen
+            if codec == 0:
+                raw = stored
+                if storedlen != rawlen:
+                    raise FormatError("raw column length")
+            elif codec == 1:
+                raw = zlib.decompress(stored)
+            else:
+                raise FormatError("codec %d" % codec)
+            if len(raw) != rawlen:
+                raise FormatError("rawlen")
+            if cid in cols:
+                raise FormatError("column twice")
+            if width:
+                if rawlen != rows * width:
+                    raise FormatError("column %d of record kind %d: %d bytes for %d rows of %d" % (cid, kind, rawlen, rows, width))
+                cols[cid] = _ints(raw, width, base, rows)
+            else:
+                if base:
+                    raise FormatError("blob with base")
+                cols[cid] = raw
+        if off != length:
+            raise FormatError("columns do not fill the record")
+
+        def col(cid, default=0):
+            v = cols.get(cid)
+            return v if v is not None else (default,) * rows
+
+        if kind == 1:
+            if nrec != 0 or rows != 1:
+                raise FormatError("META")
+            snap.meta = json.loads(cols[1].decode("utf-8"))
+        elif kind == 2:
+            lens = cols[1]
+            blob = cols.get(2, b"")
+            p = 0
+            for ln in lens:
+                snap.strings.append(blob[p:p + ln].decode("utf-8"))
+                p += ln
+            if p != len(blob):
+                raise FormatError("string lengths")
+        elif kind == 3:
+            if rows and 2 not in cols:
+                raise FormatError("TYPES without names")
+            raw_types.extend(zip(col(1), col(2), col(3)))
+        elif kind == 4:
+            if rows and 1 not in cols:
+                raise FormatError("OBJECTS without addresses")
+            first = len(snap.addr)
+            snap.addr.extend(col(1))
+            snap.type.extend(col(2))
+            snap.size.extend(col(3))
+            snap.refcount.extend(col(4))
+            snap.flags.extend(col(5))
+            lens = col(7)
+            blob = cols.get(8, b"")
+            p = 0
+            for ln in lens:
+                snap.label.append(blob[p:p + ln].decode("utf-8"))
+                p += ln
+            if p != len(blob):
+                raise FormatError("label lengths")
+            pending_objects = (first, col(6))
+        elif kind == 5:
+            if pending_objects is None:
+                raise FormatError("EDGES without OBJECTS")
+            first, counts = pending_objects
+            if sum(counts) != rows:
+                raise FormatError("edge count %d != %d" % (sum(counts), rows))
+            targets = col(1)
+            names = col(2)
+            p = 0
+            for k in counts:
+                snap.edges.append(list(zip(targets[p:p + k], names[p:p + k])))
+                p += k
+            pending_objects = None
+        elif kind == 6:
+            raw_roots.extend(zip(col(1), col(2), col(3), col(4), col(5)))
+        elif kind == 7:
+            if rows != 1:
+                raise FormatError("END rows")
+            snap.end = {k: cols[k][0] for k in cols}
+            snap.records = nrec
+            pos += 20 + length
+            break
+        elif kind < 64:
+            raise FormatError("unknown kind %d" % kind)
+        nrec += 1
+        pos += 20 + length
+    if pos != len(data):
+        raise FormatError("bytes after END")
+    for a, n, q in raw_types:
+        snap.types.append((a, snap.strings[n], snap.strings[q]))
+    for k, n, t, th, d in raw_roots:
+        if not 1 <= k <= 6:
+            raise FormatError("root kind")
+        snap.roots.append((k, snap.strings[n], t, th, d))
+    for t in snap.type:
+        if t >= len(snap.types):
+            raise FormatError("type id out of range")
+    snap.edges = [[(t, snap.name(n)) for t, n in e] for e in snap.edges]
+    if len(set(snap.addr)) != len(snap.addr):
+        raise FormatError("duplicate addresses")
+    e = snap.end
+    checks = [(1, len(snap.addr)), (2, sum(map(len, snap.edges))), (3, len(snap.strings) - 1),
+              (4, len(snap.types)), (5, len(snap.roots)), (6, snap.records)]
+    for cid, have in checks:
+        if cid in e and e[cid] != have:
+            raise FormatError("END column %d says %d, file has %d" % (cid, e[cid], have))
+    return snap
+
+
+# --- helpers -------------------------------------------------------------------
+
+class Marker:
+    """A class only the tests make instances of."""
+
+    def __init__(self, n):
+        self.n = n
+        self.label = "marker-%d" % n
+        self.items = [n]
+
+
+class Slotted:
+    __slots__ = ("left", "right")
+
+    def __init__(self, left, right):
+        self.left = left
+        self.right = right
+
+
+class Hostile:
+    """Every hook the agent must not call, or must survive."""
+
+    def __init__(self):
+        self.payload = ["payload"]
+
+    def __repr__(self):
+        raise RuntimeError("repr called")
+
+    def __getattr__(self, name):
+        raise RuntimeError("getattr called for %s" % name)
+
+    def __eq__(self, other):
+        raise RuntimeError("eq called")
+
+    def __hash__(self):
+        raise RuntimeError("hash called")
+
+    def __sizeof__(self):
+        raise RuntimeError("sizeof called")
+
+
+class HostileMeta(type):
+    def __hash__(cls):
+        raise RuntimeError("metaclass hash called")
+
+    def __eq__(cls, other):
+        raise RuntimeError("metaclass eq called")
+
+    def __getattribute__(cls, name):
+        if name in ("__name__", "__qualname__", "__module__", "__dict__", "__mro__"):
+            raise RuntimeError("metaclass getattribute called for %s" % name)
+        return type.__getattribute__(cls, name)
+
+
+class WithHostileMeta(metaclass=HostileMeta):
+    def __init__(self):
+        self.value = ("with", "hostile", "meta")
+
+
+def run_python(code, env=None, timeout=60):
+    e = dict(os.environ)
+    e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+    if env:
+        e.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=e, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+
+class AgentTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="objgraph-agent-test-")
+
+    def tearDown(self):
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+    def take(self, **kw):
+        path = os.path.join(self.tmp, "snap.ogs")
+        if os.path.exists(path):
+            os.unlink(path)
+        self.assertEqual(objgraph_agent.snapshot(path, **kw), path)
+        return decode(path)
+
+    # the file
+
+    def test_file_is_well_formed(self):
+        snap = self.take()
+        m = snap.meta
+        self.assertEqual(m["producer"], "objgraph_agent 1.0")
+        self.assertEqual(m["runtime"], "CPython")
+        self.assertEqual(m["version"], "%d.%d.%d" % sys.version_info[:3])
+        self.assertEqual(m["pid"], os.getpid())
+        self.assertEqual(m["pointer_size"], struct.calcsize("P"))
+        self.assertEqual(m["gc_header_size"], 16 if struct.calcsize("P") == 8 else 8)
+        self.assertGreater(m["page_size"], 0)
+        self.assertTrue(m["time"].endswith("Z"))
+        self.assertEqual(set(m["gc"]), {"enabled", "thresholds", "counts", "freeze_count"})
+        self.assertEqual(m["capture"]["errors"], [])
+        self.assertFalse(m["capture"]["redacted"])
+        self.assertGreater(m["capture"]["seconds"], 0)
+        self.assertGreater(len(snap.addr), 1000)
+        self.assertEqual(oct(os.stat(os.path.join(self.tmp, "snap.ogs")).st_mode & 0o777), "0o600")
+        # every edge target and root target is an object of the snapshot
+        idx = snap.index()
+        dangling = sum(1 for e in snap.edges for t, _ in e if t not in idx)
+        self.assertLess(dangling, 5, "edges to objects not in the snapshot")
+        for kind, name, target, thread, depth in snap.roots:
+            if kind in (1, 2, 5):
+                self.assertIn(target, idx, name)
+
+    def test_tracked_objects_match_gc(self):
+        keep = [Marker(i) for i in range(300)]
+        gc.collect()
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            before = gc.get_objects()
+            snap = self.take(collect=False)
+            after = gc.get_objects()
+        finally:
+            if was:
+                gc.enable()
+        idx = snap.index()
+        tracked = {snap.addr[i] for i in range(len(snap.addr)) if snap.flags[i] & 1}
+        missing = [o for o in before if id(o) not in tracked and o is not before]
+        self.assertEqual(missing, [], "tracked objects missing from the snapshot")
+        # tracked objects in the snapshot that the program did not have:
+        # the agent's own would show up here (alive before and after: none)
+        extra = tracked - set(map(id, before)) - {id(before)}
+        self.assertLess(len(extra), 20)
+        # the only objects the capture leaves behind: before 3.13, reading
+        # f_locals of a running frame stores a dict in the frame
+        left = [o for o in after if id(o) in extra and o is not after]
+        if sys.version_info < (3, 13):
+            left = [o for o in left if type(o) is not dict]
+        self.assertEqual([type(o).__name__ for o in left], [], "objects made during the snapshot")
+        # per type, for the tracked objects the program had
+        counts = {}
+        for i in range(len(snap.addr)):
+            if snap.flags[i] & 1:
+                q = snap.type_qualname(i)
+                counts[q] = counts.get(q, 0) + 1
+        expect = {}
+        for o in before:
+            t = type(o)
+            q = "%s.%s" % (t.__module__, t.__qualname__) if t.__module__ else t.__qualname__
+            expect[q] = expect.get(q, 0) + 1
+        self.assertEqual(counts.get(__name__ + ".Marker"), 300)
+        for q, n in expect.items():
+            self.assertGreaterEqual(counts.get(q, 0), n, q)
+            self.assertLessEqual(counts.get(q, 0) - n, 12, q)
+        del keep
+
+    def test_edges_are_the_referents(self):
+        keep = [Marker(i) for i in range(50)] + [{"k%d" % i: [i]} for i in range(50)] + [(i, str(i)) for i in range(50)]
+        sample = keep + gc.get_objects()[::97]
+        snap = self.take()
+        idx = snap.index()
+        checked = 0
+        for o in sample:
+            i = idx.get(id(o))
+            if i is None:
+                continue
+            have = {}
+            for t, _ in snap.edges[i]:
+                have[t] = have.get(t, 0) + 1
+            for r in gc.get_referents(o):
+                self.assertGreater(have.get(id(r), 0), 0, "%s -> %s" % (type(o).__name__, type(r).__name__))
+                have[id(r)] -= 1
+            checked += 1
+        self.assertGreater(checked, 100)
+
+    def test_refcounts(self):
+        strs = ["value-%d" % i for i in range(100)]
+        markers = [Marker(i) for i in range(100)]
+        table = {"s%d" % i: s for i, s in enumerate(strs)}
+        shared = Marker(-1)
+        holders = [[shared] * (i % 4) for i in range(20)]
+        objs = strs + markers + [table, shared] + holders + [m.items for m in markers]
+        snap = self.take()
+        idx = snap.index()
+        for o in objs:
+            i = idx[id(o)]
+            if snap.flags[i] & 64:
+                continue
+            # the snapshot counts every reference the program holds; here,
+            # sys.getrefcount also counts its argument and the variable o
+            self.assertEqual(snap.refcount[i], sys.getrefcount(o) - 2, type(o).__name__)
+        del table, holders
+
+    def test_dict_and_attribute_names(self):
+        cached = Marker(7)
+        holder = {"cache": cached, "not an identifier": [1], 42: (2,), ("t", 1): 3.5}
+        point = Slotted([1], "right side")
+        seq = [None, cached, "x"]
+
+        def names_to(src, dst):
+            return [n for t, n in snap.edges[idx[id(src)]] if t == id(dst)]
+
+        snap = self.take()
+        idx = snap.index()
+
+        self.assertEqual(names_to(holder, cached), ["cache"])
+        self.assertIn("<key>", [n for t, n in snap.edges[idx[id(holder)]] if t == id("cache") or n == "<key>"])
+        self.assertEqual(names_to(holder, holder["not an identifier"]), ["'not an identifier'"])
+        self.assertEqual(names_to(holder, holder[42]), ["[42]"])
+        self.assertEqual(names_to(holder, holder[("t", 1)]), ["('t', 1)"])
+        attrs = cached if INLINE_ATTRS else cached.__dict__
+        self.assertEqual(names_to(attrs, cached.items), ["items"])
+        self.assertEqual(names_to(attrs, cached.label), ["label"])
+        self.assertEqual(names_to(cached, Marker), ["__class__"])
+        if not INLINE_ATTRS:
+            self.assertEqual(names_to(cached, cached.__dict__), ["__dict__"])
+        self.assertEqual(names_to(point, point.left), ["left"])
+        self.assertEqual(names_to(point, point.right), ["right"])
+        self.assertEqual(names_to(seq, cached), ["[1]"])
+        self.assertEqual(names_to(seq, "x"), ["[2]"])
+        i = idx[id(holder)]
+        self.assertEqual(snap.label[i], "4 items")
+        self.assertEqual(snap.label[idx[id(cached.label)]], "'marker-7'")
+        f = idx[id(names_to)] if id(names_to) in idx else None
+        self.assertIsNotNone(f)
+        self.assertEqual(snap.label[f], "AgentTest.test_dict_and_attribute_names.<locals>.names_to")
+        fn_names = {n for t, n in snap.edges[f]}
+        self.assertTrue({"__code__", "__globals__", "__name__", "__closure__"} <= fn_names, fn_names)
+        self.assertEqual(snap.label[idx[id(Marker)]], "Marker")
+        self.assertEqual(snap.label[idx[id(sys)]], "sys")
+        self.assertEqual(snap.type_name(idx[id(Marker)]), "type")
+        self.assertEqual((snap.flags[idx[id(sys)]] >> 8) & 15, 1)
+        self.assertEqual((snap.flags[idx[id(Marker)]] >> 8) & 15, 3)
+        self.assertEqual((snap.flags[idx[id(names_to)]] >> 8) & 15, 4)
+
+    def test_thread_local_leak_has_a_root(self):
+        ready = threading.Event()
+        done = threading.Event()
+        box = {}
+
+        def worker():
+            leak = bytearray(b"held only by a local variable")
+            box["id"] = id(leak)
+            ready.set()
+            done.wait(10)
+
+        t = threading.Thread(target=worker, name="leaky-worker")
+        t.start()
+        try:
+            ready.wait(10)
+            snap = self.take()
+        finally:
+            done.set()
+            t.join()
+        idx = snap.index()
+        self.assertIn(box["id"], idx)
+        locals_ = [r for r in snap.roots if r[0] == 3 and r[2] == box["id"]]
+        self.assertEqual(len(locals_), 1)
+        kind, name, target, thread, depth = locals_[0]
+        self.assertEqual(name, "leaky-worker: AgentTest.test_thread_local_leak_has_a_root.<locals>.worker: leak"
+                         if sys.version_info >= (3, 11) else "leaky-worker: worker: leak")
+        self.assertEqual(thread, t.ident)
+        frames = [r for r in snap.roots if r[0] == 2 and r[3] == t.ident]
+        self.assertEqual([r[4] for r in frames], list(range(len(frames))))
+        self.assertIn("Event.wait" if sys.version_info >= (3, 11) else ": wait", frames[1][1])
+        mine = [r for r in frames if "worker (test_agent.py:" in r[1]]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0][4], depth)
+        fr = idx[mine[0][2]]
+        self.assertEqual((snap.flags[fr] >> 8) & 15, 2)
+        self.assertIn((box["id"], "leak"), snap.edges[fr])
+        self.assertTrue(snap.label[fr].startswith("test_agent.py:"))
+        threads = [r for r in snap.roots if r[0] == 5 and r[3] == t.ident]
+        self.assertEqual(threads[0][1], "leaky-worker")
+        self.assertEqual(threads[0][2], id(t))
+        # the agent's own frames are not roots
+        self.assertFalse([r for r in snap.roots if r[0] == 2 and "objgraph_agent" in r[1]])
+        mine = [r for r in snap.roots if r[0] == 2 and r[3] == threading.get_ident()]
+        self.assertIn("take (test_agent.py:", mine[0][1])
+        self.assertIn("test_thread_local_leak_has_a_root", mine[1][1])
+        mods = {r[1]: r[2] for r in snap.roots if r[0] == 1}
+        self.assertEqual(mods["sys"], id(sys))
+
+    def test_redact(self):
+        secret = "password=hunter2 " * 3
+        table = {"user@example.com": 1, "plain": 2}
+        snap = self.take(redact=True)
+        self.assertTrue(snap.meta["capture"]["redacted"])
+        idx = snap.index()
+        self.assertEqual(snap.label[idx[id(secret)]], "")
+        for i in range(len(snap.addr)):
+            if snap.type_name(i) in ("str", "bytes"):
+                self.assertEqual(snap.label[i], "")
+        names = {n for t, n in snap.edges[idx[id(table)]]}
+        self.assertIn("plain", names)
+        self.assertFalse([n for n in names if n and "example" in n])
+        self.assertFalse([s for s in snap.strings if "hunter2" in s])
+        with open(os.path.join(self.tmp, "snap.ogs"), "rb") as f:
+            self.assertNotIn(b"hunter2", zlib_all(f.read()))
+
+    def test_hostile_objects(self):
+        objs = [Hostile() for _ in range(20)] + [WithHostileMeta() for _ in range(5)]
+        d = {id(WithHostileMeta): WithHostileMeta}
+        snap = self.take()
+        idx = snap.index()
+        for o in objs:
+            i = idx[id(o)]
+            self.assertEqual(snap.label[i], "")
+        i = idx[id(objs[0])]
+        self.assertEqual(snap.size[i], 0)  # its __sizeof__ raises
+        if not INLINE_ATTRS:
+            i = idx[id(object.__getattribute__(objs[0], "__dict__"))]
+        self.assertIn((id(objs[0].payload), "payload"), snap.edges[i])
+        self.assertEqual(snap.types[snap.type[idx[id(WithHostileMeta)]]][1], "HostileMeta")
+        self.assertIn(id(d), idx)
+
+    # failures
+
+    def test_gc_state_restored_after_failure(self):
+        orig = objgraph_agent._Capture.write_roots
+
+        def boom(self):
+            raise MemoryError("simulated")
+
+        objgraph_agent._Capture.write_roots = boom
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                with self.assertRaises(MemoryError):
+                    objgraph_agent.snapshot(os.path.join(self.tmp, "x.ogs"))
+                self.assertEqual(gc.isenabled(), enabled)
+                self.assertEqual(os.listdir(self.tmp), [])
+                self.assertNotIn(objgraph_agent._gc_guard, gc.callbacks)
+        finally:
+            objgraph_agent._Capture.write_roots = orig
+            gc.enable()
+
+    def test_no_partial_file_when_rename_fails(self):
+        path = os.path.join(self.tmp, "snap.ogs")
+        with open(path, "wb") as f:
+            f.write(b"old")
+        orig = os.replace
+
+        def fail(a, b):
+            raise OSError(28, "No space left on device")
+
+        os.replace = fail
+        try:
+            with self.assertRaises(OSError):
+                objgraph_agent.snapshot(path)
+        finally:
+            os.replace = orig
+        self.assertEqual(os.listdir(self.tmp), ["snap.ogs"])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"old")
+
+    def test_no_partial_file_when_disk_fills(self):
+        orig = os.write
+        calls = [0]
+
+        def write(fd, data):
+            calls[0] += 1
+            if calls[0] > 8:
+                raise OSError(28, "No space left on device")
+            return orig(fd, data)
+
+        os.write = write
+        try:
+            with self.assertRaises(OSError) as cm:
+                objgraph_agent.snapshot(os.path.join(self.tmp, "full.ogs"))
+        finally:
+            os.write = orig
+        self.assertEqual(cm.exception.errno, 28)
+        self.assertEqual(os.listdir(self.tmp), [])
+        self.assertTrue(gc.isenabled())
+
+    def test_unwritable_place(self):
+        with self.assertRaises(OSError):
+            objgraph_agent.snapshot(os.path.join(self.tmp, "no-such-dir", "x.ogs"))
+        self.assertTrue(gc.isenabled())
+
+    def test_reentrant_call_refused(self):
+        orig = objgraph_agent._Capture.write_roots
+        seen = []
+
+        def again(self):
+            try:
+                objgraph_agent.snapshot(os.path.join(HERE, "never.ogs"))
+            except RuntimeError as e:
+                seen.append(e)
+            return orig(self)
+
+        objgraph_agent._Capture.write_roots = again
+        try:
+            self.take()
+        finally:
+            objgraph_agent._Capture.write_roots = orig
+        self.assertEqual(len(seen), 1)
+
+    # other processes
+
+    def test_frozen_objects(self):
+        code = """if 1:
+            import gc, sys, objgraph_agent
+            frozen = [("frozen", i) for i in range(3)]
+            box = {"frozen": frozen}
+            gc.freeze()
+            later = [box]
+            objgraph_agent.snapshot(sys.argv[1] if len(sys.argv) > 1 else %r)
+            print(id(frozen), id(box), id(later))
+        """ % os.path.join(self.tmp, "f.ogs")
+        r = run_python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fid, bid, lid = map(int, r.stdout.split())
+        snap = decode(os.path.join(self.tmp, "f.ogs"))
+        idx = snap.index()
+        self.assertGreater(snap.meta["gc"]["freeze_count"], 0)
+        for a in (fid, bid):
+            self.assertEqual(snap.flags[idx[a]] & (1 | 8), 1 | 8)
+        self.assertEqual(snap.flags[idx[lid]] & 8, 0)
+        self.assertEqual(snap.flags[idx[lid]] & 1, 1)
+
+    def test_signal_periodic_and_exit(self):
+        if not hasattr(signal, "SIGUSR2"):
+            self.skipTest("no SIGUSR2")
+        code = """if 1:
+            import os, signal, time, objgraph_agent
+            objgraph_agent.install(signal.SIGUSR2, %r, every=0.3, at_exit=True)
+            os.kill(os.getpid(), signal.SIGUSR2)
+            t = time.time()
+            while time.time() - t < 0.8:
+                sum(range(1000))
+        """ % self.tmp
+        r = run_python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = sorted(os.listdir(self.tmp), key=lambda f: int(f.split("-")[-1][:-4]))
+        self.assertGreaterEqual(len(files), 3, r.stderr)
+        for f in files:
+            self.assertRegex(f, r"^objgraph-\d+-\d{8}-\d{6}-\d+\.ogs$")
+            snap = decode(os.path.join(self.tmp, f))
+            # taken on the main thread, where the program was interrupted
+            # (the last one, at exit, after the program's code)
+            main = [r for r in snap.roots if r[0] == 2 and r[1].startswith("MainThread:")]
+            if f != files[-1]:
+                self.assertTrue(main, f)
+            self.assertFalse([r for r in snap.roots if "objgraph_agent" in r[1] and r[0] == 2])
+
+    def test_autostart_from_env(self):
+        code = """if 1:
+            import os, signal, objgraph_agent
+            assert objgraph_agent._installed is None
+            assert objgraph_agent._autostart_from_env()
+            os.kill(os.getpid(), signal.SIGUSR1)
+        """
+        r = run_python(code, env={"OBJGRAPH_AGENT_DIR": self.tmp, "OBJGRAPH_AGENT_SIGNAL": "SIGUSR1",
+                                  "OBJGRAPH_AGENT_EVERY": "0", "OBJGRAPH_AGENT_AT_EXIT": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(os.listdir(self.tmp)), 2, r.stderr)
+
+    def test_command_line(self):
+        r = subprocess.run([sys.executable, os.path.join(HERE, "objgraph_agent.py"), "--help"],
+                           stdout=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("objgraph_agent.py run", r.stdout)
+        script = os.path.join(self.tmp, "prog.py")
+        with open(script, "w") as f:
+            f.write("import sys\nimport objgraph_agent\nassert objgraph_agent._installed is not None\n"
+                    "leak = [sys.argv[1]] * 3\n")
+        r = subprocess.run([sys.executable, os.path.join(HERE, "objgraph_agent.py"), "run", "--dir", self.tmp,
+                            "--at-exit", script, "hello"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        snaps = [f for f in os.listdir(self.tmp) if f.endswith(".ogs")]
+        self.assertEqual(len(snaps), 1, r.stderr)
+        os.unlink(script)
+
+
+def zlib_all(data):
+    """The file's bytes with every zlib column inflated, for searching."""
+    out = [data]
+    snapdata = data
+    pos = 16
+    while pos + 20 <= len(snapdata):
+        kind, rows, ncols, length, crc = struct.unpack_from("<IIIII", snapdata, pos)
+        body = snapdata[pos + 20:pos + 20 + length]
+        off = 24 * ncols
+        for c in range(ncols):
+            cid, width, codec, rawlen, storedlen, res, base = struct.unpack_from("<HBBIIIQ", body, 24 * c)
+            stored = body[off:off + storedlen]
+            off += storedlen
+            if codec == 1:
+                out.append(zlib.decompress(stored))
+        pos += 20 + length
+        if kind == 7:
+            break
+    return b"".join(out)
+
+
+if __name__ == "__main__":
+    unittest.main()
