@@ -99,6 +99,37 @@ func findRenderer() (string, error) {
 	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
+	if p, ok := buildRenderer(name); ok {
+		return p, nil
+	}
 	return "", errors.New("drawing SVG needs the objgraph-render program, next to objgraph or on PATH (or named by $" + renderEnv + "); install it with\n\t" +
 		renderInstall + "\nor write the graph as .dot")
+}
+
+// renderPkg is the import path of the rendering helper.
+const renderPkg = "github.com/objgraph-go/objgraph/cmd/objgraph/objgraph-render"
+
+// buildRenderer covers "go run ./cmd/objgraph" in a checkout, where no
+// objgraph-render was installed: when the go command can build the helper
+// from the current module, it builds it into the user cache directory (the
+// go build cache makes later builds quick) and returns its path.
+func buildRenderer(name string) (string, bool) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return "", false
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", false
+	}
+	dir = filepath.Join(dir, "objgraph")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command(gobin, "build", "-o", out, renderPkg)
+	if cmd.Run() != nil {
+		return "", false
+	}
+	return out, true
 }
