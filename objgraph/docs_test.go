@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/objgraph-go/objgraph/internal/golden"
+
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -40,7 +42,7 @@ func TestQuoting(t *testing.T) {
 	if n != 258 {
 		t.Errorf("%d nodes, want 258", n)
 	}
-	golden(t, "all-the-chars.dot", got)
+	golden.Check(t, "all-the-chars.dot", got)
 	if !utf8.ValidString(got) {
 		t.Error("DOT output is not UTF-8")
 	}
@@ -83,7 +85,7 @@ func TestHighlight(t *testing.T) {
 	if n != 8 {
 		t.Errorf("%d nodes, want 8", n)
 	}
-	golden(t, "highlight.dot", got)
+	golden.Check(t, "highlight.dot", got)
 }
 
 // TestForwardChain ports docs/chain.txt: the chain from a dict to the
@@ -117,7 +119,7 @@ func TestForwardChain(t *testing.T) {
 	if n != 4 {
 		t.Errorf("%d nodes, want 4", n)
 	}
-	golden(t, "forward-chain.dot", got)
+	golden.Check(t, "forward-chain.dot", got)
 	if _, err := objgraph.ShowChain(&bytes.Buffer{}, h, [][]heap.ID{nil}, objgraph.GraphOptions{}); err == nil {
 		t.Error("no error for no chain")
 	}
@@ -141,7 +143,7 @@ func TestExtraInfo(t *testing.T) {
 	got, _ := dot(t, func(w *bytes.Buffer) (int, error) {
 		return objgraph.ShowRefs(w, h, []heap.ID{y}, objgraph.GraphOptions{ExtraInfo: info})
 	})
-	golden(t, "extra-info.dot", got)
+	golden.Check(t, "extra-info.dot", got)
 	if id, ok := objgraph.At(h, h.Addr(x)); !ok || id != x {
 		t.Errorf("at(id(x)) = %v, %v", id, ok)
 	}
@@ -166,7 +168,7 @@ func TestTooMany(t *testing.T) {
 		if n != 6 || !strings.Contains(got, `label="2 more references"`) {
 			t.Errorf("%d nodes:\n%s", n, got)
 		}
-		golden(t, "too-many.dot", got)
+		golden.Check(t, "too-many.dot", got)
 	})
 	t.Run("backrefs", func(t *testing.T) {
 		f := newFake(t)
@@ -181,7 +183,7 @@ func TestTooMany(t *testing.T) {
 		if n != 6 || !strings.Contains(got, `label="37 more backreferences"`) {
 			t.Errorf("%d nodes:\n%s", n, got)
 		}
-		golden(t, "42.dot", got)
+		golden.Check(t, "42.dot", got)
 		_, n = dot(t, func(w *bytes.Buffer) (int, error) {
 			return objgraph.ShowBackrefs(w, h, []heap.ID{moo}, objgraph.GraphOptions{TooMany: -1, MaxDepth: 1})
 		})
@@ -202,7 +204,7 @@ func TestTooMany(t *testing.T) {
 		got, _ := dot(t, func(w *bytes.Buffer) (int, error) {
 			return objgraph.ShowBackrefs(w, h, []heap.ID{one, none}, objgraph.GraphOptions{Refcounts: true})
 		})
-		golden(t, "refcounts.dot", got)
+		golden.Check(t, "refcounts.dot", got)
 	})
 }
 
@@ -237,7 +239,7 @@ func TestGenerator(t *testing.T) {
 	got, _ := dot(t, func(w *bytes.Buffer) (int, error) {
 		return objgraph.ShowBackrefs(w, h, objgraph.ByType(h, "Canary", objgraph.StatsOptions{}), objgraph.GraphOptions{MaxDepth: 7})
 	})
-	golden(t, "canary.dot", got)
+	golden.Check(t, "canary.dot", got)
 	chain := objgraph.FindBackrefChain(h, bird, objgraph.IsProperModule(h), objgraph.ChainOptions{})
 	var types []string
 	for _, id := range chain {
@@ -252,7 +254,7 @@ func TestGenerator(t *testing.T) {
 	if n != 5 {
 		t.Errorf("chain graph has %d nodes, want 5", n)
 	}
-	golden(t, "canary-chain.dot", got)
+	golden.Check(t, "canary-chain.dot", got)
 }
 
 // TestFinalizers ports docs/uncollectable.txt: objects with __del__ carry a
@@ -277,7 +279,7 @@ func TestFinalizers(t *testing.T) {
 	got, _ := dot(t, func(w *bytes.Buffer) (int, error) {
 		return objgraph.ShowBackrefs(w, h, objgraph.ByType(h, "Nondestructible", objgraph.StatsOptions{}), objgraph.GraphOptions{})
 	})
-	golden(t, "finalizers.dot", got)
+	golden.Check(t, "finalizers.dot", got)
 	got, _ = dot(t, func(w *bytes.Buffer) (int, error) {
 		return objgraph.ShowRefs(w, h, []heap.ID{class}, objgraph.GraphOptions{MaxDepth: 1})
 	})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/objgraph-go/objgraph/internal/golden"
+
 	"github.com/objgraph-go/objgraph/heap"
 )
 
@@ -113,8 +115,8 @@ func TestGC(t *testing.T) {
 				t.Fatalf("exit %d, stderr %s", code, errOut)
 			}
 			out = strings.ReplaceAll(out, tc.snap, "SNAP")
-			golden(t, tc.name+".stdout", out)
-			golden(t, tc.name+".stderr", strings.ReplaceAll(errOut, tc.snap, "SNAP"))
+			golden.Check(t, tc.name+".stdout", out)
+			golden.Check(t, tc.name+".stderr", strings.ReplaceAll(errOut, tc.snap, "SNAP"))
 		})
 	}
 }
@@ -125,7 +127,7 @@ func TestGCJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "gc-json.stdout", strings.ReplaceAll(out, snap, "SNAP"))
+	golden.Check(t, "gc-json.stdout", strings.ReplaceAll(out, snap, "SNAP"))
 	var v struct {
 		GC struct {
 			Recorded    bool

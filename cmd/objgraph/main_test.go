@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/objgraph-go/objgraph/internal/golden"
+
 	"github.com/objgraph-go/objgraph/heap"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture writes a small snapshot and returns its path.
 func fixture(t *testing.T) string {
@@ -53,25 +52,6 @@ func runCLI(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
-	}
-}
-
 func TestTop(t *testing.T) {
 	snap := fixture(t)
 	for _, tc := range []struct {
@@ -89,8 +69,8 @@ func TestTop(t *testing.T) {
 				t.Fatalf("exit %d, stderr %s", code, errOut)
 			}
 			out = strings.ReplaceAll(out, snap, "SNAP")
-			golden(t, tc.name+".stdout", out)
-			golden(t, tc.name+".stderr", errOut)
+			golden.Check(t, tc.name+".stdout", out)
+			golden.Check(t, tc.name+".stderr", errOut)
 		})
 	}
 }

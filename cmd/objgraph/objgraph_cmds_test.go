@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/objgraph-go/objgraph/internal/golden"
+
 	"github.com/objgraph-go/objgraph/heap"
 )
 
@@ -172,8 +174,8 @@ func TestAnalysisCommands(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errOut)
 			}
-			golden(t, tc.name+".stdout", names.Replace(out))
-			golden(t, tc.name+".stderr", names.Replace(errOut))
+			golden.Check(t, tc.name+".stdout", names.Replace(out))
+			golden.Check(t, tc.name+".stderr", names.Replace(errOut))
 		})
 	}
 }
