@@ -6,6 +6,8 @@
 //
 // Commands:
 //
+//	run -- PROGRAM...    run a Python program with the capture agent; snapshots on signal, timer, exit
+//	agent                 write objgraph_agent.py for programs that import it themselves
 //	top SNAPSHOT          the most common types, with counts and bytes
 //	count SNAPSHOT TYPE   the number of objects of a type
 //	growth SNAP1 SNAP2... the types whose counts grew past their peaks, snapshot by snapshot

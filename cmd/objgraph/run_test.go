@@ -1,0 +1,88 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/agent"
+)
+
+func needPython3(t *testing.T) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3 is not installed; objgraph run's tests need it (.ci/run installs it)")
+		}
+		t.Skip("python3 is not installed")
+	}
+	return py
+}
+
+func TestAgentCommand(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCLI("agent", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := filepath.Join(dir, agent.FileName)
+	if strings.TrimSpace(out) != path {
+		t.Errorf("printed %q, want %q", out, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != string(agent.Source) {
+		t.Fatalf("written agent differs from the embedded one (%v)", err)
+	}
+}
+
+func TestRunAtExit(t *testing.T) {
+	py := needPython3(t)
+	dir := t.TempDir()
+	// A sitecustomize of the program's own must still run.
+	own := t.TempDir()
+	os.WriteFile(filepath.Join(own, "sitecustomize.py"), []byte("import builtins\nbuiltins.OWN_SITE = 1\n"), 0o644)
+	t.Setenv("PYTHONPATH", own)
+	prog := `
+import builtins
+assert builtins.OWN_SITE == 1
+class Leak: pass
+keep = [Leak() for _ in range(123)]
+print("done")
+`
+	out, errOut, code := runCLI("run", "-o", dir, "--at-exit", "--signal", "none", "--", py, "-c", prog)
+	if code != 0 || strings.TrimSpace(out) != "done" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "objgraph-*.ogs"))
+	if len(snaps) != 1 {
+		t.Fatalf("snapshots %v, want one", snaps)
+	}
+	h, err := heap.ReadFile(snaps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for id := range h.All() {
+		if h.TypeName(id) == "Leak" {
+			n++
+		}
+	}
+	if n != 123 {
+		t.Errorf("the at-exit snapshot has %d Leak objects, want 123", n)
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	py := needPython3(t)
+	_, errOut, code := runCLI("run", "-o", t.TempDir(), "--", py, "-c", "import sys; sys.exit(3)")
+	if code != 1 || !strings.Contains(errOut, "exited with status 3") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, errOut, code := runCLI("run"); code != 2 || !strings.Contains(errOut, "missing PROGRAM") {
+		t.Errorf("no program: exit %d, stderr %q", code, errOut)
+	}
+}
