@@ -7,6 +7,7 @@
 // Commands:
 //
 //	run -- PROGRAM...    run a Python program with the capture agent; snapshots on signal, timer, exit
+//	snapshot PID          take a snapshot of a program started by run, and wait for it
 //	agent                 write objgraph_agent.py for programs that import it themselves
 //	top SNAPSHOT          the most common types, with counts and bytes
 //	count SNAPSHOT TYPE   the number of objects of a type

@@ -156,9 +156,13 @@ func runRun(c *cmdEnv, args []string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", args[0], err)
 	}
+	if err := writeRunState(runState{PID: cmd.Process.Pid, Dir: dir, Signal: sig}); err != nil {
+		fmt.Fprintf(c.stderr, "objgraph: %v: 'objgraph snapshot %d' will not work\n", err, cmd.Process.Pid)
+	}
+	defer os.Remove(runStatePath(cmd.Process.Pid))
 	fmt.Fprintf(c.stderr, "objgraph: running %s as pid %d; snapshots go to %s", args[0], cmd.Process.Pid, dir)
 	if sig != "NONE" {
-		fmt.Fprintf(c.stderr, " (kill -%s %d takes one)", strings.TrimPrefix(sig, "SIG"), cmd.Process.Pid)
+		fmt.Fprintf(c.stderr, " (objgraph snapshot %d takes one)", cmd.Process.Pid)
 	}
 	fmt.Fprintln(c.stderr)
 	// Pass interrupts on to the program and wait for it.

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/agent"
@@ -85,4 +89,69 @@ func TestRunExitStatus(t *testing.T) {
 	if _, errOut, code := runCLI("run"); code != 2 || !strings.Contains(errOut, "missing PROGRAM") {
 		t.Errorf("no program: exit %d, stderr %q", code, errOut)
 	}
+}
+
+func TestSnapshotCommand(t *testing.T) {
+	py := needPython3(t)
+	dir := t.TempDir()
+	// Run the program in the background through the CLI entry point.
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	ready := filepath.Join(dir, "ready")
+	prog := "import time, pathlib\nclass Marker: pass\nm = [Marker() for _ in range(7)]\npathlib.Path(" + strconvQuote(ready) + ").touch()\ntime.sleep(30)\n"
+	go func() {
+		_, e, code := runCLI("run", "-o", dir, "--", py, "-c", prog)
+		done <- result{code, e}
+	}()
+	var pid int
+	for i := 0; i < 200 && pid == 0; i++ {
+		if _, err := os.Stat(ready); err == nil {
+			matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "objgraph-run-*.json"))
+			for _, m := range matches {
+				var p int
+				if _, err := fmt.Sscanf(filepath.Base(m), "objgraph-run-%d.json", &p); err == nil && processHasArg(p, ready) {
+					pid = p
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the program started by objgraph run did not come up")
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	want := filepath.Join(dir, "taken.ogs")
+	out, errOut, code := runCLI("snapshot", strconv.Itoa(pid), "-o", want, "--timeout", "60s")
+	if code != 0 || strings.TrimSpace(out) != want {
+		t.Fatalf("snapshot: exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	h, err := heap.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for id := range h.All() {
+		if h.TypeName(id) == "Marker" {
+			n++
+		}
+	}
+	if n != 7 {
+		t.Errorf("snapshot has %d Marker objects, want 7", n)
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	<-done
+	if _, errOut, code := runCLI("snapshot", "999999999"); code != 1 || !strings.Contains(errOut, "not started by 'objgraph run'") {
+		t.Errorf("unknown pid: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
+
+// processHasArg reports whether process pid's command line mentions s.
+func processHasArg(pid int, s string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && strings.Contains(string(b), s)
 }
