@@ -17,6 +17,7 @@
 //	at SNAPSHOT ADDR      the object at an address, with its references and referrers
 //	leaking SNAPSHOT      the gc-tracked objects that no gc-tracked object refers to
 //	gc SNAPSHOT           the collector's state and what gc.collect() would free, by cycle
+//	cow SNAPSHOT          what a forked child would copy, and what gc.freeze() saves
 //	chain SNAPSHOT        the shortest chain of references from a root to an object
 //	backrefs SNAPSHOT     draw what refers to an object (-o OUT.svg|OUT.dot)
 //	refs SNAPSHOT         draw what an object refers to (-o OUT.svg|OUT.dot)
