@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/radix"
 )
 
 // COWOptions configure PredictCOW. The zero value predicts a full
@@ -210,7 +211,7 @@ func (p *cowPass) gather(rep *COWReport, opts COWOptions, gens int) {
 		p.info = append(p.info, info)
 	}
 	p.owner = nil
-	sortByAddress(p.addr, p.info)
+	radix.SortByKey(p.addr, p.info)
 }
 
 // measure counts the pages of each cost. The page of an object's header and
@@ -436,50 +437,6 @@ func (p *cowPass) owners() {
 		}
 	}
 	p.roots = append(p.roots, RootCost{})
-}
-
-// sortByAddress sorts addr, and info along with it, by address: a
-// least-significant-digit radix sort by bytes that skips the bytes all the
-// addresses share and reads and writes both arrays in order.
-func sortByAddress(addr, info []uint64) {
-	n := len(addr)
-	if n < 2 {
-		return
-	}
-	var or, and uint64 = 0, ^uint64(0)
-	for _, a := range addr {
-		or |= a
-		and &= a
-	}
-	differ := or ^ and
-	src, srcInfo := addr, info
-	dst, dstInfo := make([]uint64, n), make([]uint64, n)
-	for shift := uint(0); shift < 64; shift += 8 {
-		if differ>>shift&0xff == 0 {
-			continue
-		}
-		var start [256]int
-		for _, a := range src {
-			start[a>>shift&0xff]++
-		}
-		sum := 0
-		for d, c := range start {
-			start[d] = sum
-			sum += c
-		}
-		for i, a := range src {
-			d := a >> shift & 0xff
-			dst[start[d]] = a
-			dstInfo[start[d]] = srcInfo[i]
-			start[d]++
-		}
-		src, dst = dst, src
-		srcInfo, dstInfo = dstInfo, srcInfo
-	}
-	if &src[0] != &addr[0] {
-		copy(addr, src)
-		copy(info, srcInfo)
-	}
 }
 
 // Advice is the report in plain words: whether calling gc.freeze() in the

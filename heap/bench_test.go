@@ -1,37 +1,15 @@
 package heap_test
 
 import (
-	"bufio"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/memstat"
 	"github.com/objgraph-go/objgraph/internal/synth"
 )
-
-// peakRSS resets and reads the process's peak resident set (VmHWM), in bytes;
-// 0 where /proc is not available.
-func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
 
 func benchRead(b *testing.B, objects int) {
 	path, err := synth.File(synth.Options{Objects: objects, EdgesPerObj: 3, Seed: 1})
@@ -47,12 +25,12 @@ func benchRead(b *testing.B, objects int) {
 		h = nil
 		runtime.GC()
 		debug.FreeOSMemory()
-		resetPeakRSS()
+		memstat.ResetPeakRSS()
 		h, err = heap.ReadFile(path)
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak = max(peak, peakRSS())
+		peak = max(peak, memstat.PeakRSS())
 	}
 	b.ReportMetric(float64(h.Len()), "objects")
 	b.ReportMetric(float64(h.NumEdges()), "edges")
@@ -88,8 +66,8 @@ func BenchmarkReverse10M(b *testing.B) {
 	}
 }
 
-func BenchmarkDominators10M(b *testing.B) {
-	path, err := synth.File(synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1})
+func benchDominators(b *testing.B, o synth.Options) {
+	path, err := synth.File(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,7 +79,24 @@ func BenchmarkDominators10M(b *testing.B) {
 	b.ReportAllocs()
 	var dt *heap.DomTree
 	for b.Loop() {
+		b.StopTimer()
+		dt = nil
+		runtime.GC() // the previous tree's garbage is not this run's cost
+		b.StartTimer()
 		dt = heap.Dominators(h, heap.DominatorOptions{})
 	}
 	b.ReportMetric(float64(dt.NumReachable()), "reachable")
+	b.ReportMetric(float64(len(dt.Roots())), "roots")
+}
+
+// BenchmarkDominators10M computes the dominator tree of the uniform
+// synthetic 10M-object heap (see synth.Uniform).
+func BenchmarkDominators10M(b *testing.B) {
+	benchDominators(b, synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1})
+}
+
+// BenchmarkDominatorsPython10M computes the dominator tree of a 10M-object
+// heap shaped like a Python program's (see synth.Python).
+func BenchmarkDominatorsPython10M(b *testing.B) {
+	benchDominators(b, synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1, Shape: synth.Python})
 }

@@ -2,7 +2,12 @@ package heap
 
 import (
 	"cmp"
+	"container/heap"
+	"iter"
+	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // DominatorOptions choose the roots of a dominator tree. The zero value uses
@@ -15,13 +20,17 @@ type DominatorOptions struct {
 // at every root. Object d dominates object o when every path from a root to
 // o passes through d; the retained size of d is the size of everything it
 // dominates, itself included: what freeing d would free.
+//
+// Objects are numbered in breadth-first order from the roots (the roots
+// first); every object's dominators come before it in that order.
 type DomTree struct {
 	h        *Heap
-	pre      []uint32 // object id -> preorder number + 1; 0 = unreachable
-	vertex   []ID     // preorder number -> object id; vertex[0] is the virtual root (NoID)
-	idom     []uint32 // preorder number -> preorder number of the immediate dominator
-	retained []uint64 // preorder number -> retained size
+	num      []uint32 // object id -> search number; 0 = unreachable
+	vertex   []ID     // search number -> object id; vertex[0] is the virtual root (NoID)
+	idom     []uint32 // search number -> search number of the immediate dominator
+	retained []uint64 // search number -> retained size
 	roots    []ID     // the roots used, in order
+	passes   int      // passes over the predecessors after the first sweep; -1 when Semi-NCA finished the job
 }
 
 // ExternalRefs is the number of references to id from outside the graph:
@@ -50,49 +59,530 @@ func (h *Heap) RootIDs(noExternal bool) []ID {
 			out = append(out, r.Target)
 		}
 	}
-	if !noExternal {
-		for id := range h.All() {
-			if !seen.has(id) && h.ExternalRefs(id) > 0 {
-				seen.set(id)
-				out = append(out, id)
+	if !noExternal && h.Len() > 0 {
+		h.BuildReverse()
+		off, rc, flags := h.rev.off, h.refcnt, h.flags
+		for i := range h.addr {
+			// ExternalRefs, inlined: this loop reads three columns in order.
+			if c := uint64(off[i+1] - off[i]); rc[i] > c && !flags[i].Immortal() && !seen.has(ID(i)) {
+				seen.set(ID(i))
+				out = append(out, ID(i))
 			}
 		}
 	}
 	return out
 }
 
-// Dominators computes the dominator tree with the Semi-NCA algorithm over
-// flat arrays, iteratively.
-func Dominators(h *Heap, opts DominatorOptions) *DomTree {
-	n := h.Len()
-	roots := h.RootIDs(opts.NoExternal)
-	t := &DomTree{h: h, roots: roots, pre: make([]uint32, n)}
+// maxPasses bounds the passes of the iterative algorithm after the first;
+// a graph that needs more is finished by Semi-NCA.
+const maxPasses = 8
 
-	// Depth-first search from the virtual root: preorder numbers and parents.
-	vertex := make([]ID, 1, n+1)
+// Dominators computes the dominator tree.
+//
+// The algorithm is the iterative one of Cooper, Harvey and Kennedy over a
+// breadth-first numbering, with the first pass fused into the search itself:
+// when the search takes object v off its queue, every referrer numbered
+// before v has already been taken off and has narrowed v's candidate
+// dominator to the nearest common ancestor, in the tree built so far, of
+// those referrers. So v's candidate is final for the pass and is recorded,
+// and v's own references narrow the candidates of the objects they lead
+// to. References that lead back to an object already taken off (to an
+// object numbered before the referrer) are noted. When there are none the
+// tree is exact. Otherwise a second pass recomputes, from all their
+// referrers, the objects they lead to; when that changes nothing the tree
+// is exact, and when it does, passes over every object that could still
+// move follow until nothing changes. Objects dominated by the virtual root
+// alone, and objects with a single referrer, never move.
+//
+// Every step reads memory in an order the processor can overlap: the queue
+// and the edges in about the order they are stored, and independent
+// look-ups in per-object arrays, instead of the long chains of dependent
+// loads of a depth-first search and path compression, which on a heap of
+// millions of objects wait for main memory at every step. A graph that
+// still needs more than a few passes (long chains of references that lead
+// back against the breadth-first order), and a heap of 2^30 objects or
+// more, is handled by the Semi-NCA algorithm, whose running time does not
+// depend on the graph's shape.
+func Dominators(h *Heap, opts DominatorOptions) *DomTree {
+	h.BuildReverse()
+	t := &DomTree{h: h, roots: h.RootIDs(opts.NoExternal)}
+	if h.Len() < maxSearch {
+		late, multi := t.search()
+		if t.settle(late, multi, maxPasses) {
+			t.sumRetained()
+			return t
+		}
+	} else {
+		t.number()
+	}
+	t.semiNCA()
+	t.passes = -1
+	t.sumRetained()
+	return t
+}
+
+// number numbers the reachable objects breadth first from the roots,
+// without computing anything else, for semiNCA.
+func (t *DomTree) number() {
+	h := t.h
+	num := make([]uint32, h.Len())
+	vertex := []ID{NoID}
+	for _, r := range t.roots {
+		if num[r] == 0 {
+			num[r] = uint32(len(vertex))
+			vertex = append(vertex, r)
+		}
+	}
+	for k := 1; k < len(vertex); k++ {
+		for _, to := range h.Referents(vertex[k]) {
+			if num[to] == 0 {
+				num[to] = uint32(len(vertex))
+				vertex = append(vertex, to)
+			}
+		}
+	}
+	t.num, t.vertex, t.idom = num, vertex, make([]uint32, len(vertex))
+}
+
+// undefined marks a candidate dominator not computed yet.
+const undefined = ^uint32(0)
+
+// nca is the nearest common ancestor of the vertices numbered a and b in the
+// tree idom, where every vertex's parent has a smaller number than itself.
+func nca(idom []uint32, a, b uint32) uint32 {
+	for a != b {
+		for a > b {
+			a = idom[a]
+		}
+		for b > a {
+			b = idom[b]
+		}
+	}
+	return a
+}
+
+// searchBlock is how many objects the search prepares at once.
+const searchBlock = 64
+
+// State bits of the search, on top of a number below 2^30.
+const (
+	doneBit   = 1 << 31 // numbered
+	lateBit   = 1 << 30 // numbered, and referred to by an object numbered after it
+	numMask   = lateBit - 1
+	maxSearch = numMask // search numbers heaps of fewer objects
+)
+
+// search numbers the reachable objects breadth first from the roots and
+// runs the first pass of the iterative algorithm on the way (see
+// Dominators). It returns, in increasing order, the numbers of the objects
+// with a referrer numbered after them whose candidate is not the virtual
+// root, and the set of objects with more than one reference to them.
+//
+// Each level of the search is numbered in about id order, which is, mostly,
+// the order of the objects' edges in memory. Objects are taken off the queue in
+// blocks: the block's edge ranges and the state of every object its edges
+// lead to are loaded first, in loops without branches that depend on the
+// data, so that the processor overlaps the cache misses; the block is then
+// processed in order, from the cache. (A branch that depends on a load that
+// misses the cache stalls everything behind it until main memory answers.)
+// All the search's state lives in one word per object for the same reason.
+func (t *DomTree) search() (late []uint32, multi bitset) {
+	h := t.h
+	n := h.Len()
+	// acc[id] is 0 for an object not found yet; for one found, 1 + the
+	// number of its candidate dominator until it is numbered; then its own
+	// number with doneBit, and lateBit when it has a late referrer. It
+	// becomes num at the end.
+	acc := make([]uint32, n)
+	vertex := make([]ID, 1, n+2) // room for one store past the last object
 	vertex[0] = NoID
-	parent := make([]uint32, 1, n+1)
+	idom := make([]uint32, 1, n+1)
+	for _, r := range t.roots {
+		if acc[r] == 0 {
+			acc[r] = 1 // candidate: the virtual root
+			vertex = append(vertex, r)
+		}
+	}
+	off, edgeTo := h.off, h.edgeTo
+	var lo, hi [searchBlock]uint32
+	var sink uint64
+	var scratch []ID
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers)
+	level := 1 // end of the level being numbered
+	for k0 := 1; k0 < len(vertex); {
+		if k0 == level {
+			level = len(vertex)
+			roughSort(vertex[k0:level], &scratch)
+			if workers > 1 && level-k0 >= parallelBlock {
+				// The objects the virtual root holds first: they can be
+				// processed all at once (see searchHeld).
+				if z := heldFirst(vertex[k0:level], acc, &scratch); z >= parallelBlock {
+					vertex, idom = searchHeld(h, acc, vertex, idom, k0, k0+z, workers)
+					if k0 += z; k0 == level {
+						continue
+					}
+				}
+			}
+		}
+		blk := vertex[k0:min(k0+searchBlock, level)]
+		for i, v := range blk {
+			lo[i], hi[i] = off[v], off[v+1]
+			sink += uint64(acc[v])
+		}
+		for i := range blk {
+			for _, to := range edgeTo[lo[i]:hi[i]] {
+				sink += uint64(acc[to])
+			}
+		}
+		for i, v := range blk {
+			k := uint32(k0 + i)
+			d := acc[v] - 1
+			idom = append(idom, d) // idom[k]
+			acc[v] = k | doneBit
+			if d == 0 {
+				// Held by the virtual root, v narrows every candidate to
+				// the virtual root: each edge is one store, chosen
+				// without branches, which would be hard to predict here.
+				tail := len(vertex)
+				vertex = vertex[:cap(vertex)]
+				for _, to := range edgeTo[lo[i]:hi[i]] {
+					a := acc[to]
+					nv := a
+					if a > 1 && a != k+1 {
+						nv = 1
+					}
+					if a&doneBit != 0 {
+						nv = a | lateBit
+					}
+					if to == v {
+						nv = a
+					}
+					found := 0
+					if a == 0 {
+						nv, found = k+1, 1
+					}
+					acc[to] = nv
+					vertex[tail] = to
+					tail += found
+				}
+				vertex = vertex[:tail]
+				continue
+			}
+			for _, to := range edgeTo[lo[i]:hi[i]] {
+				a := acc[to]
+				switch {
+				case a == 0:
+					acc[to] = k + 1
+					vertex = append(vertex, to)
+				case a&doneBit != 0:
+					if to != v {
+						acc[to] = a | lateBit
+					}
+				case a > 1 && a != k+1:
+					// Narrow the candidate to the nearest common
+					// ancestor of it and v. v's chain is v, d, ...; when d
+					// is the virtual root, so is the ancestor.
+					if d == 0 {
+						acc[to] = 1
+					} else {
+						acc[to] = nca(idom, a-1, d) + 1
+					}
+				}
+			}
+		}
+		k0 += len(blk)
+	}
+	keep(sink)
+	lateSet := make(bitset, (len(vertex)+63)/64)
+	multi = newBitset(n)
+	roff := h.rev.off
+	for i, a := range acc {
+		k := a & numMask
+		if a&lateBit != 0 && idom[k] != 0 {
+			lateSet[k/64] |= 1 << (k % 64)
+		}
+		if roff[i+1]-roff[i] > 1 {
+			multi[i/64] |= 1 << (i % 64)
+		}
+		acc[i] = k // 0 for objects not found
+	}
+	for w, word := range lateSet {
+		for word != 0 {
+			late = append(late, uint32(w*64+bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
+	}
+	t.num, t.vertex, t.idom = acc, vertex, idom
+	return late, multi
+}
+
+const (
+	maxWorkers    = 4       // goroutines of searchHeld
+	parallelBlock = 1 << 16 // objects held by the virtual root worth splitting between them
+)
+
+// heldFirst moves the objects of a level whose candidate is the virtual
+// root before the others, keeping their order, and returns how many there
+// are.
+func heldFirst(level []ID, acc []uint32, scratch *[]ID) int {
+	if cap(*scratch) < len(level) {
+		*scratch = make([]ID, len(level))
+	}
+	rest := (*scratch)[:0]
+	z := 0
+	for _, v := range level {
+		if acc[v] == 1 {
+			level[z] = v
+			z++
+		} else {
+			rest = append(rest, v)
+		}
+	}
+	copy(level[z:], rest)
+	return z
+}
+
+// searchHeld numbers the objects vertex[lo:hi], all of whose candidates are
+// the virtual root, and follows their edges, with several goroutines. It
+// does what search's loop does for them, with the same result: an object
+// the virtual root holds narrows every candidate it reaches to the virtual
+// root whatever the order, and the objects of the block reach one another
+// only as objects already numbered, whose candidates are the virtual root
+// already. The goroutines share the work by target, in stripes of ids, so
+// that each object's state has one writer; each reads every edge of the
+// block and takes the ones it owns, without a branch per edge. Objects
+// found are appended in the order of the goroutines, each in the order of
+// its sources, which is the order one goroutine would find them in, stripe
+// by stripe.
+func searchHeld(h *Heap, acc []uint32, vertex []ID, idom []uint32, lo, hi, workers int) ([]ID, []uint32) {
+	idom = idom[:hi]
+	off, edgeTo := h.off, h.edgeTo
+	per := (hi - lo + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := lo + w*per; k < min(lo+(w+1)*per, hi); k++ {
+				idom[k] = 0
+				acc[vertex[k]] = uint32(k) | doneBit
+			}
+		})
+	}
+	wg.Wait()
+	found := make([][]ID, workers)
+	sinks := make([]uint32, workers)
+	for w := range workers {
+		wg.Go(func() {
+			type ref struct {
+				k  uint32 // the source's number
+				to ID
+			}
+			var buf []ref
+			var sink uint32
+			for k0 := lo; k0 < hi; k0 += searchBlock {
+				blk := vertex[k0:min(k0+searchBlock, hi)]
+				buf = buf[:0]
+				for i, v := range blk {
+					tos := edgeTo[off[v]:off[v+1]]
+					buf = slices.Grow(buf, len(tos))
+					b := buf[:cap(buf)]
+					j := len(buf)
+					for _, to := range tos {
+						b[j] = ref{uint32(k0 + i), to}
+						if int(to>>stripeShift)%workers == w {
+							j++
+						}
+					}
+					buf = b[:j]
+				}
+				for _, r := range buf {
+					sink += acc[r.to]
+				}
+				for _, r := range buf {
+					a := acc[r.to]
+					nv := a
+					if a > 1 && a != r.k+1 {
+						nv = 1
+					}
+					if a&doneBit != 0 && vertex[r.k] != r.to {
+						nv = a | lateBit
+					}
+					if a&doneBit != 0 && vertex[r.k] == r.to {
+						nv = a
+					}
+					if a == 0 {
+						nv = r.k + 1
+						found[w] = append(found[w], r.to)
+					}
+					acc[r.to] = nv
+				}
+			}
+			sinks[w] = sink
+		})
+	}
+	wg.Wait()
+	for w := range workers {
+		vertex = append(vertex, found[w]...)
+		keep(uint64(sinks[w]))
+	}
+	return vertex, idom
+}
+
+// stripeShift sets the stripes of ids searchHeld's goroutines own: 4096
+// ids, 16 KB of search state.
+const stripeShift = 12
+
+// roughSort orders ids by id / 4096 (fully, when there are few): close
+// enough to id order for the cache, in one pass. scratch is a buffer it may
+// reuse.
+func roughSort(ids []ID, scratch *[]ID) {
+	if len(ids) < 1<<12 {
+		slices.Sort(ids)
+		return
+	}
+	var hi ID
+	for _, id := range ids {
+		hi = max(hi, id)
+	}
+	shift := 12
+	for hi>>shift >= 1<<13 {
+		shift++
+	}
+	count := make([]int, hi>>shift+2)
+	for _, id := range ids {
+		count[id>>shift+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	if cap(*scratch) < len(ids) {
+		*scratch = make([]ID, len(ids))
+	}
+	out := (*scratch)[:len(ids)]
+	for _, id := range ids {
+		b := id >> shift
+		out[count[b]] = id
+		count[b]++
+	}
+	copy(ids, out)
+}
+
+// keep makes the compiler keep the loads that add up to x.
+//
+//go:noinline
+func keep(x uint64) { _ = x }
+
+// pass recomputes the candidates of the objects numbered in work, in that
+// order, as the nearest common ancestor of their referrers in the current
+// tree. It reports whether any changed, and adds to single the objects
+// with one referrer (not counting unreachable ones and themselves), whose
+// candidate is final. Work is taken in blocks, as in search.
+func (t *DomTree) pass(work []uint32, single bitset) (changed bool) {
+	roff, rsrc := t.h.rev.off, t.h.rev.src
+	num, idom, vertex := t.num, t.idom, t.vertex
+	var lo, hi [searchBlock]uint32
+	var sink uint64
+	for i0 := 0; i0 < len(work); i0 += searchBlock {
+		blk := work[i0:min(i0+searchBlock, len(work))]
+		for i, k := range blk {
+			v := vertex[k]
+			lo[i], hi[i] = roff[v], roff[v+1]
+		}
+		// Objects referred to from everywhere (types, None) settle early
+		// at the virtual root: touch a few referrers of each only.
+		for i := range blk {
+			for _, p := range rsrc[lo[i]:min(hi[i], lo[i]+8)] {
+				sink += uint64(num[p])
+			}
+		}
+		for i := range blk {
+			for _, p := range rsrc[lo[i]:min(hi[i], lo[i]+8)] {
+				sink += uint64(idom[num[p]])
+			}
+		}
+		for i, k := range blk {
+			nd, first, one := undefined, undefined, true
+			for _, p := range rsrc[lo[i]:hi[i]] {
+				q := num[p]
+				if q == 0 || q == k { // unreachable referrer, or a reference to itself
+					continue
+				}
+				if nd == undefined {
+					nd, first = q, q
+					continue
+				}
+				one = one && q == first
+				if nd = nca(idom, nd, q); nd == 0 {
+					break
+				}
+			}
+			if one {
+				single.set(ID(k))
+			}
+			if nd != idom[k] {
+				idom[k] = nd
+				changed = true
+			}
+		}
+	}
+	keep(sink)
+	return changed
+}
+
+// settle runs the passes that follow the search, the first over work, until
+// the tree no longer changes, at most limit passes; it reports whether the
+// tree settled. Only objects in multi, with more than one reference to them,
+// can change.
+func (t *DomTree) settle(work []uint32, multi bitset, limit int) bool {
+	if len(work) > 0 {
+		t.h.BuildReverse()
+	}
+	single := make(bitset, (len(t.vertex)+63)/64)
+	for pass := 0; len(work) > 0; pass++ {
+		if pass > limit {
+			return false
+		}
+		t.passes = pass + 1
+		changed := t.pass(work, single)
+		if !changed {
+			return true
+		}
+		// Something moved: every object may now have another nearest
+		// common ancestor. Revisit all but those the virtual root holds
+		// directly and those with a single referrer.
+		work = work[:0]
+		for k := 1; k < len(t.idom); k++ {
+			if t.idom[k] != 0 && multi.has(t.vertex[k]) && !single.has(ID(k)) {
+				work = append(work, uint32(k))
+			}
+		}
+	}
+	return true
+}
+
+// semiNCA recomputes the immediate dominators with the Semi-NCA algorithm
+// over a depth-first numbering, iteratively, and stores them in the
+// breadth-first numbering of t.
+func (t *DomTree) semiNCA() {
+	h := t.h
+	n := h.Len()
+	pre := make([]uint32, n) // object id -> preorder number; 0 = not visited
+	vertex := make([]ID, 1, len(t.vertex))
+	vertex[0] = NoID
+	parent := make([]uint32, 1, len(t.vertex))
 	type frame struct {
 		p      uint32 // preorder number
 		e, end uint32 // next edge, end of edges
 	}
-	stack := make([]frame, 0, 1024)
-	var warm uint32
+	var stack []frame
 	visit := func(id ID, from uint32) {
 		p := uint32(len(vertex))
-		t.pre[id] = p + 1
+		pre[id] = p
 		vertex = append(vertex, id)
 		parent = append(parent, from)
-		lo, hi := h.off[id], h.off[id+1]
-		stack = append(stack, frame{p, lo, hi})
-		// Touch the targets' marks now, while the loads are independent of
-		// each other; the search reads them later from the cache.
-		for _, to := range h.edgeTo[lo:hi] {
-			warm += t.pre[to]
-		}
+		stack = append(stack, frame{p, h.off[id], h.off[id+1]})
 	}
-	for _, r := range roots {
-		if t.pre[r] != 0 {
+	for _, r := range t.roots {
+		if pre[r] != 0 {
 			continue
 		}
 		visit(r, 0)
@@ -104,60 +594,20 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 			}
 			to := h.edgeTo[f.e]
 			f.e++
-			if t.pre[to] == 0 {
+			if pre[to] == 0 {
 				visit(to, f.p)
 			}
 		}
 	}
-	_ = warm
 	m := len(vertex)
 
-	// Predecessors in preorder numbers, the virtual root (0) included for
-	// roots: the semidominator pass then reads them in order.
-	predOff := make([]uint32, m+1)
-	for _, r := range roots {
-		predOff[t.pre[r]]++ // pre is number+1: counts land one slot up
-	}
-	for s := range n {
-		if t.pre[s] == 0 {
-			continue
-		}
-		for _, to := range h.edgeTo[h.off[s]:h.off[s+1]] {
-			predOff[t.pre[to]]++
-		}
-	}
-	for p := 1; p <= m; p++ {
-		predOff[p] += predOff[p-1]
-	}
-	pred := make([]uint32, predOff[m])
-	fill := slices.Clone(predOff[:m])
-	for _, r := range roots {
-		p := t.pre[r] - 1
-		pred[fill[p]] = 0
-		fill[p]++
-	}
-	for s := range n {
-		ps := t.pre[s]
-		if ps == 0 {
-			continue
-		}
-		for _, to := range h.edgeTo[h.off[s]:h.off[s+1]] {
-			p := t.pre[to] - 1
-			pred[fill[p]] = ps - 1
-			fill[p]++
-		}
-	}
-	fill = nil
-
-	// Semidominators, in reverse preorder, with path compression over the
-	// ancestor links (which start as the DFS parents). The three per-vertex
-	// words share one cache line: the pass is bound by memory latency.
+	// Semidominators in reverse preorder, with path compression over the
+	// ancestor links, which start as the parents.
 	type info struct{ anc, label, semi uint32 }
 	in := make([]info, m)
 	for p := range m {
 		in[p] = info{anc: parent[p], label: uint32(p), semi: uint32(p)}
 	}
-	idom := parent // parent is not needed apart from here
 	var evalStack []uint32
 	eval := func(v, lastLinked uint32) uint32 {
 		if in[v].anc < lastLinked {
@@ -168,7 +618,6 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 			evalStack = append(evalStack, v)
 			v = in[v].anc
 		}
-		// v is the first ancestor not yet linked; compress the path below it.
 		pv := v
 		pLabel := in[pv].label
 		for i := len(evalStack) - 1; i >= 0; i-- {
@@ -183,17 +632,26 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 		}
 		return in[pv].label
 	}
+	isRoot := newBitset(n)
+	for _, r := range t.roots {
+		isRoot.set(r)
+	}
 	for w := uint32(m - 1); w >= 1; w-- {
-		s := idom[w] // the parent
-		for _, pv := range pred[predOff[w]:predOff[w+1]] {
-			if su := in[eval(pv, w+1)].semi; su < s {
-				s = su
+		if isRoot.has(vertex[w]) {
+			in[w].semi = 0 // the virtual root refers to it
+			continue
+		}
+		s := parent[w]
+		for _, p := range h.Referrers(vertex[w]) {
+			if pv := pre[p]; pv != 0 {
+				if su := in[eval(pv, w+1)].semi; su < s {
+					s = su
+				}
 			}
 		}
 		in[w].semi = s
 	}
-	pred, predOff = nil, nil
-	// Immediate dominators: walk up from the parent until below the semidominator.
+	idom := parent
 	for w := 1; w < m; w++ {
 		d := idom[w]
 		for d > in[w].semi {
@@ -201,40 +659,64 @@ func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 		}
 		idom[w] = d
 	}
-	in = nil
-
-	// Retained sizes, children before parents.
-	retained := make([]uint64, m)
-	for w := m - 1; w >= 1; w-- {
-		retained[w] += h.size[vertex[w]]
-		retained[idom[w]] += retained[w]
+	// Back to breadth-first numbers.
+	for w := 1; w < m; w++ {
+		d := uint32(0)
+		if idom[w] != 0 {
+			d = t.num[vertex[idom[w]]]
+		}
+		t.idom[t.num[vertex[w]]] = d
 	}
-	t.vertex, t.idom, t.retained = vertex, idom, retained
-	return t
+}
+
+// sumRetained adds up retained sizes, every object before its dominator.
+// Gathering the sizes in search order is a run of independent random loads,
+// split between the processors.
+func (t *DomTree) sumRetained() {
+	m := len(t.vertex)
+	retained := make([]uint64, m)
+	size, vertex := t.h.size, t.vertex
+	workers := min(runtime.GOMAXPROCS(0), 4)
+	if m < 1<<16 {
+		workers = 1
+	}
+	bounds := make([]int, workers+1)
+	for w := range bounds {
+		bounds[w] = 1 + (m-1)*w/workers
+	}
+	parallelRanges(bounds, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			retained[k] = size[vertex[k]]
+		}
+	})
+	for k := m - 1; k >= 1; k-- {
+		retained[t.idom[k]] += retained[k]
+	}
+	t.retained = retained
 }
 
 // Reachable reports whether id is reachable from a root.
-func (t *DomTree) Reachable(id ID) bool { return t.pre[id] != 0 }
+func (t *DomTree) Reachable(id ID) bool { return t.num[id] != 0 }
 
 // IDom is id's immediate dominator; NoID when id is held directly by the
 // virtual root (it is a root, or reachable from several roots) or is
 // unreachable.
 func (t *DomTree) IDom(id ID) ID {
-	p := t.pre[id]
-	if p == 0 {
+	k := t.num[id]
+	if k == 0 {
 		return NoID
 	}
-	return t.vertex[t.idom[p-1]]
+	return t.vertex[t.idom[k]]
 }
 
 // Retained is the retained size of id: its own size and the sizes of all
 // objects it dominates. It is 0 for unreachable objects.
 func (t *DomTree) Retained(id ID) uint64 {
-	p := t.pre[id]
-	if p == 0 {
+	k := t.num[id]
+	if k == 0 {
 		return 0
 	}
-	return t.retained[p-1]
+	return t.retained[k]
 }
 
 // ReachableSize is the total size of every object reachable from a root.
@@ -246,11 +728,33 @@ func (t *DomTree) NumReachable() int { return len(t.vertex) - 1 }
 // Roots are the root objects the tree was built from.
 func (t *DomTree) Roots() []ID { return t.roots }
 
-// Unreachable yields the objects no root reaches, in id order.
+// Order is every reachable object, each after its immediate dominator: the
+// breadth-first order from the roots. The slice is shared: do not modify
+// it.
+func (t *DomTree) Order() []ID { return t.vertex[1:len(t.vertex):len(t.vertex)] }
+
+// Tree yields every reachable object with its immediate dominator (NoID
+// for objects the virtual root holds directly), each object after its
+// dominator, in the order of Order.
+func (t *DomTree) Tree() iter.Seq2[ID, ID] {
+	return func(yield func(ID, ID) bool) {
+		for k := 1; k < len(t.vertex); k++ {
+			d := NoID
+			if i := t.idom[k]; i != 0 {
+				d = t.vertex[i]
+			}
+			if !yield(t.vertex[k], d) {
+				return
+			}
+		}
+	}
+}
+
+// Unreachable returns the objects no root reaches, in id order.
 func (t *DomTree) Unreachable() []ID {
 	var out []ID
-	for id, p := range t.pre {
-		if p == 0 {
+	for id, k := range t.num {
+		if k == 0 {
 			out = append(out, ID(id))
 		}
 	}
@@ -258,20 +762,47 @@ func (t *DomTree) Unreachable() []ID {
 }
 
 // Top returns the k objects with the largest retained size, largest first;
-// ties go to the lower id.
+// ties go to the lower id. A negative k returns every reachable object.
 func (t *DomTree) Top(k int) []ID {
-	ids := make([]ID, 0, len(t.vertex)-1)
-	ids = append(ids, t.vertex[1:]...)
-	slices.SortFunc(ids, func(a, b ID) int {
+	less := func(a, b ID) int { // a before b
 		if c := cmp.Compare(t.Retained(b), t.Retained(a)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
-	})
-	if k >= 0 && len(ids) > k {
-		ids = ids[:k]
 	}
-	return ids
+	if k < 0 || k >= t.NumReachable() {
+		ids := slices.Clone(t.Order())
+		slices.SortFunc(ids, less)
+		return ids
+	}
+	// Keep the best k in a heap whose top is the worst of them.
+	top := &idHeap{less: less}
+	for _, id := range t.Order() {
+		if top.Len() < k {
+			heap.Push(top, id)
+		} else if k > 0 && less(id, top.ids[0]) < 0 {
+			top.ids[0] = id
+			heap.Fix(top, 0)
+		}
+	}
+	slices.SortFunc(top.ids, less)
+	return top.ids
+}
+
+// idHeap is a heap of ids whose top is the last in less's order.
+type idHeap struct {
+	ids  []ID
+	less func(a, b ID) int
+}
+
+func (q *idHeap) Len() int           { return len(q.ids) }
+func (q *idHeap) Less(i, j int) bool { return q.less(q.ids[i], q.ids[j]) > 0 }
+func (q *idHeap) Swap(i, j int)      { q.ids[i], q.ids[j] = q.ids[j], q.ids[i] }
+func (q *idHeap) Push(x any)         { q.ids = append(q.ids, x.(ID)) }
+func (q *idHeap) Pop() any {
+	x := q.ids[len(q.ids)-1]
+	q.ids = q.ids[:len(q.ids)-1]
+	return x
 }
 
 // bitset is a set of object ids.

@@ -152,3 +152,58 @@ func TestDominatorsExternal(t *testing.T) {
 		t.Error("with NoExternal, an object held only from outside is reachable")
 	}
 }
+
+func TestDominatorsDeepChain(t *testing.T) {
+	const n = 300_000
+	b := heap.NewBuilder()
+	ty := b.AddType("node", "")
+	for i := range n {
+		b.AddObject(heap.Object{Addr: uint64(i+1) * 16, Type: ty, Size: 10})
+		if i > 0 {
+			b.AddEdge(heap.ID(i-1), heap.ID(i), "next")
+		}
+	}
+	b.AddEdge(heap.ID(n-1), 0, "first") // a ring, entered at 0
+	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "m", Target: 0})
+	h, _ := b.Build()
+	dt := heap.Dominators(h, heap.DominatorOptions{})
+	if dt.Retained(0) != 10*n || dt.IDom(0) != heap.NoID || dt.IDom(n-1) != n-2 || dt.Retained(n-1) != 10 {
+		t.Errorf("retained(0) %d, idom(0) %d, idom(last) %d, retained(last) %d", dt.Retained(0), dt.IDom(0), dt.IDom(n-1), dt.Retained(n-1))
+	}
+}
+
+func TestDominatorsOrderAndTop(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	h := randomHeap(r, 2000, 5000, 3)
+	dt := heap.Dominators(h, heap.DominatorOptions{})
+	pos := map[heap.ID]int{}
+	for i, id := range dt.Order() {
+		pos[id] = i
+		if d := dt.IDom(id); d != heap.NoID {
+			if p, ok := pos[d]; !ok || p >= i {
+				t.Fatalf("object %d comes before its dominator %d in Order", id, d)
+			}
+		}
+	}
+	if len(pos) != dt.NumReachable() || len(dt.Unreachable())+dt.NumReachable() != h.Len() {
+		t.Errorf("Order has %d objects, %d reachable, %d unreachable of %d", len(pos), dt.NumReachable(), len(dt.Unreachable()), h.Len())
+	}
+	all := dt.Top(-1)
+	for _, k := range []int{0, 1, 7, 100, dt.NumReachable(), dt.NumReachable() + 5} {
+		top := dt.Top(k)
+		if want := min(k, len(all)); len(top) != want {
+			t.Fatalf("Top(%d) has %d objects, want %d", k, len(top), want)
+		}
+		for i, id := range top {
+			if id != all[i] {
+				t.Fatalf("Top(%d)[%d] = %d, want %d", k, i, id, all[i])
+			}
+		}
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if dt.Retained(a) < dt.Retained(b) || dt.Retained(a) == dt.Retained(b) && a > b {
+			t.Fatalf("Top out of order at %d: %d (%d) before %d (%d)", i, a, dt.Retained(a), b, dt.Retained(b))
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -126,7 +125,7 @@ func runChain(c *cmdEnv, args []string) error {
 		if found {
 			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), plural(len(chain)-1, "reference"))
 		}
-		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		tw := newTable(c.stdout, 0)
 		fmt.Fprintln(tw, "hop\tedge\taddress\ttype\tlabel")
 		for i, hop := range hops {
 			edge := ""

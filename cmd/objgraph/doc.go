@@ -18,6 +18,10 @@
 //	leaking SNAPSHOT      the gc-tracked objects that no gc-tracked object refers to
 //	gc SNAPSHOT           the collector's state and what gc.collect() would free, by cycle
 //	cow SNAPSHOT          what a forked child would copy, and what gc.freeze() saves
+//	leaks OLD NEW...      what leaks: the new objects that survive, by type and retainer chain
+//	dominators SNAPSHOT   the objects that retain the most memory, with their chains from a root
+//	pprof SNAPSHOT        write the heap as a pprof profile (-o OUT.pb.gz)
+//	ui SNAPSHOT           serve pprof's web interface (flame graph, graph) for a snapshot
 //	chain SNAPSHOT        the shortest chain of references from a root to an object
 //	backrefs SNAPSHOT     draw what refers to an object (-o OUT.svg|OUT.dot)
 //	refs SNAPSHOT         draw what an object refers to (-o OUT.svg|OUT.dot)

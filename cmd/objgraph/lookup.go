@@ -5,7 +5,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -69,7 +68,7 @@ func init() {
 // objectTable writes objects one a line: address, type, size, refcount,
 // label.
 func objectTable(w io.Writer, h *heap.Heap, ids []heap.ID) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w, 0)
 	fmt.Fprintln(tw, "address\ttype\tsize\trefcount\tlabel")
 	for _, id := range ids {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", hexAddr(h.Addr(id)), printable(h.TypeName(id)), h.Size(id), refcountText(h, id), printable(h.Label(id)))
@@ -205,7 +204,7 @@ func runAt(c *cmdEnv, args []string) error {
 	}
 	list := func(title string, edges []edgeJSON) {
 		fmt.Fprintf(c.stdout, "%s (%d):\n", title, len(edges))
-		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		tw := newTable(c.stdout, 0)
 		for _, e := range limited(edges, atOpts.limit) {
 			name := e.Edge
 			if name == "" {

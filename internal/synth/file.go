@@ -17,7 +17,11 @@ func File(o Options) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, fmt.Sprintf("synth-v2-%d-%d-%d-%d.ogs", o.Objects, o.EdgesPerObj, o.Seed, o.ModuleObjects))
+	name := fmt.Sprintf("synth-v2-%d-%d-%d-%d.ogs", o.Objects, o.EdgesPerObj, o.Seed, o.ModuleObjects)
+	if o.Shape == Python {
+		name = fmt.Sprintf("synth-py1-%d-%d-%d-%d-%d.ogs", o.Objects, o.EdgesPerObj, o.Seed, o.ModuleObjects, o.Leak)
+	}
+	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}

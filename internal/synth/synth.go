@@ -17,6 +17,8 @@ type Options struct {
 	EdgesPerObj   int    // average referents per object; 0 means 3
 	Seed          uint64 // random seed
 	ModuleObjects int    // objects that are modules (and roots); 0 means 1000
+	Shape         Shape  // the graph's shape; the zero value is Uniform
+	Leak          int    // Python shape only: Session objects leaked into a cache, on top of Objects
 }
 
 var typeNames = []struct{ name, qual string }{
@@ -29,9 +31,9 @@ var typeNames = []struct{ name, qual string }{
 }
 
 // Write streams a synthetic snapshot to w. Addresses are unique and not in
-// id order; about half of the edges point near their source, the rest
-// anywhere; two thirds of the edges are named; a third of the objects have a
-// label.
+// id order. In the Uniform shape, about half of the edges point near their
+// source, the rest anywhere; two thirds of the edges are named; a third of
+// the objects have a label. See Python for the other shape.
 func Write(w io.Writer, o Options) error {
 	n := o.Objects
 	if n <= 0 {
@@ -46,6 +48,10 @@ func Write(w io.Writer, o Options) error {
 		mods = 1000
 	}
 	mods = min(mods, n)
+	if o.Shape == Python {
+		o.EdgesPerObj = epo
+		return writePython(w, o, n, mods)
+	}
 	r := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	meta := &heap.Meta{Producer: "objgraph synth", Runtime: "CPython", Version: "3.11.7", PointerSize: 8,
 		GCHeaderSize: 16, PageSize: 4096, GC: &heap.GCState{Enabled: true, Thresholds: []int{700, 10, 10}, Counts: []int{0, 0, 0}}}

@@ -1,0 +1,235 @@
+package main
+
+// Tests of leaks and dominators: real leaking Python programs captured with
+// the agent (testdata/leaks), and golden output on hand-built heaps.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/objgraph-go/objgraph/internal/golden"
+)
+
+// needTool returns the path of a program the test needs. Under CI
+// (CI=true) a missing one fails the test; elsewhere it is skipped.
+func needTool(t *testing.T, name, apt string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s not found: apt-get install -y %s", name, apt)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// captureLeak runs testdata/leaks/prog.py with the capture agent and
+// returns the paths of the three snapshots it writes into dir.
+func captureLeak(py, prog, dir string) ([]string, error) {
+	agent, _ := filepath.Abs("../../internal/agent")
+	if _, err := os.Stat(filepath.Join(agent, "objgraph_agent.py")); err != nil {
+		return nil, fmt.Errorf("the capture agent is missing: %v", err)
+	}
+	leaks, _ := filepath.Abs("testdata/leaks")
+	cmd := exec.Command(py, filepath.Join(leaks, prog+".py"), dir)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+agent+string(os.PathListSeparator)+leaks, "PYTHONDONTWRITEBYTECODE=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: %v\n%s", prog, err, out)
+	}
+	return []string{filepath.Join(dir, "1.ogs"), filepath.Join(dir, "2.ogs"), filepath.Join(dir, "3.ogs")}, nil
+}
+
+// capture runs a leak program once, for every test that asks.
+type capture struct {
+	once  sync.Once
+	snaps []string
+	err   error
+}
+
+// leaksReport is the part of leaks --json the tests read.
+type leaksReport struct {
+	New, Surviving int
+	Types, Garbage []leakTypeReport
+}
+
+type leakTypeReport struct {
+	Type     string
+	Count    int
+	Retained uint64
+	Counts   []int
+	Groups   []struct {
+		Root  string
+		Count int
+		Chain []struct {
+			Edge *string
+			Type string
+		}
+	}
+}
+
+// subsequence reports whether want appears in got in order, not
+// necessarily next to each other.
+func subsequence(got, want []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func TestLeakPrograms(t *testing.T) {
+	dir := t.TempDir() // removed once every parallel subtest is done
+	captures := map[string]*capture{}
+	leaksOf := func(t *testing.T, prog string) []string {
+		py := needTool(t, "python3", "python3")
+		c := captures[prog]
+		c.once.Do(func() {
+			d := filepath.Join(dir, prog)
+			if c.err = os.Mkdir(d, 0o755); c.err == nil {
+				c.snaps, c.err = captureLeak(py, prog, d)
+			}
+		})
+		if c.err != nil {
+			t.Fatal(c.err)
+		}
+		return c.snaps
+	}
+	cases := []struct {
+		prog    string
+		typ     string   // the leaking type; 30 of its objects leak between snapshots 1 and 2
+		count   int      // leaked objects of typ
+		first   bool     // typ retains the most of all types
+		garbage bool     // the leak is garbage no root reaches
+		root    string   // prefix of the group's root
+		types   []string // types along the example chain, in order
+		edges   []string // reference names along it, in order
+	}{
+		{"module_cache", "Page", 30, true, false, "module __main__",
+			[]string{"module", "dict", "dict", "Page"}, []string{"__dict__", "_pages"}},
+		{"callbacks", "Connection", 30, false, false, "module __main__",
+			[]string{"module", "dict", "Bus", "list", "function", "tuple", "cell", "Connection"},
+			[]string{"__dict__", "bus", "listeners", "__closure__", "cell_contents"}},
+		{"callbacks", "function", 30, true, false, "module __main__",
+			[]string{"Bus", "list", "function"}, []string{"listeners"}},
+		{"class_registry", "Plugin", 30, true, false, "module __main__",
+			[]string{"module", "dict", "type", "dict", "list", "Plugin"}, []string{"Plugin", "__dict__", "registry"}},
+		{"instance_memo", "Result", 30, true, false, "module __main__",
+			[]string{"Service", "dict", "Result"}, []string{"service", "_memo"}},
+		{"lru_cache", "Fragment", 30, true, false, "",
+			[]string{"_lru_cache_wrapper", "dict", "Fragment"}, nil},
+		{"thread_local", "Job", 30, true, false, "local worker: worker",
+			[]string{"list", "Job"}, nil},
+		{"gc_cycles", "Node", 60, false, true, "garbage",
+			[]string{"Node", "Node", "Node"}, []string{"peer", "peer"}},
+		{"tracebacks", "Request", 30, false, false, "module __main__",
+			[]string{"list", "ValueError", "traceback", "frame", "Request"}, []string{"errors"}},
+		{"tracebacks", "ValueError", 30, true, false, "module __main__",
+			[]string{"module", "dict", "list", "ValueError"}, []string{"__dict__", "errors"}},
+		{"logging_handlers", "RequestHandler", 30, true, false, "module __main__",
+			[]string{"Logger", "list", "RequestHandler"}, []string{"log", "handlers"}},
+	}
+	for _, tc := range cases {
+		captures[tc.prog] = &capture{}
+	}
+	for _, tc := range cases {
+		t.Run(tc.prog+"/"+tc.typ, func(t *testing.T) {
+			t.Parallel()
+			snaps := leaksOf(t, tc.prog)
+			out, errOut, code := runCLI(append([]string{"leaks", "--json"}, snaps...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var rep leaksReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			types := rep.Types
+			if tc.garbage {
+				types = rep.Garbage
+			}
+			i := slices.IndexFunc(types, func(x leakTypeReport) bool { return x.Type == tc.typ })
+			if i < 0 {
+				t.Fatalf("%s is not among the leaking types:\n%s", tc.typ, out)
+			}
+			lt := types[i]
+			if lt.Count != tc.count {
+				t.Errorf("%d %s objects leak, want %d", lt.Count, tc.typ, tc.count)
+			}
+			if tc.first && i != 0 {
+				t.Errorf("%s comes %d in the report, want first", tc.typ, i+1)
+			}
+			if n := len(lt.Counts); n != 3 || lt.Counts[2]-lt.Counts[0] < 2*tc.count {
+				t.Errorf("%s counts %v: want 3 snapshots, growing by %d", tc.typ, lt.Counts, 2*tc.count)
+			}
+			g := lt.Groups[0]
+			if g.Count != tc.count || !strings.HasPrefix(g.Root, tc.root) {
+				t.Errorf("largest group: %d objects held from %q; want %d from %q…", g.Count, g.Root, tc.count, tc.root)
+			}
+			var chainTypes, chainEdges []string
+			for _, hop := range g.Chain {
+				chainTypes = append(chainTypes, hop.Type)
+				if hop.Edge != nil {
+					chainEdges = append(chainEdges, *hop.Edge)
+				}
+			}
+			if !subsequence(chainTypes, tc.types) || !subsequence(chainEdges, tc.edges) || chainTypes[len(chainTypes)-1] != tc.typ {
+				t.Errorf("example chain: types %q, edges %q; want types %q and edges %q along it, ending at %s",
+					chainTypes, chainEdges, tc.types, tc.edges, tc.typ)
+			}
+		})
+	}
+}
+
+func TestLeaksGolden(t *testing.T) {
+	snaps := []string{appHeap(t, 0), appHeap(t, 1), appHeap(t, 2)}
+	names := strings.NewReplacer(snaps[0], "SNAP0", snaps[1], "SNAP1", snaps[2], "SNAP2")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"leaks", []string{"leaks", snaps[0], snaps[1], snaps[2]}, 0},
+		{"leaks-two", []string{"leaks", "--groups", "1", snaps[0], snaps[1]}, 0},
+		{"leaks-json", []string{"leaks", "--json", snaps[0], snaps[1], snaps[2]}, 0},
+		{"leaks-fail", []string{"leaks", "--fail-on-growth", "1", snaps[0], snaps[2]}, 1},
+		{"leaks-pass", []string{"leaks", "--fail-on-growth", "2", "-n", "1", snaps[0], snaps[2]}, 0},
+		{"dominators", []string{"dominators", "-n", "6", snaps[2]}, 0},
+		{"dominators-json", []string{"dominators", "--json", "-n", "3", snaps[2]}, 0},
+		{"dominators-no-external", []string{"dominators", "--no-external", "-n", "3", snaps[2]}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr %s", code, tc.code, errOut)
+			}
+			golden.Check(t, tc.name+".stdout", names.Replace(out))
+			golden.Check(t, tc.name+".stderr", names.Replace(errOut))
+		})
+	}
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"leaks", snaps[0]}, "give at least two snapshots"},
+		{[]string{"leaks", "--groups", "-1", snaps[0], snaps[1]}, "--limit and --groups"},
+		{[]string{"dominators", "--top", "0", snaps[0]}, "--top must be 1 or more"},
+		{[]string{"pprof", snaps[0]}, "-o OUT.pb.gz"},
+		{[]string{"ui", "--http", "nocolon", snaps[0]}, "give host:port"},
+	} {
+		if _, errOut, code := runCLI(tc.args...); code != 2 || !strings.Contains(errOut, tc.stderr) {
+			t.Errorf("objgraph %q: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.stderr)
+		}
+	}
+}

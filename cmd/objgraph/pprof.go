@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/google/pprof/profile"
+	"github.com/spf13/pflag"
+
+	"github.com/objgraph-go/objgraph/internal/atomicfile"
+	"github.com/objgraph-go/objgraph/objgraph"
+)
+
+var pprofOpts struct {
+	out        string
+	base       string
+	qualified  bool
+	maxSamples int
+}
+
+func init() {
+	register(&command{
+		name: "pprof",
+		args: "SNAPSHOT -o OUT.pb.gz",
+		summary: "Write a snapshot as a pprof profile, for go tool pprof and the other pprof tools.\n" +
+			"Each sample is the objects held in one place: its stack is the shape of their\n" +
+			"shortest chain of references from a root (root first, the objects' type last;\n" +
+			"each frame names the reference and the type it leads to, as \"_cache: dict\"),\n" +
+			"with three values, objects/count, space/bytes (own sizes) and retained/bytes,\n" +
+			"and a \"type\" label. Retained values overlap along a chain: read them per\n" +
+			"sample. With --base, the profile is SNAPSHOT minus OLD, as pprof's -base\n" +
+			"computes it: what grew is positive. Profiles of two snapshots also compare\n" +
+			"with go tool pprof -diff_base OLD.pb.gz NEW.pb.gz.",
+		flags: func(fs *pflag.FlagSet) {
+			pprofOpts.out, pprofOpts.base, pprofOpts.qualified, pprofOpts.maxSamples = "", "", false, 0
+			fs.StringVarP(&pprofOpts.out, "output", "o", "", "write the profile to this file (- for standard output)")
+			fs.StringVar(&pprofOpts.base, "base", "", "subtract the profile of this earlier snapshot of the same process")
+			fs.BoolVar(&pprofOpts.qualified, "qualified", false, "module-qualified type names")
+			fs.IntVar(&pprofOpts.maxSamples, "max-samples", 100_000, "at most this many samples: deeper chains are cut short")
+		},
+		run: runPprof,
+	})
+}
+
+// heapProfile loads a snapshot, and a base snapshot when base is set, and
+// returns its profile (minus the base's).
+func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*profile.Profile, error) {
+	h, err := c.loadHeap(path)
+	if err != nil {
+		return nil, err
+	}
+	if h.Len() > 1_000_000 {
+		c.progress("computing the profile of %s objects", commas(uint64(h.Len())))
+	}
+	p := objgraph.Profile(h, opts)
+	p.Comments = append(p.Comments, "snapshot: "+path)
+	if base == "" {
+		return p, nil
+	}
+	h = nil
+	bh, err := c.loadHeap(base)
+	if err != nil {
+		return nil, err
+	}
+	bp := objgraph.Profile(bh, opts)
+	d, err := objgraph.DiffProfile(p, bp)
+	if err != nil {
+		return nil, fmt.Errorf("subtracting %s from %s: %w", base, path, err)
+	}
+	d.Comments = append(d.Comments, "minus snapshot: "+base)
+	return d, nil
+}
+
+func runPprof(c *cmdEnv, args []string) error {
+	if err := wantArgs(args, "SNAPSHOT"); err != nil {
+		return err
+	}
+	if pprofOpts.out == "" {
+		return usagef("name the output with -o OUT.pb.gz")
+	}
+	if pprofOpts.out == "-" && c.json {
+		return usagef("-o - and --json both write to standard output: choose one")
+	}
+	if pprofOpts.maxSamples < 1 {
+		return usagef("--max-samples must be 1 or more")
+	}
+	p, err := c.heapProfile(args[0], pprofOpts.base, objgraph.ProfileOptions{Qualified: pprofOpts.qualified, MaxSamples: pprofOpts.maxSamples})
+	if err != nil {
+		return err
+	}
+	if pprofOpts.out == "-" {
+		err = p.Write(c.stdout)
+	} else {
+		err = atomicfile.Write(pprofOpts.out, 0o644, func(w io.Writer) error { return p.Write(w) })
+	}
+	if err != nil {
+		return err
+	}
+	var objects, bytes int64
+	for _, s := range p.Sample {
+		objects += s.Value[0]
+		bytes += s.Value[1]
+	}
+	if c.json {
+		return c.writeJSON(struct {
+			Output  string `json:"output"`
+			Samples int    `json:"samples"`
+			Objects int64  `json:"objects"`
+			Bytes   int64  `json:"bytes"`
+		}{pprofOpts.out, len(p.Sample), objects, bytes})
+	}
+	if pprofOpts.out != "-" {
+		fmt.Fprintf(c.stderr, "objgraph: wrote %s: %s, %s objects, %s; view it with\n\tgo tool pprof -http=localhost: %s\n",
+			pprofOpts.out, commas(uint64(len(p.Sample)))+" samples", signedCommas(objects), signedBytes(bytes), pprofOpts.out)
+	}
+	return nil
+}
+
+func signedCommas(n int64) string {
+	if n < 0 {
+		return "-" + commas(uint64(-n))
+	}
+	return commas(uint64(n))
+}
+
+func signedBytes(n int64) string {
+	if n < 0 {
+		return "-" + formatBytes(uint64(-n))
+	}
+	return formatBytes(uint64(n))
+}
