@@ -143,8 +143,14 @@ func (e *httpError) Error() string { return e.status + ": " + e.body }
 func TestPprofToolHTTP(t *testing.T) {
 	cur := writeProfile(t, cacheLeak3)
 	addr := freePort(t)
+	// Run pprof itself, not through go tool, which would leave it running
+	// when killed.
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goBin, "tool", "pprof", "-http="+addr, "-no_browser", cur)
+	tool, err := exec.Command(goBin, "tool", "-n", "pprof").Output()
+	if err != nil {
+		t.Fatalf("go tool -n pprof: %v", err)
+	}
+	cmd := exec.Command(strings.TrimSpace(string(tool)), "-http="+addr, "-no_browser", cur)
 	cmd.Env = append(os.Environ(), "PPROF_TMPDIR="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
