@@ -20,6 +20,12 @@ snapshots and prints, per snapshot:
               where that is not allowed, RSS is sampled every millisecond by
               a thread instead.
 
+--peer also runs a naive stdlib dumper on the same heap in the same process,
+for comparison: it walks gc.get_objects() and everything they refer to one
+object at a time, keeps a set of the ids it has seen, and writes one record
+per object (id, type name, size, refcount, referent ids) with marshal; no
+labels, no edge names, no roots.
+
 The heap is built before measuring; the snapshot's file goes to --out (a
 file in a temporary directory by default) and is removed afterwards unless
 --keep is given.
@@ -27,6 +33,7 @@ file in a temporary directory by default) and is removed afterwards unless
 
 import argparse
 import gc
+import marshal
 import os
 import random
 import struct
@@ -107,6 +114,52 @@ class Sampler(threading.Thread):
             time.sleep(0.001)
 
 
+def naive_dump(path):
+    """The peer: a straightforward dumper, as one would write it first."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        objs = gc.get_objects()
+        seen = set(map(id, objs))
+        out = []
+        i = 0
+        while i < len(objs):
+            o = objs[i]
+            i += 1
+            refs = gc.get_referents(o)
+            rids = [id(r) for r in refs]
+            for r, k in zip(refs, rids):
+                if k not in seen:
+                    seen.add(k)
+                    objs.append(r)
+            out.append((id(o), type(o).__name__, sys.getsizeof(o), sys.getrefcount(o), rids))
+        del objs, seen
+        with open(path, "wb") as f:
+            marshal.dump(out, f)
+        return len(out)
+    finally:
+        if was:
+            gc.enable()
+
+
+def measure(fn):
+    """Run fn(); return (its result, seconds, peak RSS growth in bytes, how)."""
+    gc.collect()
+    base = read_status("VmRSS")
+    sampler = None
+    if not reset_hwm():
+        sampler = Sampler()
+        sampler.start()
+    t = time.perf_counter()
+    res = fn()
+    secs = time.perf_counter() - t
+    if sampler:
+        sampler.stop = True
+        sampler.join()
+        return res, secs, sampler.peak - base, "sampled"
+    return res, secs, read_status("VmHWM") - base, "VmHWM"
+
+
 def end_totals(path):
     with open(path, "rb") as f:
         f.seek(-(20 + 6 * 24 + 6 * 8), 2)
@@ -125,6 +178,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--redact", action="store_true")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--peer", action="store_true", help="also run the naive dumper on the same heap")
     ap.add_argument("--threads", type=int, default=0,
                     help="start this many idle threads first (the capture then cannot assume that "
                          "nothing else runs, and deduplicates every untracked object)")
@@ -141,37 +195,27 @@ def main():
     tmpdir = tempfile.mkdtemp(prefix="objgraph-bench-")
     out = args.out or os.path.join(tmpdir, "bench.ogs")
     for rep in range(args.repeat):
-        gc.collect()
-        base = read_status("VmRSS")
-        sampler = None
-        if not reset_hwm():
-            sampler = Sampler()
-            sampler.start()
-        t = time.perf_counter()
         if args.profile:
             import cProfile
             import pstats
             pr = cProfile.Profile()
             pr.enable()
-        objgraph_agent.snapshot(out, redact=args.redact)
+        _, secs, grew, how = measure(lambda: objgraph_agent.snapshot(out, redact=args.redact))
         if args.profile:
             pr.disable()
-        secs = time.perf_counter() - t
-        if sampler:
-            sampler.stop = True
-            sampler.join()
-            peak = sampler.peak
-            how = "sampled"
-        else:
-            peak = read_status("VmHWM")
-            how = "VmHWM"
         tot = end_totals(out)
         n = tot["objects"]
         print("snapshot %d: %d objects, %d edges, %.2f s, %.0f objects/s, rss+ %.1f MB = %.1f bytes/object (%s), "
-              "file %.1f MB" % (rep + 1, n, tot["edges"], secs, n / secs, (peak - base) / 1e6, (peak - base) / n,
+              "file %.1f MB" % (rep + 1, n, tot["edges"], secs, n / secs, grew / 1e6, grew / n,
                                 how, os.path.getsize(out) / 1e6))
         if args.profile:
             pstats.Stats(pr).sort_stats("tottime").print_stats(25)
+    if args.peer:
+        peer_out = out + ".naive"
+        n, secs, grew, how = measure(lambda: naive_dump(peer_out))
+        print("naive dumper: %d objects, %.2f s, %.0f objects/s, rss+ %.1f MB = %.1f bytes/object (%s), file %.1f MB" % (
+            n, secs, n / secs, grew / 1e6, grew / n, how, os.path.getsize(peer_out) / 1e6))
+        os.unlink(peer_out)
     if not args.keep:
         os.unlink(out)
         os.rmdir(tmpdir)
