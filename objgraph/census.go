@@ -14,6 +14,7 @@ import (
 // need not stay in memory.
 type Census struct {
 	Time    time.Time // capture time, from the snapshot's metadata
+	PID     int       // process id, from the snapshot's metadata; 0 if unknown
 	Objects int       // number of objects
 	addr    []uint64  // ascending
 	typ     []uint32  // type of each object of addr, an index into names
@@ -24,7 +25,7 @@ type Census struct {
 
 // NewCensus takes the census of a heap.
 func NewCensus(h *heap.Heap) *Census {
-	c := &Census{Time: h.Meta().Time, Objects: h.Len()}
+	c := &Census{Time: h.Meta().Time, PID: h.Meta().PID, Objects: h.Len()}
 	index := map[string]uint32{}
 	of := make([]uint32, h.NumTypes())
 	for t := range of {

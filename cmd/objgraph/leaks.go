@@ -108,6 +108,7 @@ func runLeaks(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	checkSeries(c, args, append([]*objgraph.Census{old, {Time: cur.Meta().Time, PID: cur.Meta().PID}}, later...))
 	if cur.Len() > 1_000_000 {
 		c.progress("computing dominators and retainer chains of %s objects", commas(uint64(cur.Len())))
 	}
@@ -130,6 +131,20 @@ func runLeaks(c *cmdEnv, args []string) error {
 		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", printable(g.Type), commas(uint64(g.Delta)), movement(g.Counts), more, n)
 	}
 	return nil
+}
+
+// checkSeries warns when the snapshots cannot be of one process in order:
+// addresses only identify objects within one process, and over time.
+func checkSeries(c *cmdEnv, paths []string, cs []*objgraph.Census) {
+	for i := 1; i < len(cs); i++ {
+		a, b := cs[i-1], cs[i]
+		if a.PID != 0 && b.PID != 0 && a.PID != b.PID {
+			fmt.Fprintf(c.stderr, "objgraph: warning: %s is of process %d and %s of process %d: addresses of different processes do not identify the same objects\n", paths[i-1], a.PID, paths[i], b.PID)
+		}
+		if !a.Time.IsZero() && !b.Time.IsZero() && b.Time.Before(a.Time) {
+			fmt.Fprintf(c.stderr, "objgraph: warning: %s was taken before %s; give the snapshots in the order they were taken\n", paths[i], paths[i-1])
+		}
+	}
 }
 
 func countOver(g []objgraph.TypeCount, n int) int {

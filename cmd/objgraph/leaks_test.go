@@ -233,3 +233,29 @@ func TestLeaksGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaksSeriesWarnings: snapshots of two processes, or out of order,
+// give a warning (addresses only identify objects within one process).
+func TestLeaksSeriesWarnings(t *testing.T) {
+	const (
+		gcCycles = "../../testdata/snapshots/gc_cycles.ogs"
+		leak2    = "../../testdata/snapshots/cache_leak-2.ogs"
+	)
+	for _, tc := range []struct {
+		args []string
+		want string // "" for no warning
+	}{
+		{[]string{cacheLeak1, leak2, cacheLeak3}, ""},
+		{[]string{cacheLeak1, gcCycles}, "is of process 9059 and " + gcCycles + " of process"},
+		{[]string{cacheLeak3, cacheLeak1}, cacheLeak1 + " was taken before " + cacheLeak3},
+		{[]string{cacheLeak1, cacheLeak3, leak2}, leak2 + " was taken before " + cacheLeak3},
+	} {
+		_, errOut, code := runCLI(append([]string{"leaks", "-n", "1"}, tc.args...)...)
+		if code != 0 {
+			t.Errorf("leaks %q: exit %d: %s", tc.args, code, errOut)
+		}
+		if tc.want == "" && strings.Contains(errOut, "warning") || tc.want != "" && !strings.Contains(errOut, tc.want) {
+			t.Errorf("leaks %q: stderr %q, want %q", tc.args, errOut, tc.want)
+		}
+	}
+}
