@@ -120,19 +120,23 @@ func runDominators(c *cmdEnv, args []string) error {
 	sum.print(c)
 	fmt.Fprintf(c.stdout, "reachable from a root: %s objects, %s; unreachable: %s objects, %s\n\n",
 		commas(uint64(dt.NumReachable())), formatBytes(total), commas(uint64(len(unreachable))), formatBytes(garbageBytes))
-	tw := newTable(c.stdout, tabwriter.AlignRight)
-	typeW := len("type")
-	for _, row := range rows {
-		typeW = max(typeW, utf8.RuneCountInString(printable(row.Type)))
-	}
-	fmt.Fprintf(tw, "#\tretained\tshare\town\t  %-*s  label\n", typeW, "type")
-	for i, row := range rows {
-		fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t  %-*s  %s\n", i+1, formatBytes(row.Retained), 100*row.Share, formatBytes(row.Size), typeW, printable(row.Type), printable(row.Label))
-	}
-	tw.Flush()
-	fmt.Fprintln(c.stdout, "\nheld by:")
-	for i, row := range rows {
-		fmt.Fprintf(c.stdout, "%d  %s\n", i+1, chainLine(row))
+	if len(rows) == 0 {
+		fmt.Fprintln(c.stdout, "no object is reachable from a root")
+	} else {
+		tw := newTable(c.stdout, tabwriter.AlignRight)
+		typeW := len("type")
+		for _, row := range rows {
+			typeW = max(typeW, utf8.RuneCountInString(printable(row.Type)))
+		}
+		fmt.Fprintf(tw, "#\tretained\tshare\town\t  %-*s  label\n", typeW, "type")
+		for i, row := range rows {
+			fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t  %-*s  %s\n", i+1, formatBytes(row.Retained), 100*row.Share, formatBytes(row.Size), typeW, printable(row.Type), printable(row.Label))
+		}
+		tw.Flush()
+		fmt.Fprintln(c.stdout, "\nheld by:")
+		for i, row := range rows {
+			fmt.Fprintf(c.stdout, "%d  %s\n", i+1, chainLine(row))
+		}
 	}
 	if len(unreachable) > 0 {
 		fmt.Fprintf(c.stdout, "\nunreachable from every root (%s objects, %s), by bytes:\n", commas(uint64(len(unreachable))), formatBytes(garbageBytes))

@@ -259,3 +259,26 @@ func TestLeaksSeriesWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestDominatorsNothingReachable: a heap whose objects no root reaches
+// lists them as unreachable, and no empty table.
+func TestDominatorsNothingReachable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cycle.json")
+	cycle := `{"format":"objgraph-snapshot","version":1,"types":[{"name":"Node"}],` +
+		`"objects":[{"addr":"0x10","type":0,"edges":[[1,"next"]]},{"addr":"0x20","type":0,"edges":[[0,"next"]]}],"roots":[]}`
+	if err := os.WriteFile(path, []byte(cycle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI("dominators", "--no-external", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"no object is reachable from a root", "unreachable from every root (2 objects", "2      0  Node"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "held by:") {
+		t.Errorf("an empty table was printed:\n%s", out)
+	}
+}
