@@ -13,6 +13,7 @@ import (
 
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/radix"
+	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 // COWOptions configure PredictCOW. The zero value predicts a full
@@ -465,32 +466,32 @@ func (rep *COWReport) Advice() string {
 		say("The collection visits none of the snapshot's objects: it copies none of their pages.")
 	case saved >= 1<<20 || float64(saved) >= 0.05*float64(mem):
 		say("Freezing pays: %s in a child copies %s (%s, %s of the %s of pages the objects are on),",
-			collection, cowBytes(rep.Collect.Bytes), cowPages(rep.Collect.Pages), cowPercent(rep.Collect.Bytes, mem), cowBytes(mem))
+			collection, units.Bytes(rep.Collect.Bytes), cowPages(rep.Collect.Pages), cowPercent(rep.Collect.Bytes, mem), units.Bytes(mem))
 		if rep.CollectFrozen.Pages == 0 {
 			say("and none of it once the parent calls gc.freeze() right before fork:")
 		} else {
-			say("and %s once the parent calls gc.freeze() right before fork:", cowBytes(rep.CollectFrozen.Bytes))
+			say("and %s once the parent calls gc.freeze() right before fork:", units.Bytes(rep.CollectFrozen.Bytes))
 		}
-		say("%s saved in every child that collects.", cowBytes(saved))
+		say("%s saved in every child that collects.", units.Bytes(saved))
 		say("Call gc.disable() early in the parent, gc.freeze() right before fork, and gc.enable() in the child.")
 		if top := topShares(rep, func(s Share) float64 { return s.CollectPages }); top != "" {
 			say("The GC headers written are mostly those of %s.", top)
 		}
 	default:
 		say("Freezing saves little: %s in a child copies only %s (%s).",
-			collection, cowBytes(rep.Collect.Bytes), cowPages(rep.Collect.Pages))
+			collection, units.Bytes(rep.Collect.Bytes), cowPages(rep.Collect.Pages))
 	}
 	if rep.Read.Pages == 0 {
 		return b.String()
 	}
 	if rep.Read.Bytes < 1<<20 && float64(rep.Read.Bytes) < 0.05*float64(mem) {
-		say("Reading every object would copy only %s more.", cowBytes(rep.Read.Bytes))
+		say("Reading every object would copy only %s more.", units.Bytes(rep.Read.Bytes))
 		return b.String()
 	}
 	say("Freezing does not stop reference counting: a child that reads every object copies %s (%s of the objects' pages) whether or not the parent froze them",
-		cowBytes(rep.Read.Bytes), cowPercent(rep.Read.Bytes, mem))
+		units.Bytes(rep.Read.Bytes), cowPercent(rep.Read.Bytes, mem))
 	if rep.Both.Pages > rep.BothFrozen.Pages {
-		say("(%s if it collects as well, %s after gc.freeze()).", cowBytes(rep.Both.Bytes), cowBytes(rep.BothFrozen.Bytes))
+		say("(%s if it collects as well, %s after gc.freeze()).", units.Bytes(rep.Both.Bytes), units.Bytes(rep.BothFrozen.Bytes))
 	} else {
 		say("(the same if it collects as well).")
 	}
@@ -544,19 +545,6 @@ func (r RootCost) Label() string {
 	return r.Kind.String() + " " + r.Name
 }
 
-// cowBytes is n in binary units: "63.5 MiB".
-func cowBytes(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 // cowPercent is n as a part of total: "42%".
 func cowPercent(n, total uint64) string {
 	if total == 0 {
@@ -570,18 +558,5 @@ func cowPages(n int) string {
 	if n == 1 {
 		return "1 page"
 	}
-	return cowCount(n) + " pages"
-}
-
-// cowCount is n with thousands separators: "15,512".
-func cowCount(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return units.Commas(uint64(n)) + " pages"
 }

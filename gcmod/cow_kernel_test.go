@@ -14,6 +14,7 @@ import (
 
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 // cowMeasured is what testdata/cow_parent.py measured: the growth of the
@@ -115,7 +116,7 @@ func cowKernel(t *testing.T, python, agentDir, shape string, n int) {
 
 	off := func(pred uint64, meas int64) float64 { return 100 * (float64(pred) - float64(meas)) / float64(meas) }
 	t.Logf("| %s | %s | %s | %s | %s | %s | %+.2f%% | %s | %s | %s | %s | %+.2f%% |",
-		m.Version, shape, commas(rep.Tracked), commas(rep.Frozen), mib(int64(rep.Collect.Bytes)), mib(m.Collect), off(rep.Collect.Bytes, m.Collect),
+		m.Version, shape, units.Commas(uint64(rep.Tracked)), units.Commas(uint64(rep.Frozen)), mib(int64(rep.Collect.Bytes)), mib(m.Collect), off(rep.Collect.Bytes, m.Collect),
 		mib(int64(rep.CollectFrozen.Bytes)), mib(m.Frozen), mib(int64(read.Read.Bytes)), mib(m.Read), off(read.Read.Bytes, m.Read))
 
 	// gc.get_objects() leaves out the frozen objects.
@@ -157,15 +158,3 @@ func dataObjects(h *heap.Heap, data heap.ID) []bool {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
-
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}

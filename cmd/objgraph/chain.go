@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -75,7 +76,7 @@ func runChain(c *cmdEnv, args []string) error {
 		pred, to = objgraph.IsProperModule(h), "module"
 	}
 	if h.Len() > 1_000_000 {
-		c.progress("building the reverse index of %s objects", commas(uint64(h.Len())))
+		c.progress("building the reverse index of %s objects", units.Commas(uint64(h.Len())))
 	}
 	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: chainOpts.maxDepth})
 	found := pred(chain[0])

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 //go:embed doc.go
@@ -169,7 +170,7 @@ func (c *cmdEnv) loadHeap(path string) (*heap.Heap, error) {
 		return nil, err
 	}
 	if st, err := f.Stat(); err == nil && st.Size() > 64<<20 {
-		c.progress("reading %s (%s)", path, formatBytes(uint64(st.Size())))
+		c.progress("reading %s (%s)", path, units.Bytes(uint64(st.Size())))
 	}
 	if n == 1 && (head[0] == '{' || head[0] == ' ' || head[0] == '\n') {
 		return heap.ReadJSON(f, heap.ReadOptions{Name: path})
@@ -186,31 +187,6 @@ func wantArgs(args []string, names ...string) error {
 		return usagef("unexpected argument %q", args[len(names)])
 	}
 	return nil
-}
-
-func formatBytes(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// commas formats n with thousands separators.
-func commas(n uint64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, ch := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(ch)
-	}
-	return b.String()
 }
 
 // newTable returns a tabwriter for a table printed to w, with cells two

@@ -12,6 +12,7 @@ import (
 
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 var cowOpts struct {
@@ -161,17 +162,17 @@ func runCOW(c *cmdEnv, args []string) error {
 		if i == 0 {
 			pct = "shared"
 		}
-		table = append(table, []string{r.what, commas(uint64(r.cost.Objects)), commas(uint64(r.cost.Pages)), formatBytes(r.cost.Bytes), pct})
+		table = append(table, []string{r.what, units.Commas(uint64(r.cost.Objects)), units.Commas(uint64(r.cost.Pages)), units.Bytes(r.cost.Bytes), pct})
 	}
 	cowTable(w, table, 0)
 	fmt.Fprintf(w, "\n%s objects, %s tracked (%s frozen), %s immortal\n",
-		commas(uint64(rep.Objects)), commas(uint64(rep.Tracked)), commas(uint64(rep.Frozen)), commas(uint64(rep.Immortal)))
+		units.Commas(uint64(rep.Objects)), units.Commas(uint64(rep.Tracked)), units.Commas(uint64(rep.Frozen)), units.Commas(uint64(rep.Immortal)))
 
-	bytesOf := func(pages float64) string { return formatBytes(uint64(pages*float64(rep.PageSize) + 0.5)) }
+	bytesOf := func(pages float64) string { return units.Bytes(uint64(pages*float64(rep.PageSize) + 0.5)) }
 	fmt.Fprintf(w, "\nBy type, each page split evenly among the objects written on it:\n\n")
 	table = [][]string{{"collect", "read", "objects", "type"}}
 	for _, t := range types {
-		table = append(table, []string{bytesOf(t.CollectPages), bytesOf(t.ReadPages), commas(uint64(t.Objects)), typeName(t.Type)})
+		table = append(table, []string{bytesOf(t.CollectPages), bytesOf(t.ReadPages), units.Commas(uint64(t.Objects)), typeName(t.Type)})
 	}
 	cowTable(w, table, 3)
 	if len(types) < len(rep.Types) {
@@ -180,7 +181,7 @@ func runCOW(c *cmdEnv, args []string) error {
 	fmt.Fprintf(w, "\nBy root, each object counted for the root fewest references away:\n\n")
 	table = [][]string{{"collect", "read", "objects", "root"}}
 	for _, r := range roots {
-		table = append(table, []string{bytesOf(r.CollectPages), bytesOf(r.ReadPages), commas(uint64(r.Objects)), r.Label()})
+		table = append(table, []string{bytesOf(r.CollectPages), bytesOf(r.ReadPages), units.Commas(uint64(r.Objects)), r.Label()})
 	}
 	cowTable(w, table, 3)
 	if len(roots) < len(rep.Roots) {

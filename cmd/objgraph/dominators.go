@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -59,7 +60,7 @@ func runDominators(c *cmdEnv, args []string) error {
 		return err
 	}
 	if h.Len() > 1_000_000 {
-		c.progress("computing the dominator tree of %s objects", commas(uint64(h.Len())))
+		c.progress("computing the dominator tree of %s objects", units.Commas(uint64(h.Len())))
 	}
 	dt := heap.Dominators(h, heap.DominatorOptions{NoExternal: domOpts.noExternal})
 	r := objgraph.FindRetainers(h)
@@ -119,7 +120,7 @@ func runDominators(c *cmdEnv, args []string) error {
 	}
 	sum.print(c)
 	fmt.Fprintf(c.stdout, "reachable from a root: %s objects, %s; unreachable: %s objects, %s\n\n",
-		commas(uint64(dt.NumReachable())), formatBytes(total), commas(uint64(len(unreachable))), formatBytes(garbageBytes))
+		units.Commas(uint64(dt.NumReachable())), units.Bytes(total), units.Commas(uint64(len(unreachable))), units.Bytes(garbageBytes))
 	if len(rows) == 0 {
 		fmt.Fprintln(c.stdout, "no object is reachable from a root")
 	} else {
@@ -130,7 +131,7 @@ func runDominators(c *cmdEnv, args []string) error {
 		}
 		fmt.Fprintf(tw, "#\tretained\tshare\town\t  %-*s  label\n", typeW, "type")
 		for i, row := range rows {
-			fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t  %-*s  %s\n", i+1, formatBytes(row.Retained), 100*row.Share, formatBytes(row.Size), typeW, printable(row.Type), printable(row.Label))
+			fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t  %-*s  %s\n", i+1, units.Bytes(row.Retained), 100*row.Share, units.Bytes(row.Size), typeW, printable(row.Type), printable(row.Label))
 		}
 		tw.Flush()
 		fmt.Fprintln(c.stdout, "\nheld by:")
@@ -139,7 +140,7 @@ func runDominators(c *cmdEnv, args []string) error {
 		}
 	}
 	if len(unreachable) > 0 {
-		fmt.Fprintf(c.stdout, "\nunreachable from every root (%s objects, %s), by bytes:\n", commas(uint64(len(unreachable))), formatBytes(garbageBytes))
+		fmt.Fprintf(c.stdout, "\nunreachable from every root (%s objects, %s), by bytes:\n", units.Commas(uint64(len(unreachable))), units.Bytes(garbageBytes))
 		shown := garbage
 		if len(shown) > 10 {
 			shown = shown[:10]
@@ -147,7 +148,7 @@ func runDominators(c *cmdEnv, args []string) error {
 		tw := newTable(c.stdout, tabwriter.AlignRight)
 		fmt.Fprintln(tw, "count\tbytes\t  type")
 		for _, t := range shown {
-			fmt.Fprintf(tw, "%s\t%s\t  %s\n", commas(uint64(t.Count)), commas(t.Bytes), printable(t.Type))
+			fmt.Fprintf(tw, "%s\t%s\t  %s\n", units.Commas(uint64(t.Count)), units.Commas(t.Bytes), printable(t.Type))
 		}
 		tw.Flush()
 		if n := len(garbage) - len(shown); n > 0 {

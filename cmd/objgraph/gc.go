@@ -11,6 +11,7 @@ import (
 
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 var gcOpts struct {
@@ -142,21 +143,21 @@ func runGC(c *cmdEnv, args []string) error {
 			onOff = "disabled"
 		}
 		fmt.Fprintf(w, "gc: %s, thresholds %s, counts %s, freeze count %s\n",
-			onOff, gcInts(state.Thresholds), gcInts(state.Counts), commas(uint64(state.FreezeCount)))
+			onOff, gcInts(state.Thresholds), gcInts(state.Counts), units.Commas(uint64(state.FreezeCount)))
 	} else {
 		fmt.Fprintln(w, "gc: the snapshot does not record the collector's state")
 	}
 	fmt.Fprintf(w, "tracked objects by generation: %s %s %s, permanent %s; untracked %s\n\n",
-		commas(uint64(state.Generations[0])), commas(uint64(state.Generations[1])), commas(uint64(state.Generations[2])),
-		commas(uint64(state.Permanent)), commas(uint64(state.Untracked)))
+		units.Commas(uint64(state.Generations[0])), units.Commas(uint64(state.Generations[1])), units.Commas(uint64(state.Generations[2])),
+		units.Commas(uint64(state.Permanent)), units.Commas(uint64(state.Untracked)))
 
 	what := [...]string{"gc.collect(0), generation 0 only", "gc.collect(1), generations 0 and 1", "gc.collect(), a full collection"}[gcOpts.generation]
 	fmt.Fprintf(w, "%s, by the rules of CPython %s (%s collector): %s\n",
 		what, rep.Version, rep.Collector, gcPlural(rep.Candidates, "candidate"))
 	fmt.Fprintf(w, "%s unreachable, %s: %s collectable (%s), %s uncollectable (%s)\n",
-		gcPlural(rep.Unreachable, "object"), formatBytes(rep.Bytes),
-		commas(uint64(rep.Collected)), formatBytes(rep.CollectedBytes),
-		commas(uint64(rep.Uncollectable)), formatBytes(rep.UncollectableBytes))
+		gcPlural(rep.Unreachable, "object"), units.Bytes(rep.Bytes),
+		units.Commas(uint64(rep.Collected)), units.Bytes(rep.CollectedBytes),
+		units.Commas(uint64(rep.Uncollectable)), units.Bytes(rep.UncollectableBytes))
 	if rep.Finalizers > 0 {
 		fmt.Fprintf(w, "%s with __del__: the finalizers run first and could resurrect objects\n",
 			gcPlural(rep.Finalizers, "object"))
@@ -177,7 +178,7 @@ func runGC(c *cmdEnv, args []string) error {
 		if len(g.Cycle) > 0 {
 			first = g.Cycle[0].Obj
 		}
-		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, gcPlural(len(g.Members)+len(g.Held), "object"), formatBytes(g.Bytes),
+		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, gcPlural(len(g.Members)+len(g.Held), "object"), units.Bytes(g.Bytes),
 			gcReasonText(g.Reason), h.TypeName(first), gcHexAddr(h.Addr(first)))
 		if len(g.Cycle) > 0 {
 			fmt.Fprintf(w, "     %s\n", gcCycleText(h, g.Cycle))
@@ -270,7 +271,7 @@ func gcTypeCounts(h *heap.Heap, ids []heap.ID, skip []gcmod.Step) string {
 	})
 	parts := make([]string, len(names))
 	for i, k := range names {
-		parts[i] = fmt.Sprintf("%s %s", commas(uint64(n[k])), k)
+		parts[i] = fmt.Sprintf("%s %s", units.Commas(uint64(n[k])), k)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -298,5 +299,5 @@ func gcPlural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
-	return commas(uint64(n)) + " " + what + "s"
+	return units.Commas(uint64(n)) + " " + what + "s"
 }

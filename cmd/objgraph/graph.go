@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -144,7 +145,7 @@ func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.He
 		}
 	}
 	if back && h.Len() > 1_000_000 {
-		c.progress("building the reverse index of %s objects", commas(uint64(h.Len())))
+		c.progress("building the reverse index of %s objects", units.Commas(uint64(h.Len())))
 	}
 	var dot bytes.Buffer
 	n, err := show(&dot, h, []heap.ID{obj}, opts)

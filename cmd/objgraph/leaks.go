@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -110,7 +111,7 @@ func runLeaks(c *cmdEnv, args []string) error {
 	}
 	checkSeries(c, args, append([]*objgraph.Census{old, {Time: cur.Meta().Time, PID: cur.Meta().PID}}, later...))
 	if cur.Len() > 1_000_000 {
-		c.progress("computing dominators and retainer chains of %s objects", commas(uint64(cur.Len())))
+		c.progress("computing dominators and retainer chains of %s objects", units.Commas(uint64(cur.Len())))
 	}
 	rep := objgraph.FindLeaks(old, cur, later, objgraph.LeakOptions{Qualified: leaksOpts.qualified})
 
@@ -128,7 +129,7 @@ func runLeaks(c *cmdEnv, args []string) error {
 		if k := countOver(rep.Growth, n); k > 1 {
 			more = fmt.Sprintf(" (and %s)", plural(k-1, "other type"))
 		}
-		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", printable(g.Type), commas(uint64(g.Delta)), movement(g.Counts), more, n)
+		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", printable(g.Type), units.Commas(uint64(g.Delta)), movement(g.Counts), more, n)
 	}
 	return nil
 }
@@ -161,7 +162,7 @@ func countOver(g []objgraph.TypeCount, n int) int {
 func movement(counts []int) string {
 	parts := make([]string, len(counts))
 	for i, n := range counts {
-		parts[i] = commas(uint64(n))
+		parts[i] = units.Commas(uint64(n))
 	}
 	return strings.Join(parts, " → ")
 }
@@ -192,9 +193,9 @@ func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakRepor
 	copy(counts, rep.Snapshots)
 	fmt.Fprintf(w, "snapshots: %s\n", strings.Join(paths, " → "))
 	fmt.Fprintf(w, "objects:   %s\n", movement(counts))
-	fmt.Fprintf(w, "%s has %s objects that %s did not", paths[1], commas(uint64(rep.New)), paths[0])
+	fmt.Fprintf(w, "%s has %s objects that %s did not", paths[1], units.Commas(uint64(rep.New)), paths[0])
 	if len(paths) > 2 {
-		fmt.Fprintf(w, "; %s of them are still there in %s", commas(uint64(rep.Surviving)), strings.Join(paths[2:], " and "))
+		fmt.Fprintf(w, "; %s of them are still there in %s", units.Commas(uint64(rep.Surviving)), strings.Join(paths[2:], " and "))
 	}
 	fmt.Fprintln(w, ".")
 	if len(rep.Types) == 0 && len(rep.Garbage) == 0 {
@@ -206,13 +207,13 @@ func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakRepor
 	}
 	for i, t := range shown {
 		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, printable(t.Type),
-			objects(t.Count), formatBytes(t.Bytes), formatBytes(t.Retained), movement(t.Counts))
+			objects(t.Count), units.Bytes(t.Bytes), units.Bytes(t.Retained), movement(t.Counts))
 		groups := t.Groups
 		if leaksOpts.groups > 0 && len(groups) > leaksOpts.groups {
 			groups = groups[:leaksOpts.groups]
 		}
 		for _, g := range groups {
-			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", objects(g.Count), formatBytes(g.Retained), shapeString(g.Root, g.Shape))
+			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", objects(g.Count), units.Bytes(g.Retained), shapeString(g.Root, g.Shape))
 			printChain(c, h, g.Chain, g.Edges, "    ")
 		}
 		if n := len(t.Groups) - len(groups); n > 0 {
@@ -233,7 +234,7 @@ func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakRepor
 			garbage = garbage[:leaksOpts.limit]
 		}
 		for _, t := range garbage {
-			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", printable(t.Type), objects(t.Count), formatBytes(t.Bytes), movement(t.Counts))
+			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", printable(t.Type), objects(t.Count), units.Bytes(t.Bytes), movement(t.Counts))
 			printChain(c, h, t.Groups[0].Chain, t.Groups[0].Edges, "    ")
 		}
 		if n := len(rep.Garbage) - len(garbage); n > 0 {
@@ -302,5 +303,5 @@ func objects(n int) string {
 	if n == 1 {
 		return "1 object"
 	}
-	return commas(uint64(n)) + " objects"
+	return units.Commas(uint64(n)) + " objects"
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -130,7 +131,7 @@ func runByType(c *cmdEnv, args []string) error {
 	}
 	objectTable(c.stdout, h, shown)
 	if len(shown) < len(ids) {
-		fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", commas(uint64(len(ids)-len(shown))))
+		fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(len(ids)-len(shown))))
 	}
 	return nil
 }
@@ -263,7 +264,7 @@ func runLeaking(c *cmdEnv, args []string) error {
 			Objects  []objectJSON `json:"objects,omitempty"`
 		}{args[0], len(ids), rows, objs})
 	}
-	fmt.Fprintf(c.stdout, "%s gc-tracked objects have no referrer among gc-tracked objects\n", commas(uint64(len(ids))))
+	fmt.Fprintf(c.stdout, "%s gc-tracked objects have no referrer among gc-tracked objects\n", units.Commas(uint64(len(ids))))
 	if len(ids) == 0 {
 		return nil
 	}
@@ -272,19 +273,19 @@ func runLeaking(c *cmdEnv, args []string) error {
 		shown := limited(ids, leakingOpts.limit)
 		objectTable(c.stdout, h, shown)
 		if len(shown) < len(ids) {
-			fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", commas(uint64(len(ids)-len(shown))))
+			fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(len(ids)-len(shown))))
 		}
 		return nil
 	}
 	shown := limited(stats, leakingOpts.limit)
 	cw, bw := len("count"), len("bytes")
 	for _, s := range shown {
-		cw = max(cw, len(commas(uint64(s.Count))))
-		bw = max(bw, len(commas(s.Bytes)))
+		cw = max(cw, len(units.Commas(uint64(s.Count))))
+		bw = max(bw, len(units.Commas(s.Bytes)))
 	}
 	fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, "count", bw, "bytes", "type")
 	for _, s := range shown {
-		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, commas(uint64(s.Count)), bw, commas(s.Bytes), printable(s.Type))
+		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, units.Commas(uint64(s.Count)), bw, units.Commas(s.Bytes), printable(s.Type))
 	}
 	if len(shown) < len(stats) {
 		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(stats)-len(shown))

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -150,7 +151,7 @@ func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap) (heap.ID, error) {
 	}
 	id := ids[0]
 	fmt.Fprintf(c.stderr, "objgraph: --type %s: %s %sobject(s); picked the first in snapshot order, %s (%s)\n",
-		p.typ, commas(uint64(len(ids))), which, hexAddr(h.Addr(id)), printable(h.TypeQualName(h.Type(id))))
+		p.typ, units.Commas(uint64(len(ids))), which, hexAddr(h.Addr(id)), printable(h.TypeQualName(h.Type(id))))
 	return id, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/internal/atomicfile"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -50,7 +51,7 @@ func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*
 		return nil, err
 	}
 	if h.Len() > 1_000_000 {
-		c.progress("computing the profile of %s objects", commas(uint64(h.Len())))
+		c.progress("computing the profile of %s objects", units.Commas(uint64(h.Len())))
 	}
 	p := objgraph.Profile(h, opts)
 	p.Comments = append(p.Comments, "snapshot: "+path)
@@ -111,21 +112,21 @@ func runPprof(c *cmdEnv, args []string) error {
 	}
 	if pprofOpts.out != "-" {
 		fmt.Fprintf(c.stderr, "objgraph: wrote %s: %s, %s objects, %s; view it with\n\tgo tool pprof -http=localhost: %s\n",
-			pprofOpts.out, commas(uint64(len(p.Sample)))+" samples", signedCommas(objects), signedBytes(bytes), pprofOpts.out)
+			pprofOpts.out, units.Commas(uint64(len(p.Sample)))+" samples", signedCommas(objects), signedBytes(bytes), pprofOpts.out)
 	}
 	return nil
 }
 
 func signedCommas(n int64) string {
 	if n < 0 {
-		return "-" + commas(uint64(-n))
+		return "-" + units.Commas(uint64(-n))
 	}
-	return commas(uint64(n))
+	return units.Commas(uint64(n))
 }
 
 func signedBytes(n int64) string {
 	if n < 0 {
-		return "-" + formatBytes(uint64(-n))
+		return "-" + units.Bytes(uint64(-n))
 	}
-	return formatBytes(uint64(n))
+	return units.Bytes(uint64(n))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -74,7 +75,7 @@ func (s snapshotSummary) print(c *cmdEnv) {
 		fmt.Fprintf(c.stdout, ", %s", s.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 	fmt.Fprintf(c.stdout, "\n%s objects (%s gc-tracked), %s, %s edges, %s roots\n",
-		commas(uint64(s.Objects)), commas(uint64(s.Tracked)), formatBytes(s.Bytes), commas(uint64(s.Edges)), commas(uint64(s.Roots)))
+		units.Commas(uint64(s.Objects)), units.Commas(uint64(s.Tracked)), units.Bytes(s.Bytes), units.Commas(uint64(s.Edges)), units.Commas(uint64(s.Roots)))
 	if s.Dangling > 0 {
 		fmt.Fprintf(c.stderr, "objgraph: %s: %d edges or roots point outside the snapshot and were dropped\n", s.File, s.Dangling)
 	}
@@ -120,12 +121,12 @@ func runTop(c *cmdEnv, args []string) error {
 	fmt.Fprintln(c.stdout)
 	cw, bw := len("count"), len("bytes")
 	for _, s := range stats {
-		cw = max(cw, len(commas(uint64(s.Count))))
-		bw = max(bw, len(commas(s.Bytes)))
+		cw = max(cw, len(units.Commas(uint64(s.Count))))
+		bw = max(bw, len(units.Commas(s.Bytes)))
 	}
 	fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, "count", bw, "bytes", "type")
 	for _, s := range stats {
-		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, commas(uint64(s.Count)), bw, commas(s.Bytes), s.Type)
+		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, units.Commas(uint64(s.Count)), bw, units.Commas(s.Bytes), s.Type)
 	}
 	if total > len(stats) {
 		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", total-len(stats))
