@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,22 +49,7 @@ func cowFixture(t *testing.T, frozen bool) string {
 	}
 	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: mod})
 	b.AddRoot(heap.Root{Kind: heap.RootLocal, Name: "MainThread: serve: counts", Target: d})
-	h, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "preload.ogs")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := heap.Write(f, h, heap.EncoderOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeSnapshot(t, b, "preload.ogs")
 }
 
 func TestCOW(t *testing.T) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,22 +75,7 @@ func gcFixture(t *testing.T, state bool) string {
 	b.AddIndexEdge(tup, viaTuple, 0)
 	b.AddEdge(viaTuple, tup, "t")
 	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: mod})
-	hp, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cycles.ogs")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := heap.Write(f, hp, heap.EncoderOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeSnapshot(t, b, "cycles.ogs")
 }
 
 func TestGC(t *testing.T) {

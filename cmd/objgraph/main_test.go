@@ -30,11 +30,18 @@ func fixture(t *testing.T) string {
 	s := b.AddObject(heap.Object{Addr: 0x3000, Type: tStr, Size: 54, Refcount: 2, Label: "'x'"})
 	b.AddEdge(d, s, "name")
 	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: d})
+	return writeSnapshot(t, b, "snap.ogs")
+}
+
+// writeSnapshot builds b and writes the heap to a file of that name in a
+// temporary directory, returning its path.
+func writeSnapshot(t *testing.T, b *heap.Builder, name string) string {
+	t.Helper()
 	h, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "snap.ogs")
+	path := filepath.Join(t.TempDir(), name)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,9 @@ func fixture(t *testing.T) string {
 	if err := heap.Write(f, h, heap.EncoderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return path
 }
 

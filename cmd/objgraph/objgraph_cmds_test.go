@@ -67,22 +67,7 @@ func appHeap(t *testing.T, moment int) string {
 	}
 	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: mod})
 	b.AddRoot(heap.Root{Kind: heap.RootFrame, Name: "MainThread: handle (app.py:42)", Target: frame})
-	h, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "app"+string(rune('0'+moment))+".ogs")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := heap.Write(f, h, heap.EncoderOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeSnapshot(t, b, "app"+string(rune('0'+moment))+".ogs")
 }
 
 var renderOnce struct {
