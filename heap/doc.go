@@ -10,7 +10,7 @@
 //
 // A Heap comes from [ReadFile] or [Read] (the .ogs snapshot format, specified
 // in docs/format.md), from [ReadJSON], or from a [Builder]. [Encoder] writes
-// the format as a stream; [Write] and [WriteFile] write a whole Heap.
+// the format as a stream; [Write] writes a whole Heap.
 //
 // All methods of a Heap are safe for concurrent use.
 package heap
