@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/objgraph-go/objgraph/gcmod"
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 // scenario is one block of testdata/scenarios.txt.
@@ -792,14 +793,7 @@ func normalizeStderr(s string) string {
 // GCMOD_PYTHONS (a comma-separated list of paths).
 func pythons(t *testing.T) []string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 is needed for the differential tests against CPython and is not on PATH: %v", err)
-		}
-		t.Skip("python3 not on PATH; skipping the differential tests against CPython")
-	}
-	ps := []string{p}
+	ps := []string{testenv.LookPath(t, "python3", "the differential tests against CPython need it")}
 	for _, x := range strings.Split(os.Getenv("GCMOD_PYTHONS"), ",") {
 		if x = strings.TrimSpace(x); x != "" {
 			ps = append(ps, x)

@@ -15,23 +15,8 @@ import (
 	"testing"
 
 	"github.com/objgraph-go/objgraph/internal/golden"
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
-
-// needTool returns the path of a program the test needs. Under CI
-// (CI=true) a missing one fails the test; elsewhere it is skipped.
-func needTool(t *testing.T, name, apt string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("%s not found: apt-get install -y %s", name, apt)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // captureLeak runs testdata/leaks/prog.py with the capture agent and
 // returns the paths of the three snapshots it writes into dir.
@@ -93,7 +78,7 @@ func TestLeakPrograms(t *testing.T) {
 	dir := t.TempDir() // removed once every parallel subtest is done
 	captures := map[string]*capture{}
 	leaksOf := func(t *testing.T, prog string) []string {
-		py := needTool(t, "python3", "python3")
+		py := testenv.LookPath(t, "python3", "apt-get install -y python3")
 		c := captures[prog]
 		c.once.Do(func() {
 			d := filepath.Join(dir, prog)

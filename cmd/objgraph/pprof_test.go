@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 // The bundled snapshots of a program whose module-level cache keeps every
@@ -237,7 +239,7 @@ func TestUIGraphView(t *testing.T) {
 // TestUIBrowser loads the flame graph of a leak in headless Chromium and
 // finds the leaking type among the boxes the page's script draws.
 func TestUIBrowser(t *testing.T) {
-	chromium := needTool(t, "chromium", "chromium")
+	chromium := testenv.LookPath(t, "chromium", "apt-get install -y chromium")
 	addr := startUI(t, buildCommands(t), cacheLeak3, "--base", cacheLeak1)
 	waitPage(t, "http://"+addr+"/ui/flamegraph")
 	for _, tc := range []struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,18 +12,12 @@ import (
 
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/agent"
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 func needPython3(t *testing.T) string {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is not installed; objgraph run's tests need it (.ci/run installs it)")
-		}
-		t.Skip("python3 is not installed")
-	}
-	return py
+	return testenv.LookPath(t, "python3", "objgraph run's tests need it")
 }
 
 func TestAgentCommand(t *testing.T) {

@@ -1,22 +1,17 @@
 package agent
 
 import (
-	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 // TestPythonSuite runs the agent's own unittest suite (test_agent.py) in the
 // machine's python3: the snapshot checks against gc.get_objects(),
 // sys.getrefcount and gc.get_referents in the live process.
 func TestPythonSuite(t *testing.T) {
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is not installed; the capture agent's tests need it (.ci/run installs it)")
-		}
-		t.Skip("python3 is not installed")
-	}
+	py := testenv.LookPath(t, "python3", "the capture agent's tests need it")
 	cmd := exec.Command(py, "-m", "unittest", "discover", "-s", ".", "-p", "test_*.py")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
