@@ -123,7 +123,7 @@ func runGC(c *cmdEnv, args []string) error {
 			gj[i] = groupJSON{Objects: len(g.Members) + len(g.Held), Bytes: g.Bytes, Reason: g.Reason.String(),
 				Members: gcAddrs(h, g.Members), Held: gcAddrs(h, g.Held), Cycle: []stepJSON{}}
 			for _, s := range g.Cycle {
-				gj[i].Cycle = append(gj[i].Cycle, stepJSON{Address: gcHexAddr(h.Addr(s.Obj)), Type: h.TypeName(s.Obj), Edge: h.EdgeName(s.Edge)})
+				gj[i].Cycle = append(gj[i].Cycle, stepJSON{Address: hexAddr(h.Addr(s.Obj)), Type: h.TypeName(s.Obj), Edge: h.EdgeName(s.Edge)})
 			}
 		}
 		return c.writeJSON(struct {
@@ -179,7 +179,7 @@ func runGC(c *cmdEnv, args []string) error {
 			first = g.Cycle[0].Obj
 		}
 		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, gcPlural(len(g.Members)+len(g.Held), "object"), units.Bytes(g.Bytes),
-			gcReasonText(g.Reason), h.TypeName(first), gcHexAddr(h.Addr(first)))
+			gcReasonText(g.Reason), h.TypeName(first), hexAddr(h.Addr(first)))
 		if len(g.Cycle) > 0 {
 			fmt.Fprintf(w, "     %s\n", gcCycleText(h, g.Cycle))
 		} else {
@@ -279,12 +279,10 @@ func gcTypeCounts(h *heap.Heap, ids []heap.ID, skip []gcmod.Step) string {
 func gcAddrs(h *heap.Heap, ids []heap.ID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = gcHexAddr(h.Addr(id))
+		out[i] = hexAddr(h.Addr(id))
 	}
 	return out
 }
-
-func gcHexAddr(a uint64) string { return fmt.Sprintf("%#x", a) }
 
 func gcInts(v []int) string {
 	s := make([]string, len(v))
