@@ -88,13 +88,7 @@ func runDominators(c *cmdEnv, args []string) error {
 		chain := r.Chain(id)
 		edges := chainEdgeNames(h, chain)
 		row.Root = rootDescription(h, r, chain)
-		for j, hop := range chain {
-			hj := leakHopJSON{Address: hexAddr(h.Addr(hop)), Type: objgraph.TypeName(h, hop, domOpts.qualified), Label: h.Label(hop)}
-			if j > 0 {
-				hj.Edge = &edges[j-1]
-			}
-			row.Chain = append(row.Chain, hj)
-		}
+		row.Chain = chainJSON(h, chain, edges, domOpts.qualified)
 		rows[i] = row
 	}
 	sum := summarize(args[0], h)

@@ -55,6 +55,20 @@ type leakHopJSON struct {
 	Label   string  `json:"label,omitempty"`
 }
 
+// chainJSON spells a chain of references as JSON hops; edges[i] names the
+// reference from chain[i] to chain[i+1].
+func chainJSON(h *heap.Heap, chain []heap.ID, edges []string, qualified bool) []leakHopJSON {
+	var hops []leakHopJSON
+	for i, id := range chain {
+		hop := leakHopJSON{Address: hexAddr(h.Addr(id)), Type: objgraph.TypeName(h, id, qualified), Label: h.Label(id)}
+		if i > 0 {
+			hop.Edge = &edges[i-1]
+		}
+		hops = append(hops, hop)
+	}
+	return hops
+}
+
 type leakGroupJSON struct {
 	Root     string               `json:"root"`
 	Shape    []objgraph.ShapeStep `json:"shape"`
@@ -270,13 +284,7 @@ func leaksJSON(h *heap.Heap, paths []string, rep *objgraph.LeakReport) any {
 				if jg.Shape == nil {
 					jg.Shape = []objgraph.ShapeStep{}
 				}
-				for i, id := range g.Chain {
-					hop := leakHopJSON{Address: hexAddr(h.Addr(id)), Type: h.TypeName(id), Label: h.Label(id)}
-					if i > 0 {
-						hop.Edge = &g.Edges[i-1]
-					}
-					jg.Chain = append(jg.Chain, hop)
-				}
+				jg.Chain = chainJSON(h, g.Chain, g.Edges, false)
 				jt.Groups = append(jt.Groups, jg)
 			}
 			out = append(out, jt)
