@@ -27,6 +27,7 @@ func seeds(t testing.TB) map[string][]byte {
 	s["hostile-huge-rows"] = file(rec(4, 1<<28, hcol{id: 1, width: 1, codec: 1, raw: 1 << 28, stored: 8, data: make([]byte, 8)}), endRec())
 	s["hostile-no-columns"] = file(rec(3, 0xFFFFFFFF), endRec())
 	s["truncated"] = s["valid-default"][:len(s["valid-default"])/2]
+	s["valid-values"] = valueFile()
 	return s
 }
 

@@ -58,6 +58,8 @@ const (
 	colObjNEdges   = 6
 	colObjLabelLen = 7
 	colObjLabel    = 8
+	colObjIntVal   = 9  // int64 values; each row's label is its decimal form
+	colObjFloatVal = 10 // float64 bits; each row's label is Python's repr of it
 
 	colEdgeTarget = 1
 	colEdgeName   = 2

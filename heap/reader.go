@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
@@ -532,11 +533,17 @@ func (r *reader) readObjects() error {
 	if n >= math.MaxUint32 {
 		return r.errAt(r.objRecs[len(r.objRecs)-1], fmt.Errorf("%d objects is more than this reader supports", n))
 	}
+	vals, err := r.valueLabels()
+	if err != nil {
+		return err
+	}
 	var labelBytes uint64
 	for _, rec := range r.objRecs {
 		r.recs[rec].extra = int(labelBytes)
 		if c := findColumn(r.recs[rec].cols, colObjLabel); c != nil {
 			labelBytes += uint64(c.rawLen)
+		} else if v := vals[rec]; v != nil {
+			labelBytes += uint64(len(v.data))
 		}
 		if labelBytes > math.MaxUint32 {
 			return r.errAt(rec, errors.New("object labels exceed 4 GiB"))
@@ -584,12 +591,86 @@ func (r *reader) readObjects() error {
 			return p, fmt.Errorf("edge counts add up to %d but the EDGES record after it has %d rows", sum, er)
 		}
 		if h.label != nil {
-			if err := r.readLabels(d, p, ri, lo, hi); err != nil {
+			if v := vals[rec]; v != nil {
+				v.copyTo(h, ri, lo, hi)
+				vals[rec] = nil
+			} else if err := r.readLabels(d, p, ri, lo, hi); err != nil {
 				return p, err
 			}
 		}
 		return p, nil
 	})
+}
+
+// valueLabel holds the labels of one OBJECTS record made from its int or
+// float values, formatted before the label array is laid out.
+type valueLabel struct {
+	data []byte
+	ends []uint32 // end of each row's label in data
+}
+
+func (v *valueLabel) copyTo(h *Heap, ri *recInfo, lo, hi int) {
+	base := uint32(ri.extra)
+	offs := h.labelOff[lo+1 : hi+1]
+	for i, e := range v.ends {
+		offs[i] = base + e
+	}
+	copy(h.label[ri.extra:], v.data)
+}
+
+// valueLabels formats the labels of the OBJECTS records that carry int or
+// float values (columns 9 and 10) instead of labels; the result is indexed
+// by record.
+func (r *reader) valueLabels() ([]*valueLabel, error) {
+	var recs []int
+	for _, rec := range r.objRecs {
+		cols := r.recs[rec].cols
+		if findColumn(cols, colObjIntVal) != nil || findColumn(cols, colObjFloatVal) != nil {
+			recs = append(recs, rec)
+		}
+	}
+	out := make([]*valueLabel, len(r.recs))
+	if len(recs) == 0 {
+		return out, nil
+	}
+	err := r.parallel(recs, func(rec int, d *colDecoder, buf []byte) ([]byte, error) {
+		ri := &r.recs[rec]
+		ci, cf := findColumn(ri.cols, colObjIntVal), findColumn(ri.cols, colObjFloatVal)
+		c := ci
+		switch {
+		case ci != nil && cf != nil:
+			return buf, errors.New("columns 9 (int values) and 10 (float values) in one record")
+		case findColumn(ri.cols, colObjLabel) != nil || findColumn(ri.cols, colObjLabelLen) != nil:
+			return buf, errors.New("a record with values (column 9 or 10) cannot also have labels (columns 7 and 8)")
+		case ci == nil:
+			c = cf
+		}
+		if c.width != 8 {
+			return buf, fmt.Errorf("column %d must be 8 bytes wide, is %d", c.id, c.width)
+		}
+		p, err := r.payload(rec, buf)
+		if err != nil {
+			return buf, err
+		}
+		raw, err := d.bytes(p, c)
+		if err != nil {
+			return p, err
+		}
+		n := int(ri.h.rows)
+		v := &valueLabel{data: make([]byte, 0, 20*n), ends: make([]uint32, n)}
+		for i := range n {
+			x := binary.LittleEndian.Uint64(raw[8*i:]) + c.base
+			if c == ci {
+				v.data = strconv.AppendInt(v.data, int64(x), 10)
+			} else {
+				v.data = appendPyFloat(v.data, math.Float64frombits(x))
+			}
+			v.ends[i] = uint32(len(v.data))
+		}
+		out[rec] = v
+		return p, nil
+	})
+	return out, err
 }
 
 func (r *reader) readLabels(d *colDecoder, p []byte, ri *recInfo, lo, hi int) error {

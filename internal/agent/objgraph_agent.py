@@ -64,10 +64,11 @@ leaves them to it.
 
 Labels. Modules get their name, functions their qualified name (lambdas
 ``lambda: file:line``), classes their name, containers ``N items``, frames
-``file:line``, str, bytes and int the first 40 characters of their repr,
-float its value with 12 significant digits (repr's shortest round trip
-costs three times as much). With ``redact=True`` str and bytes get no
-label. No user ``__repr__`` is ever called: it is arbitrary code, may raise,
+``file:line``, str and bytes the first 40 characters of their repr, int
+and float their repr. Most ints and floats are written as 8-byte values
+(OBJECTS columns 9 and 10) and the reader formats them: Python would spend
+more on a float's repr than on the rest of its record. With ``redact=True``
+str and bytes get no label. No user ``__repr__`` is ever called: it is arbitrary code, may raise,
 be slow or change state. Other objects get no label.
 
 Edge names. List and tuple elements are named by index; dict values by
@@ -149,7 +150,11 @@ _REC_HDR = struct.Struct("<IIIII")
 _COL_ENT = struct.Struct("<HBBIIIQ")
 _K_META, _K_STRINGS, _K_TYPES, _K_OBJECTS, _K_EDGES, _K_ROOTS, _K_END = range(1, 8)
 _MAX_RECORD = 1 << 30
+_REC_OBJECTS = 1 << 17      # objects per OBJECTS record, at most (batches are joined)
+_REC_EDGES = 1 << 21        # edges per EDGES record, at most (unless one batch has more)
 
+_COL_INT_VALUE = 9           # OBJECTS columns: the values of int and float objects
+_COL_FLOAT_VALUE = 10        # (their labels are made from them when the file is read)
 _F_TRACKED = 1
 _F_PERMANENT = 1 << 3
 _F_HASDEL = 1 << 4
@@ -218,6 +223,59 @@ _type = type
 _id = id
 _len = len
 _MISS = object()          # "no such attribute"
+
+
+def _map_ids(lst):
+    """The ids of lst's items, as an array."""
+    return array.array(_TC8, list(map(_id, lst)))
+
+
+def _ids_by_copy():
+    """A function that returns the ids of a list's items as an array by
+    copying the list's item pointers (which are the ids in CPython), or None
+    where that cannot be done safely. The list layout is taken to be
+    PyObject_VAR_HEAD, ob_item, allocated, and is checked on probe lists
+    first: ob_size must read as len() and allocated as what __sizeof__
+    implies, both read inside the list object itself, before any item
+    pointer is followed."""
+    try:
+        if sys.implementation.name != "cpython" or _POINTER_SIZE != 8 or _FREE_THREADED:
+            return None
+        import ctypes
+        P = _POINTER_SIZE
+        head = object.__basicsize__
+        if list.__basicsize__ != head + 3 * P:
+            return None
+        off_size, off_item, off_alloc = head, head + P, head + 2 * P
+        ssize = ctypes.c_ssize_t.from_address
+        vptr = ctypes.c_void_p.from_address
+        string_at = ctypes.string_at
+        probes = [[], [object()], [object() for _ in range(13)], list(range(1000, 1100))]
+        probes[2].append(object())
+        for lst in probes:
+            a = _id(lst)
+            alloc = (list.__sizeof__(lst) - list.__basicsize__) // P
+            if ssize(a + off_size).value != len(lst) or ssize(a + off_alloc).value != alloc:
+                return None
+        for lst in probes:
+            if lst:
+                got = array.array(_TC8)
+                got.frombytes(string_at(vptr(_id(lst) + off_item).value, P * len(lst)))
+                if got != _map_ids(lst):
+                    return None
+
+        def ids(lst):
+            if type(lst) is not list:
+                return _map_ids(lst)
+            n = len(lst)
+            out = array.array(_TC8)
+            if n:
+                out.frombytes(string_at(vptr(_id(lst) + off_item).value, P * n))
+            return out
+        return ids
+    except Exception:
+        return None
+
 _NOT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
 _SL40 = slice(0, 40)
 _SL60 = slice(0, 60)
@@ -238,7 +296,6 @@ del _a, _b, _d, _k
 _TDICT = type.__dict__["__dict__"].__get__
 _TMRO = type.__dict__["__mro__"].__get__
 _TNAME = type.__dict__["__name__"].__get__
-_TQUAL = type.__dict__["__qualname__"].__get__
 _TMODULE = type.__dict__["__module__"].__get__
 _TFLAGS = type.__dict__["__flags__"].__get__
 _TITEMSIZE = type.__dict__["__itemsize__"].__get__
@@ -333,6 +390,12 @@ _CHEAP_KEY_TYPES = (str, int, float, bool, type(None), bytes, complex)
 # Tables about types are keyed by id(type): hashing or comparing a type
 # object runs its metaclass's __hash__ or __eq__, which may be anything.
 _ATOM_CODE = {id(str): 1, id(int): 2, id(float): 3, id(bytes): 4}
+_SINGLETON = 5
+_SINGLETONS = (None, True, False, Ellipsis, NotImplemented)
+# keyed by id: a dict keyed by the types themselves would call a
+# metaclass's __hash__
+_ATOM_TYPE = {id(str): 1, id(int): 2, id(float): 3, id(bytes): 4}
+_ATOM_TYPE.update((id(type(o)), _SINGLETON) for o in _SINGLETONS)
 _SIMPLE_CATS = {id(list): _C_LIST, id(tuple): _C_TUPLE, id(dict): _C_DICT, id(set): _C_SET,
                 id(frozenset): _C_FSET, id(str): _C_STR, id(bytes): _C_BYTES, id(int): _C_INT,
                 id(float): _C_FLOAT}
@@ -375,6 +438,9 @@ def _basename(path):
 
 # --- output ------------------------------------------------------------------
 
+_list_ids = _ids_by_copy() or _map_ids
+
+
 class _Out:
     """Writes records to a file descriptor: CRC, zlib per column, and, when a
     thread can be started, compression and writing on that thread (zlib and
@@ -385,6 +451,8 @@ class _Out:
     def __init__(self, fd, threaded=True):
         self.fd = fd
         self.nrec = 0
+        self.pend = None
+        self.incoming = None
         self.err = None
         self.q = None
         if threaded:
@@ -428,7 +496,48 @@ class _Out:
             mv = mv[n:]
 
     def record(self, kind, rows, cols):
-        """cols: (id, width, zlib?, buffer, base) with little-endian buffers."""
+        """cols: (id, width, zlib?, buffer, base) with little-endian buffers.
+
+        An OBJECTS record and the EDGES record after it are held and joined
+        with the next pair of the same columns: the walk goes in batches
+        small enough to stay in the CPU's cache, but a record per batch would
+        cost the writer thread more GIL hand-overs than it can afford."""
+        if kind == _K_OBJECTS:
+            self.incoming = (rows, cols)
+            return
+        if kind == _K_EDGES:
+            orows, ocols = self.incoming
+            self.incoming = None
+            key = (tuple((c[0], c[1], c[2], c[4]) for c in ocols), tuple((c[0], c[1], c[2], c[4]) for c in cols))
+            p = self.pend
+            if p is not None and (p[0] != key or p[1] + orows > _REC_OBJECTS or p[2] + rows > _REC_EDGES):
+                self.flush()
+                p = None
+            if p is None:
+                self.pend = [key, orows, rows, [[c[3]] for c in ocols], [[c[3]] for c in cols]]
+            else:
+                p[1] += orows
+                p[2] += rows
+                for acc, c in zip(p[3], ocols):
+                    acc.append(c[3])
+                for acc, c in zip(p[4], cols):
+                    acc.append(c[3])
+            return
+        self.flush()
+        self._put(kind, rows, [(c[0], c[1], c[2], c[4], c[3]) for c in cols])
+
+    def flush(self):
+        """Write the held OBJECTS and EDGES pair."""
+        p = self.pend
+        if p is None:
+            return
+        self.pend = None
+        key, orows, erows, obufs, ebufs = p
+        self._put(_K_OBJECTS, orows, [k + (b,) for k, b in zip(key[0], obufs)])
+        self._put(_K_EDGES, erows, [k + (b,) for k, b in zip(key[1], ebufs)])
+
+    def _put(self, kind, rows, cols):
+        """cols: (id, width, zlib?, base, buffer or list of buffers)."""
         self.nrec += 1
         if self.q is None:
             self._record(kind, rows, cols)
@@ -458,7 +567,9 @@ class _Out:
     def _record(self, kind, rows, cols):
         ents = []
         datas = []
-        for cid, width, z, buf, base in cols:
+        for cid, width, z, base, buf in cols:
+            if type(buf) is list:
+                buf = buf[0] if len(buf) == 1 else b"".join(buf)
             raw = memoryview(buf)
             if raw.ndim != 1 or raw.itemsize != 1:
                 raw = raw.cast("B")
@@ -682,6 +793,71 @@ class _ItemsLabel(dict):
 _OBJ_SIZEOF = object.__dict__["__sizeof__"]
 
 
+class _AtomAcc:
+    """str, bytes, int or float objects of one type (index t, category c)
+    gathered for one OBJECTS record: ids, sizes (unless all are size), and
+    the values of ints and floats or the labels of the others."""
+    __slots__ = ("t", "c", "size", "ids", "sizes", "vals", "labels")
+
+    def __init__(self, t, c, size):
+        self.t = t
+        self.c = c
+        self.size = size
+        self.ids = array.array(_TC8)
+        self.sizes = None if size else array.array(_TC4)
+        self.vals = array.array("q") if c == _C_INT else array.array("d") if c == _C_FLOAT else None
+        self.labels = []
+
+    def add(self, O, I, redact):
+        self.ids.extend(I)
+        c = self.c
+        if self.sizes is not None:
+            fn = (str.__sizeof__ if c == _C_STR else bytes.__sizeof__ if c == _C_BYTES
+                  else int.__sizeof__ if c == _C_INT else _getsizeof)
+            n0 = len(self.sizes)
+            try:
+                self.sizes.extend(map(fn, O))
+            except OverflowError:
+                del self.sizes[n0:]
+                self.sizes = array.array(_TC8, self.sizes)
+                self.sizes.extend(map(fn, O))
+        if self.vals is not None:
+            n0 = len(self.vals)
+            try:
+                self.vals.extend(O)
+                return
+            except (OverflowError, TypeError):
+                # an int beyond 64 bits: labels for all of them instead
+                del self.vals[n0:]
+                self.labels = list(map(_int_label, self.vals))
+                self.vals = None
+        if c == _C_STR:
+            if not redact:
+                self.labels.extend(map(str.__repr__, map(getitem, O, repeat(_SL40))))
+        elif c == _C_BYTES:
+            if not redact:
+                self.labels.extend(map(bytes.__repr__, map(getitem, O, repeat(_SL40))))
+        elif c == _C_INT:
+            self.labels.extend(map(_int_label, O))
+        else:
+            self.labels.extend(map(repr, O))
+
+    def label_columns(self):
+        """The labels as a column of lengths and one of bytes."""
+        labels = self.labels
+        j = "".join(labels)
+        b = j.encode("utf-8", "backslashreplace")
+        if len(b) != len(j):
+            labels = [s.encode("utf-8", "backslashreplace") for s in labels]
+            b = b"".join(labels)
+        return list(map(_len, labels)), b
+
+
+def _int_label(v):
+    n = v.bit_length()
+    return int.__repr__(v) if n <= 128 else "<int of %d bits>" % n
+
+
 class _Capture:
     def __init__(self, out, redact, roots, frozen, errors, ntracked, quiet=False):
         self.out = out
@@ -822,13 +998,11 @@ class _Capture:
             mod = _TMODULE(t)
         except Exception:
             mod = None
-        try:
-            qual = _TQUAL(t)
-        except Exception:
-            qual = name
-        if type(qual) is not str:
-            qual = name if type(name) is str else "?"
-        full = "%s.%s" % (mod, qual) if type(mod) is str and mod else qual
+        if type(name) is not str:
+            name = "?"
+        # module and __name__, as objgraph's typestats(shortnames=False)
+        # names types (not __qualname__)
+        full = "%s.%s" % (mod, name) if type(mod) is str and mod else name
         self.type_pending.append((_id(t), self.sid(_enc(name, 200)), self.sid(_enc(full, 300))))
         try:
             tflags = _TFLAGS(t)
@@ -1103,11 +1277,18 @@ class _Capture:
         del big, sl, probe
         if self.quiet:
             # the count discover() sees for an object with one reference
-            # (here: the variable probe)
+            # held by a list of edges only, as the edge lists hold them
+            # (checked against the count with a second list)
             probe = float(len(self.strtab)) + 0.5
-            flats = [[probe]]
-            self.rc1 = self.discover(flats, array.array(_TC8, [_id(probe)]), calibrate=True)
-            del flats, probe
+            flat = [probe]
+            rc1 = list(map(_getrefcount, flat))[0]
+            other = flat[0:1]
+            rc2 = list(map(_getrefcount, other))[0]
+            del flat, other, probe
+            if rc2 == rc1 + 1:
+                self.rc1 = rc1
+            else:
+                self.quiet = False
 
     def mark(self, ids):
         """Test-and-set ids in the byte map; returns bytes, 1 where already set."""
@@ -1231,7 +1412,7 @@ class _Capture:
                             fl[j] |= _F_FINALIZED
                     except Exception:
                         pass
-        addrs = list(map(_id, objs))
+        addrs = _list_ids(objs)
 
         sizes = [0] * n
         counts = []
@@ -1251,18 +1432,20 @@ class _Capture:
                 labels[a:b] = lab
             del O, sz, cnt, flat, nm, lab
 
-        targets = array.array(_TC8, list(map(_id, chain.from_iterable(flats))))
+        targets = array.array(_TC8)
+        for flat in flats:
+            targets.extend(_list_ids(flat))
         nm = list(chain.from_iterable(names))
         del names
         if len(nm) != len(targets):
             self.error("edge names out of step with edges; names dropped for a batch")
             nm = [0] * len(targets)
-        new = self.discover(flats, targets)
+        new = self.discover(flats)
         del flats
         lens = list(map(_len, labels))
         lab = b"".join(labels)
         del labels
-        self.write_batch(n, array.array(_TC8, addrs), ti, sizes, rc, fl, counts, lens, lab, targets, nm)
+        self.write_batch(n, addrs, ti, sizes, rc, fl, counts, lens, lab, targets, nm)
         return new
 
     def _emit_atoms(self, objs, n, t, c):
@@ -1279,8 +1462,14 @@ class _Capture:
                 rc[j] = ov
         elif f0:
             fl = [f0] * n
-        addrs = array.array(_TC8, list(map(_id, objs)))
-        sizes, _counts, _flat, _nm, labels = self._h_atom(objs, [t] * n if c >= _C_FLOAT else None, c, False)
+        addrs = _list_ids(objs)
+        if c <= _C_FLOAT:
+            acc = _AtomAcc(t, c, self.tsize[t])
+            acc.add(objs, (), self.redact)
+            del objs
+            self._write_atoms(acc, rc, fl, addrs)
+            return None
+        sizes, _counts, _flat, _nm, labels = self._h_atom(objs, [t] * n, c, False)
         del objs
         self.flush_small()
         W = _NARROW
@@ -1299,61 +1488,72 @@ class _Capture:
         self.nobjects += n
         return None
 
-    def _take_single(self, objs, ids):
-        """Objects with one reference, just found (so still in the CPU's
-        cache): str, int, float and bytes are written from here, their
-        count being 1 and their id known; the others are returned."""
-        codes = bytes(map(_ATOM_CODE.get, map(_id, map(type, objs)), repeat(0)))
-        rest = None
-        for c in range(5):
-            k = codes.count(c)
-            if not k:
-                continue
-            if k == len(objs):
-                O, I = objs, ids
-            else:
-                mask = codes.translate(_ONE[c])
-                O = list(compress(objs, mask))
-                I = compress(ids, mask)
-            if c == 0:
-                rest = O
-                continue
-            acc = self.acc.get(c)
-            if acc is None:
-                t = self.tindex.get(_id(type(O[0])))
-                if t is None:
-                    self._register(type(O[0]), O[0])
-                    t = self.tindex[_id(type(O[0]))]
-                acc = self.acc[c] = [t, [], [], []]
-            cat = self.tcat[acc[0]]
-            sizes, _c, _f, _n, labels = self._h_atom(O, [acc[0]] * len(O) if cat == _C_FLOAT else None, cat, False)
-            acc[1].extend(I)
-            acc[2].extend(sizes)
-            if labels:
-                acc[3].extend(labels)
-            if len(acc[1]) >= _ATOM_BATCH:
-                self.flush_single(c)
-        return rest
+    def _take_atoms(self, c, O, I):
+        """str, int, float or bytes objects (code c) with one reference, just
+        found (so still in the CPU's cache): written from here, their count
+        being 1 and their id known."""
+        acc = self.acc.get(c)
+        if acc is None:
+            tp = type(O[0])
+            t = self.tindex.get(_id(tp))
+            if t is None:
+                self._register(tp, O[0])
+                t = self.tindex[_id(tp)]
+            acc = self.acc[c] = _AtomAcc(t, self.tcat[t], self.tsize[t])
+        acc.add(O, I, self.redact)
+        if len(acc.ids) >= _ATOM_BATCH:
+            self.flush_single(c)
 
     def flush_single(self, c=None):
-        """Write the objects gathered by _take_single (of code c, or all)."""
+        """Write the objects gathered by _take_atoms (of code c, or all)."""
         for code in ([c] if c is not None else list(self.acc)):
-            t, ids, sizes, labels = self.acc.pop(code)
-            n = len(ids)
-            if not n:
-                continue
-            self.flush_small()
-            W = _NARROW
-            cols = [_int_col(1, ids, z=False, width=8), (2, 1, True, bytes(n), t),
-                    _int_col(3, sizes, width=W and 4), (4, 1, True, bytes(n), 1)]
-            if labels:
-                cols.append(_int_col(7, list(map(_len, labels)), width=W and 2))
-                cols.append((8, 0, True, b"".join(labels), 0))
-            self.out.record(_K_OBJECTS, n, cols)
-            self.out.record(_K_EDGES, 0, [])
-            self.nobjects += n
+            acc = self.acc.pop(code)
+            if len(acc.ids):
+                self._write_atoms(acc, None, None, acc.ids)
 
-    def discover(self, flats, targets, calibrate=False):
+    def _write_atoms(self, acc, rc, fl, addrs):
+        """An OBJECTS record (and its empty EDGES) for the objects in acc, of
+        reference counts rc (None: 1 each) and flags fl (None: the type's)."""
+        n = len(addrs)
+        t = acc.t
+        self.flush_small()
+        W = _NARROW
+        cols = [(1, 8, False, addrs, 0) if _LITTLE else _int_col(1, addrs, z=False), (2, 1, True, bytes(n), t)]
+        if acc.size:
+            cols.append((3, 1, True, bytes(n), acc.size))
+        else:
+            cols.append(_int_col(3, acc.sizes, width=W and (4 if acc.sizes.itemsize == 4 else 8)))
+        if rc is None:
+            cols.append((4, 1, True, bytes(n), 1))
+        else:
+            cols.append(_int_col(4, rc, base=(-self.overhead) & 0xFFFFFFFFFFFFFFFF, width=W and 4))
+        if fl is not None:
+            cols.append(_int_col(5, fl, width=2))
+        elif self.tfl[t]:
+            cols.append((5, 1, True, bytes(n), self.tfl[t]))
+        if acc.vals is not None:
+            v = acc.vals
+            if not _LITTLE:
+                v = array.array(v.typecode, v)
+                v.byteswap()
+            cols.append((_COL_INT_VALUE if acc.c == _C_INT else _COL_FLOAT_VALUE, 8, acc.c == _C_INT, v, 0))
+        elif acc.labels:
+            lens, blob = acc.label_columns()
+            cols.append(_int_col(7, lens, width=W and 2))
+            cols.append((8, 0, True, blob, 0))
+        self.out.record(_K_OBJECTS, n, cols)
+        self.out.record(_K_EDGES, 0, [])
+        self.nobjects += n
+
+    def _dedupe(self, objs, new):
+        """Append to new those of objs (a list) not yet in the byte map,
+        marking them."""
+        d = dict(zip(_list_ids(objs), objs))
+        seen = self.mark(list(d))
+        if seen.count(0):
+            new.extend(compress(d.values(), seen.translate(_NOT)))
+
+    def discover(self, flats):
         """Objects the edges lead to that are not in the snapshot yet, marked
         in the byte map now so that they are written once.
 
@@ -1361,54 +1561,79 @@ class _Capture:
         capture, see _collect_roots) an object whose only reference is the
         edge at hand cannot be reached again: it is taken without the byte
         map, which is most of the untracked objects of a heap (str, int and
-        float values of containers)."""
+        float values of containers). str, int, float and bytes objects are
+        picked out first, by type: they are never tracked, and those with one
+        reference are written at once (_take_atoms).
+
+        Reference counts are compared with rc1 + 1 for an object that the
+        edge list flat holds and one more list, rc1 for one in flat only
+        (the lists are kept exactly so while counting)."""
         new = []
         frozen = self.frozen
         quiet = self.quiet
         rc1 = self.rc1
-        pos = 0
+        rc2 = rc1 + 1
+        ids = _list_ids
         for flat in flats:
             L = len(flat)
             for p in range(0, L, _PART):
                 part = flat if L <= _PART else flat[p:p + _PART]
                 k = len(part)
-                tids = targets[pos + p:pos + p + k]
-                if frozen:
-                    cobjs = part
-                    cids = tids
+                rest = part
+                if quiet:
+                    codes = bytes(map(_ATOM_TYPE.get, map(_id, map(type, part)), repeat(0)))
+                    n0 = codes.count(0)
+                    if n0 < k:
+                        # atoms, and None, True, False, ... (written first)
+                        groups = []
+                        if n0 == 0 and codes.count(codes[0]) == k:
+                            if codes[0] != _SINGLETON:
+                                groups.append((codes[0], part))
+                        else:
+                            for c in range(1, _SINGLETON):
+                                if c in codes:
+                                    groups.append((c, list(compress(part, codes.translate(_ONE[c])))))
+                        rest = list(compress(part, codes.translate(_ONE[0]))) if n0 else None
+                        del part
+                        O = None
+                        for c, O in groups:
+                            one = bytes(map((rc1 if O is flat else rc2).__eq__, map(_getrefcount, O)))
+                            n1 = one.count(1)
+                            if n1 == len(O):
+                                self._take_atoms(c, O, ids(O))
+                            elif n1:
+                                S = list(compress(O, one))
+                                self._take_atoms(c, S, ids(S))
+                                del S
+                                self._dedupe(list(compress(O, one.translate(_NOT))), new)
+                            else:
+                                self._dedupe(O, new)
+                        del groups, O
+                        if rest is None:
+                            continue
+                    else:
+                        del part
                 else:
-                    mask = bytes(map(_is_tracked, part)).translate(_NOT)
+                    del part
+                if frozen:
+                    cobjs = rest
+                else:
+                    mask = bytes(map(_is_tracked, rest)).translate(_NOT)
                     if not mask.count(1):
                         continue
-                    cobjs = list(compress(part, mask))
-                    cids = list(compress(tids, mask))
-                del part
+                    cobjs = list(compress(rest, mask))
+                del rest
                 if quiet:
-                    rcs = list(map(_getrefcount, cobjs))
-                    if calibrate:
-                        return rcs[0]
-                    one = bytes(map(rc1.__eq__, rcs))
-                    del rcs
+                    # untracked objects with one reference: taken as they are
+                    one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
                     n1 = one.count(1)
                     if n1:
-                        rest = self._take_single(list(compress(cobjs, one)), list(compress(cids, one)))
-                        if rest:
-                            new.extend(rest)
-                        del rest
+                        new.extend(compress(cobjs, one))
                         if n1 == len(one):
                             continue
-                        one = one.translate(_NOT)
-                        d = dict(zip(compress(cids, one), compress(cobjs, one)))
-                    else:
-                        d = dict(zip(cids, cobjs))
-                else:
-                    d = dict(zip(cids, cobjs))
-                del tids, cobjs, cids
-                seen = self.mark(list(d))
-                if seen.count(0):
-                    new.extend(compress(d.values(), seen.translate(_NOT)))
-                del d
-            pos += L
+                        cobjs = list(compress(cobjs, one.translate(_NOT)))
+                self._dedupe(cobjs, new)
+                del cobjs
         return new
 
     # category handlers: (objects, type ids, category, frames?) ->
@@ -1587,9 +1812,7 @@ class _Capture:
                        for v in O]
         elif c == _C_FLOAT:
             sizes = self._sizes_each(O, T)
-            # 12 significant digits: float.__repr__'s shortest round trip
-            # costs three times as much, for a label
-            lab = list(map(b"%.12g".__mod__, O))
+            lab = list(map(str.encode, map(float.__repr__, O)))
         else:
             sizes = self._sizes_each(O, T)
             lab = []
@@ -2013,6 +2236,7 @@ class _Capture:
 
     def write_end(self):
         self.flush_small(force=True)
+        self.out.flush()
         nroots = len(self.roots[0])
         vals = (self.nobjects, self.nedges, len(self.strtab) - 1, len(self.tinfo), nroots, self.out.nrec)
         cols = []
@@ -2156,6 +2380,12 @@ def _capture(path, collect, redact):
                 for i in range(0, len(lst), _BATCH):
                     cap.mark(list(map(_id, lst[i:i + _BATCH])))
             del lst
+        if cap.quiet:
+            # edges to these are passed over by type (see discover)
+            single = list(_SINGLETONS)
+            cap.mark(list(map(_id, single)))
+            cap.run_list(single, 0)
+            del single
         frames = [f for f in roots[5] if not _is_tracked(f)]
         roots[5] = None
         cap.mark(list(map(_id, frames)))

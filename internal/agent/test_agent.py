@@ -40,7 +40,7 @@ class Snapshot:
     def __init__(self):
         self.meta = None
         self.strings = [""]
-        self.types = []          # (addr, name, qualname)
+        self.types = []          # (addr, name, module.name)
         self.addr = []
         self.type = []
         self.size = []
@@ -368,7 +368,7 @@ class AgentTest(unittest.TestCase):
         expect = {}
         for o in before:
             t = type(o)
-            q = "%s.%s" % (t.__module__, t.__qualname__) if t.__module__ else t.__qualname__
+            q = "%s.%s" % (t.__module__, t.__name__) if t.__module__ else t.__name__
             expect[q] = expect.get(q, 0) + 1
         self.assertEqual(counts.get(__name__ + ".Marker"), 300)
         for q, n in expect.items():
