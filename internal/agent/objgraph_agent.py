@@ -396,6 +396,8 @@ _SINGLETONS = (None, True, False, Ellipsis, NotImplemented)
 # metaclass's __hash__
 _ATOM_TYPE = {id(str): 1, id(int): 2, id(float): 3, id(bytes): 4}
 _ATOM_TYPE.update((id(type(o)), _SINGLETON) for o in _SINGLETONS)
+_ATOM_CLASS = {str: 1, int: 2, float: 3, bytes: 4}
+_ATOM_CLASS.update((type(o), _SINGLETON) for o in _SINGLETONS)
 _SIMPLE_CATS = {id(list): _C_LIST, id(tuple): _C_TUPLE, id(dict): _C_DICT, id(set): _C_SET,
                 id(frozenset): _C_FSET, id(str): _C_STR, id(bytes): _C_BYTES, id(int): _C_INT,
                 id(float): _C_FLOAT}
@@ -416,6 +418,33 @@ def _tlookup(tp, name):
         if name in d:
             return d[name]
     return _MISS
+
+
+_OBJ_HASH = object.__dict__["__hash__"]
+_OBJ_EQ = object.__dict__["__eq__"]
+_TYPE_SUBCLASSES = type.__dict__["__subclasses__"]
+
+
+def _types_hash_safely():
+    """True when hashing any class runs no Python code: no metaclass (a
+    subclass of type, all of which are alive to __subclasses__) overrides
+    __hash__ or __eq__. Then a dict keyed by classes can look up type(o)."""
+    try:
+        todo = [type]
+        seen = set()
+        while todo:
+            m = todo.pop()
+            if _id(m) in seen:
+                continue
+            seen.add(_id(m))
+            if _tlookup(m, "__hash__") is not _OBJ_HASH or _tlookup(m, "__eq__") is not _OBJ_EQ:
+                return False
+            todo.extend(_TYPE_SUBCLASSES(m))
+            if len(seen) > 100000:
+                return False
+        return True
+    except Exception:
+        return False
 
 
 def _copy_str(s):
@@ -862,6 +891,7 @@ class _Capture:
     def __init__(self, out, redact, roots, frozen, errors, ntracked, quiet=False):
         self.out = out
         self.quiet = quiet
+        self.by_class = _types_hash_safely()
         self.rc1 = -1
         self.acc = {}
         self.redact = redact
@@ -1574,6 +1604,7 @@ class _Capture:
         rc1 = self.rc1
         rc2 = rc1 + 1
         ids = _list_ids
+        by_class = self.by_class
         for flat in flats:
             L = len(flat)
             for p in range(0, L, _PART):
@@ -1581,7 +1612,10 @@ class _Capture:
                 k = len(part)
                 rest = part
                 if quiet:
-                    codes = bytes(map(_ATOM_TYPE.get, map(_id, map(type, part)), repeat(0)))
+                    if by_class:
+                        codes = bytes(map(_ATOM_CLASS.get, map(type, part), repeat(0)))
+                    else:
+                        codes = bytes(map(_ATOM_TYPE.get, map(_id, map(type, part)), repeat(0)))
                     n0 = codes.count(0)
                     if n0 < k:
                         # atoms, and None, True, False, ... (written first)

@@ -164,14 +164,23 @@ def decode(path):
             snap.size.extend(col(3))
             snap.refcount.extend(col(4))
             snap.flags.extend(col(5))
-            lens = col(7)
-            blob = cols.get(8, b"")
-            p = 0
-            for ln in lens:
-                snap.label.append(blob[p:p + ln].decode("utf-8"))
-                p += ln
-            if p != len(blob):
-                raise FormatError("label lengths")
+            if 9 in cols or 10 in cols:
+                # int or float values; the label is the value's repr
+                if (9 in cols) == (10 in cols) or 7 in cols or 8 in cols:
+                    raise FormatError("value columns")
+                for v in cols.get(9, ()):
+                    snap.label.append(repr(v - (1 << 64) if v >= 1 << 63 else v))
+                for v in cols.get(10, ()):
+                    snap.label.append(repr(struct.unpack("<d", struct.pack("<Q", v))[0]))
+            else:
+                lens = col(7)
+                blob = cols.get(8, b"")
+                p = 0
+                for ln in lens:
+                    snap.label.append(blob[p:p + ln].decode("utf-8"))
+                    p += ln
+                if p != len(blob):
+                    raise FormatError("label lengths")
             pending_objects = (first, col(6))
         elif kind == 5:
             if pending_objects is None:
@@ -374,6 +383,56 @@ class AgentTest(unittest.TestCase):
         for q, n in expect.items():
             self.assertGreaterEqual(counts.get(q, 0), n, q)
             self.assertLessEqual(counts.get(q, 0) - n, 12, q)
+        del keep
+
+    def test_atom_labels_and_sizes(self):
+        # ints and floats go out as values (most of them), str and bytes
+        # with repr labels; each with its own size; one reference each
+        # or shared
+        big = 1 << 70
+        vals = [1.5, 0.1, 1e300, -0.0, float("inf"), 2.5e-7, -5, 0, 1 << 62, -(1 << 63), big, -big,
+                "s" * 50, "it's", "\u00e9t\u00e9", b"\x00by", 12345.0 + 0.5, 10 ** 40]
+        keep = [vals, [float(i) / 7 for i in range(3000)], [i * 1000003 for i in range(3000)], [big + i for i in range(300)]]
+        shared = [vals[0]] * 3 + [vals[6]] * 3
+        snap = self.take()
+        idx = snap.index()
+        for v in vals + keep[1][::97] + keep[2][::97] + keep[3][::31]:
+            i = idx[id(v)]
+            want = repr(v[:40]) if type(v) in (str, bytes) else repr(v)
+            if type(v) is int and v.bit_length() > 128:
+                want = "<int of %d bits>" % v.bit_length()
+            self.assertEqual(snap.label[i], want, repr(v))
+            self.assertEqual(snap.size[i], sys.getsizeof(v), repr(v))
+        for o in (None, True, False, Ellipsis, NotImplemented):
+            self.assertEqual(snap.label[idx[id(o)]], repr(o))
+        self.assertEqual(len(snap.addr), len(set(snap.addr)))
+        del keep, shared
+
+    def test_slow_paths_agree(self):
+        # ids by map(id) instead of copied from list memory, and atoms
+        # told apart by id(type) instead of by class: the same snapshot
+        keep = [[Marker(i) for i in range(200)], [{"k%d" % i: [i, str(i), i + 0.5]} for i in range(200)],
+                [(i, "p%d" % i, None) for i in range(200)], [b"b%d" % i for i in range(50)]]
+        fast = self.take()
+        saved = objgraph_agent._list_ids, objgraph_agent._types_hash_safely
+        objgraph_agent._list_ids = objgraph_agent._map_ids
+        objgraph_agent._types_hash_safely = lambda: False
+        try:
+            slow = self.take()
+        finally:
+            objgraph_agent._list_ids, objgraph_agent._types_hash_safely = saved
+        fi, si = fast.index(), slow.index()
+
+        def view(snap, i):
+            # (counts of widely shared objects such as 0 move between two snapshots)
+            rc = snap.refcount[i] if snap.refcount[i] < 1000 else None
+            return (snap.type_qualname(i), snap.size[i], rc, snap.flags[i], snap.label[i], sorted(snap.edges[i]))
+        objs = [keep] + keep + [o for part in keep for o in part]
+        objs += [gc.get_referents(o) for o in keep[1]]
+        for o in objs:
+            for r in [o] + (gc.get_referents(o) if gc.is_tracked(o) else []):
+                if id(r) in fi:
+                    self.assertEqual(view(fast, fi[id(r)]), view(slow, si[id(r)]), repr(r)[:60])
         del keep
 
     def test_edges_are_the_referents(self):
