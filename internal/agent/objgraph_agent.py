@@ -822,6 +822,13 @@ class _ItemsLabel(dict):
 _OBJ_SIZEOF = object.__dict__["__sizeof__"]
 
 
+class _Split(tuple):
+    """What a handler returns for its edges when discover() should look for
+    new objects in other lists: (the edges, [lists holding the same
+    objects, repeats left out where that is cheap])."""
+    __slots__ = ()
+
+
 class _AtomAcc:
     """str, bytes, int or float objects of one type (index t, category c)
     gathered for one OBJECTS record: ids, sizes (unless all are size), and
@@ -1447,6 +1454,7 @@ class _Capture:
         sizes = [0] * n
         counts = []
         flats = []
+        discs = []
         names = []
         labels = [b""] * n
         handlers = self.handlers
@@ -1456,7 +1464,12 @@ class _Capture:
             sz, cnt, flat, nm, lab = handlers[c](O, T, c, frames)
             sizes[a:b] = sz
             counts.extend(cnt)
-            flats.append(flat)
+            if type(flat) is _Split:
+                flats.append(flat[0])
+                discs.extend(flat[1])
+            else:
+                flats.append(flat)
+                discs.append(flat)
             names.append(nm)
             if lab is not None:
                 labels[a:b] = lab
@@ -1465,13 +1478,15 @@ class _Capture:
         targets = array.array(_TC8)
         for flat in flats:
             targets.extend(_list_ids(flat))
+        # the edge lists go before discover() counts references
+        del flats, flat
         nm = list(chain.from_iterable(names))
         del names
         if len(nm) != len(targets):
             self.error("edge names out of step with edges; names dropped for a batch")
             nm = [0] * len(targets)
-        new = self.discover(flats)
-        del flats
+        new = self.discover(discs)
+        del discs
         lens = list(map(_len, labels))
         lab = b"".join(labels)
         del labels
@@ -1649,14 +1664,16 @@ class _Capture:
                         del part
                 else:
                     del part
-                if frozen:
-                    cobjs = rest
-                else:
-                    mask = bytes(map(_is_tracked, rest)).translate(_NOT)
-                    if not mask.count(1):
-                        continue
-                    cobjs = list(compress(rest, mask))
-                del rest
+                tr = bytes(map(_is_tracked, rest))
+                nt = tr.count(1)
+                if nt and frozen:
+                    # tracked objects are new only if frozen (gc.freeze()):
+                    # the listed ones are in the byte map already
+                    self._dedupe(rest if nt == len(tr) else list(compress(rest, tr)), new)
+                if nt == len(tr):
+                    continue
+                cobjs = list(compress(rest, tr.translate(_NOT))) if nt else rest
+                del rest, tr
                 if quiet:
                     # untracked objects with one reference: taken as they are
                     one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
@@ -1726,14 +1743,21 @@ class _Capture:
             if all(map(is_, flat, chain.from_iterable(map(dict.values, O)))):
                 keys = list(chain.from_iterable(O))
                 vn = self._str_key_names(keys)
-                flat = list(chain.from_iterable(zip(flat, keys)))
-                return sizes, counts2, flat, chain.from_iterable(zip(vn, repeat(KEY))), labels
+                edges = list(chain.from_iterable(zip(flat, keys)))
+                # the keys of a batch of dicts are mostly the same few
+                # objects: discover() sees each once
+                uk = list(dict(zip(_list_ids(keys), keys)).values())
+                del keys
+                return sizes, counts2, _Split((edges, [flat, uk])), chain.from_iterable(zip(vn, repeat(KEY))), labels
         elif len(flat) == 2 * tot:
             keys = list(chain.from_iterable(O))
             if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
                 kn = self._key_names(keys, lens)
                 nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
-                return sizes, counts2, flat, chain.from_iterable(nm), labels
+                vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
+                uk = list(dict(zip(_list_ids(keys), keys)).values())
+                del keys
+                return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
         del flat
         # both kinds in one batch: dict by dict, still in C where possible
         R = list(map(_get_referents, O))
