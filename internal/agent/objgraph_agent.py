@@ -34,7 +34,24 @@ GIL). Within a batch, objects are grouped by kind, so that lists, tuples,
 sets and dicts are handled in bulk (one ``gc.get_referents(*objs)`` per
 group) and instances of a class are checked against its layout in one
 pass (``_Capture._h_instances``). Per-object Python code runs only where a
-name or a label needs it, and rarely even then.
+name or a label needs it, and rarely even then. Consecutive batches with the
+same columns are joined into one record, so that the writer thread needs
+the GIL back a few hundred times per capture rather than for every batch.
+
+Ids. In CPython a list's items are an array of object pointers, and a
+pointer is what ``id()`` returns: the agent copies the ids of its own
+lists' items out of that array with ``ctypes.string_at`` instead of calling
+``id()`` per object, which allocates an int each time. It does so only
+after reading, inside probe lists, the length and capacity fields that
+surround the array pointer and finding them where the layout puts them;
+elsewhere (PyPy, free-threaded builds, no ctypes) it uses ``map(id, ...)``.
+
+Atoms. The referents of a batch are sorted by type first: str, int, float
+and bytes objects are never tracked, and most have one reference; they are
+written from accumulators (``_AtomAcc``) without a per-object label for
+ints and floats, whose 8-byte values go out instead (OBJECTS columns 9 and
+10) and which the reader labels with their repr. None, True, False,
+Ellipsis and NotImplemented are written first and their edges passed over.
 
 Untracked objects are found from the edges of the objects written, and each
 must be written once. The agent keeps a byte map with one byte per 16 bytes
@@ -86,8 +103,11 @@ attribute names it learns from the class's code; it never touches
 classes, modules, cells, methods, frames and generators get their
 attribute names the same way, through type-level descriptors, never through
 an object's own ``__getattr__``. Type objects are never hashed or compared
-(a metaclass may define ``__hash__`` or ``__eq__``): tables about types are
-keyed by ``id``.
+when a metaclass may define ``__hash__`` or ``__eq__``: tables about types
+are keyed by ``id``. Only when no subclass of ``type`` alive in the process
+(``type.__subclasses__``, recursively, checked at each capture) overrides
+either does the agent look the edges' classes up in a dict keyed by class,
+which saves an int per edge.
 
 Stack frames. Running frames are not tracked and, on 3.11+, report no
 referents; the agent writes each thread's frames itself, with edges
@@ -803,7 +823,7 @@ class _Indexes(dict):
     __slots__ = ("rev",)
 
     def __missing__(self, n):
-        r = range(2 * n - 1, 0, -2) if self.rev else range(1, 2 * n, 2)
+        r = array.array(_TC4, range(2 * n - 1, 0, -2) if self.rev else range(1, 2 * n, 2))
         if n <= 4096:
             self[n] = r
         return r
@@ -887,6 +907,18 @@ class _AtomAcc:
             labels = [s.encode("utf-8", "backslashreplace") for s in labels]
             b = b"".join(labels)
         return list(map(_len, labels)), b
+
+
+def _names_array(parts):
+    """Encoded edge names, from arrays and other iterables of them, as one
+    array."""
+    out = array.array(_TC4)
+    for p in parts:
+        if type(p) is array.array and p.typecode == _TC4:
+            out.extend(p)
+        else:
+            out.fromlist(list(p))
+    return out
 
 
 def _int_label(v):
@@ -1480,11 +1512,11 @@ class _Capture:
             targets.extend(_list_ids(flat))
         # the edge lists go before discover() counts references
         del flats, flat
-        nm = list(chain.from_iterable(names))
+        nm = _names_array(names)
         del names
         if len(nm) != len(targets):
             self.error("edge names out of step with edges; names dropped for a batch")
-            nm = [0] * len(targets)
+            nm = array.array(_TC4, bytes(4 * len(targets)))
         new = self.discover(discs)
         del discs
         lens = list(map(_len, labels))
@@ -1721,9 +1753,10 @@ class _Capture:
             flat = list(chain.from_iterable(R))
             del R
         if idx_names is not None:
-            nm = chain.from_iterable(map(idx_names.__getitem__, lens))
+            nm = array.array(_TC4)
+            nm.frombytes(b"".join(map(idx_names.__getitem__, lens)))
         else:
-            nm = repeat(0, len(flat))
+            nm = array.array(_TC4, bytes(4 * len(flat)))
         return self._sizes_by_fn(O, T), lens, flat, nm, list(map(self.items.__getitem__, lens))
 
     def _h_dict(self, O, T, c, frames):
@@ -1748,7 +1781,9 @@ class _Capture:
                 # objects: discover() sees each once
                 uk = list(dict(zip(_list_ids(keys), keys)).values())
                 del keys
-                return sizes, counts2, _Split((edges, [flat, uk])), chain.from_iterable(zip(vn, repeat(KEY))), labels
+                nm = array.array(_TC4, [KEY]) * len(edges)
+                nm[0::2] = array.array(_TC4, vn)
+                return sizes, counts2, _Split((edges, [flat, uk])), nm, labels
         elif len(flat) == 2 * tot:
             keys = list(chain.from_iterable(O))
             if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
@@ -1965,7 +2000,7 @@ class _Capture:
                     if ok:
                         counts.extend(repeat(L, b - a))
                         flats.append(flat)
-                        NMs.append(chain.from_iterable(repeat(tm.names, b - a)))
+                        NMs.append(array.array(_TC4, tm.names) * (b - a))
                         continue
                 del flat
             R = list(map(_get_referents, Os))
@@ -1976,7 +2011,7 @@ class _Capture:
             NMs.append(chain.from_iterable(NM))
             del R, NM
         flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        return sizes, counts, flat, chain.from_iterable(NMs), None
+        return sizes, counts, flat, _names_array(NMs), None
 
     def _ident_labels(self, O, T):
         tinfo = self.tinfo
