@@ -1678,11 +1678,16 @@ class _Capture:
                         del part
                         O = None
                         for c, O in groups:
-                            one = bytes(map((rc1 if O is flat else rc2).__eq__, map(_getrefcount, O)))
-                            n1 = one.count(1)
+                            rcx = rc1 if O is flat else rc2
+                            rcs = list(map(_getrefcount, O))
+                            n1 = rcs.count(rcx)
                             if n1 == len(O):
+                                del rcs
                                 self._take_atoms(c, O, ids(O))
-                            elif n1:
+                                continue
+                            one = bytes(map(rcx.__eq__, rcs))
+                            del rcs
+                            if n1:
                                 S = list(compress(O, one))
                                 self._take_atoms(c, S, ids(S))
                                 del S
