@@ -118,11 +118,14 @@ the locals in the frame, as any debugger does; the agent does it before it
 lists the heap, so those dicts are in the snapshot too.
 
 The permanent generation (``gc.freeze()``) is not listed by
-``gc.get_objects()``. When the freeze count is not zero, the agent marks
-every listed object in its byte map first, and writes every tracked
-referent not marked there as a frozen object (flag ``permanent``), found
-by following references; frozen objects nothing else refers to are not
-found.
+``gc.get_objects()``. When the freeze count is not zero, the agent first
+writes the ``__mro__`` and ``__bases__`` tuples of static types that are
+tracked but not listed: static types report no referents, and CPython 3.12
+starts with 375 such tuples frozen. If they account for the whole freeze
+count, the walk goes on as without frozen objects. Otherwise it marks every
+listed object in its byte map, and writes every tracked referent not marked
+there as a frozen object (flag ``permanent``), found by following
+references; frozen objects nothing else refers to are not found then.
 
 Hygiene. The collector is disabled during the walk and its previous state
 is restored in every case. Collections other threads ask for during the
@@ -315,6 +318,7 @@ del _a, _b, _d, _k
 # never run the object's own __getattr__ or __repr__.
 _TDICT = type.__dict__["__dict__"].__get__
 _TMRO = type.__dict__["__mro__"].__get__
+_TBASES = type.__dict__["__bases__"].__get__
 _TNAME = type.__dict__["__name__"].__get__
 _TMODULE = type.__dict__["__module__"].__get__
 _TFLAGS = type.__dict__["__flags__"].__get__
@@ -465,6 +469,30 @@ def _types_hash_safely():
         return True
     except Exception:
         return False
+
+
+def _static_type_tuples():
+    """The __mro__ and __bases__ tuples of the static (C) types alive to
+    type.__subclasses__. Static types report no referents to the collector,
+    so their tuples are reached by no edge; since 3.12 CPython keeps them
+    in the permanent generation (its freeze count is not zero at startup)."""
+    out = []
+    try:
+        todo = [object]
+        seen = set()
+        while todo:
+            t = todo.pop()
+            if _id(t) in seen or _TFLAGS(t) & _HEAPTYPE:
+                continue
+            seen.add(_id(t))
+            out.append(_TMRO(t))
+            out.append(_TBASES(t))
+            todo.extend(_TYPE_SUBCLASSES(t))
+            if len(seen) > 100000:
+                break
+    except Exception:
+        pass
+    return out
 
 
 def _copy_str(s):
@@ -2473,11 +2501,32 @@ def _capture(path, collect, redact):
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots[6] and _QUIET_FAST_PATH)
         cap.calibrate()
+        perm = []
+        lst = None
         if frozen:
-            for lst in gens:
-                for i in range(0, len(lst), _BATCH):
-                    cap.mark(list(map(_id, lst[i:i + _BATCH])))
+            if not _FREE_THREADED:
+                # frozen objects that no edge leads to, found directly: the
+                # tracked tuples of static types not listed by the collector
+                st = [o for o in _static_type_tuples() if _is_tracked(o)]
+                st = dict(zip(map(_id, st), st))
+                listed = set()
+                for lst in gens:
+                    listed.update(filter(st.__contains__, map(_id, lst)))
+                # (no comprehension here: before 3.12 one naming a local
+                # would make a cell of it, an object of the agent's)
+                perm = list(compress(st.values(), bytes(map(listed.__contains__, st)).translate(_NOT)))
+                del st, listed
+            if len(perm) == gc.get_freeze_count():
+                # they are all the frozen objects: every other tracked
+                # object a walk meets is listed
+                cap.frozen = False
+            else:
+                for lst in gens:
+                    for i in range(0, len(lst), _BATCH):
+                        cap.mark(list(map(_id, lst[i:i + _BATCH])))
             del lst
+            if perm:
+                cap.mark(list(map(_id, perm)))
         if cap.quiet:
             # edges to these are passed over by type (see discover)
             single = list(_SINGLETONS)
@@ -2489,6 +2538,9 @@ def _capture(path, collect, redact):
         cap.mark(list(map(_id, frames)))
         cap.run_list(frames, 0, frames=True)
         del frames
+        if perm:
+            cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
+        del perm
         for i in range(len(gens)):
             cap.run_list(gens[i], genbits[i])
         cap.flush_single()
