@@ -349,3 +349,7 @@ func (f Flags) Immortal() bool { return f&FlagImmortal != 0 }
 
 // Permanent reports whether the object is in the permanent generation.
 func (f Flags) Permanent() bool { return f&FlagPermanent != 0 }
+
+// Listed reports whether gc.get_objects() lists the object: tracked and not
+// frozen (gc.get_objects() leaves the permanent generation out).
+func (f Flags) Listed() bool { return f&(FlagTracked|FlagPermanent) == FlagTracked }

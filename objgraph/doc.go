@@ -3,8 +3,9 @@
 // reference chains and graphs.
 //
 // Each function keeps objgraph's semantics. The counting and lookup functions
-// see the objects the cycle collector tracks, as gc.get_objects() does, unless
-// StatsOptions.All asks for the untracked ones a snapshot also holds. Type
+// see the objects gc.get_objects() lists: those the cycle collector tracks,
+// less the frozen ones (gc.freeze()), unless StatsOptions.All asks for all
+// the objects a snapshot holds. Type
 // names are short ("OrderedDict") unless asked to be module-qualified
 // ("collections.OrderedDict"), and a name with a dot matches qualified names.
 // Growth keeps objgraph's peak counts in a GrowthTracker value. Chain searches

@@ -161,7 +161,7 @@ func GetNewIDs(old, cur *heap.Heap, sortBy SortBy, opts StatsOptions) *NewIDs {
 
 // selected reports whether opts (without Objects) selects id.
 func selected(h *heap.Heap, id heap.ID, opts *StatsOptions) bool {
-	return (opts.All || h.Flags(id).Tracked()) && (opts.Filter == nil || opts.Filter(id))
+	return (opts.All || h.Flags(id).Listed()) && (opts.Filter == nil || opts.Filter(id))
 }
 
 // Show writes the first limit rows (all when limit is 0) as the table

@@ -29,11 +29,11 @@ func ByType(h *heap.Heap, typename string, opts StatsOptions) []heap.ID {
 }
 
 // At returns the gc-tracked object at address addr, as objgraph.at. Like
-// objgraph.at it does not find untracked objects (str, int, …); use
-// heap.Heap.Lookup for those.
+// objgraph.at it finds neither untracked objects (str, int, …) nor frozen
+// ones (gc.freeze()); use heap.Heap.Lookup for those.
 func At(h *heap.Heap, addr uint64) (heap.ID, bool) {
 	id, ok := h.Lookup(addr)
-	if !ok || !h.Flags(id).Tracked() {
+	if !ok || !h.Flags(id).Listed() {
 		return heap.NoID, false
 	}
 	return id, true
@@ -54,14 +54,15 @@ func AtAddrs(h *heap.Heap, addrs []uint64) []heap.ID {
 }
 
 // GetLeakingObjects returns the gc-tracked objects that no gc-tracked object
-// refers to, in heap order, as objgraph.get_leaking_objects: objects held
+// refers to, in heap order, as objgraph.get_leaking_objects (which, working
+// on gc.get_objects(), leaves frozen objects out on both sides): objects held
 // only from outside the tracked graph, which may point to a reference
 // counting bug in C code, or may be legitimate (objects held only by C code,
 // or by the locals of a frame that is running and so untracked).
 func GetLeakingObjects(h *heap.Heap) []heap.ID {
 	referred := newBitset(h.Len())
 	for id := range h.All() {
-		if !h.Flags(id).Tracked() {
+		if !h.Flags(id).Listed() {
 			continue
 		}
 		for _, to := range h.Referents(id) {
@@ -70,7 +71,7 @@ func GetLeakingObjects(h *heap.Heap) []heap.ID {
 	}
 	var out []heap.ID
 	for id := range h.All() {
-		if h.Flags(id).Tracked() && !referred.has(id) {
+		if h.Flags(id).Listed() && !referred.has(id) {
 			out = append(out, id)
 		}
 	}

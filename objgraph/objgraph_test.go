@@ -478,3 +478,29 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestFrozenNotListed: objects in the permanent generation are tracked but
+// not listed by gc.get_objects(), so objgraph's functions do not see them.
+func TestFrozenNotListed(t *testing.T) {
+	f := newFake(t)
+	frozen := func(o *heap.Object) { o.Flags |= heap.FlagPermanent }
+	a := f.obj("builtins.list", "1 items")
+	fz := f.obj("builtins.tuple", "(<class 'object'>,)", frozen)
+	b := f.obj("builtins.dict", "0 items")
+	f.edge(fz, b, "[0]") // b is referred to by a frozen object only
+	f.edge(a, fz, "[0]")
+	h := f.build()
+	stats := objgraph.Typestats(h, objgraph.StatsOptions{})
+	if stats["tuple"] != 0 || stats["list"] != 1 || stats["dict"] != 1 {
+		t.Errorf("typestats() = %v, want the frozen tuple left out", stats)
+	}
+	if n := objgraph.Count(h, "tuple", objgraph.StatsOptions{All: true}); n != 1 {
+		t.Errorf("count('tuple', all) = %d, want 1", n)
+	}
+	if _, ok := objgraph.At(h, h.Addr(fz)); ok {
+		t.Error("at() found a frozen object")
+	}
+	if got := objgraph.GetLeakingObjects(h); !slices.Equal(got, []heap.ID{a, b}) {
+		t.Errorf("get_leaking_objects = %v, want [%d %d]", got, a, b)
+	}
+}

@@ -33,7 +33,7 @@ func (opts *StatsOptions) each(h *heap.Heap, fn func(heap.ID)) {
 		return
 	}
 	for id := range h.All() {
-		if !opts.All && !h.Flags(id).Tracked() {
+		if !opts.All && !h.Flags(id).Listed() {
 			continue
 		}
 		if opts.Filter != nil && !opts.Filter(id) {
