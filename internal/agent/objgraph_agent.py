@@ -449,26 +449,42 @@ _OBJ_EQ = object.__dict__["__eq__"]
 _TYPE_SUBCLASSES = type.__dict__["__subclasses__"]
 
 
+class _TooManyClasses(Exception):
+    pass
+
+
+def _class_tree(root, follow=None):
+    """root and its subclasses (type.__subclasses__), recursively, each
+    once, going only through the classes follow accepts (all if None).
+    Raises _TooManyClasses past 100,000 classes."""
+    todo = [root]
+    seen = set()
+    while todo:
+        t = todo.pop()
+        if _id(t) in seen or (follow is not None and not follow(t)):
+            continue
+        seen.add(_id(t))
+        yield t
+        todo.extend(_TYPE_SUBCLASSES(t))
+        if len(seen) > 100000:
+            raise _TooManyClasses()
+
+
 def _types_hash_safely():
     """True when hashing any class runs no Python code: no metaclass (a
     subclass of type, all of which are alive to __subclasses__) overrides
     __hash__ or __eq__. Then a dict keyed by classes can look up type(o)."""
     try:
-        todo = [type]
-        seen = set()
-        while todo:
-            m = todo.pop()
-            if _id(m) in seen:
-                continue
-            seen.add(_id(m))
+        for m in _class_tree(type):
             if _tlookup(m, "__hash__") is not _OBJ_HASH or _tlookup(m, "__eq__") is not _OBJ_EQ:
-                return False
-            todo.extend(_TYPE_SUBCLASSES(m))
-            if len(seen) > 100000:
                 return False
         return True
     except Exception:
         return False
+
+
+def _is_static(t):
+    return not _TFLAGS(t) & _HEAPTYPE
 
 
 def _static_type_tuples():
@@ -478,18 +494,9 @@ def _static_type_tuples():
     in the permanent generation (its freeze count is not zero at startup)."""
     out = []
     try:
-        todo = [object]
-        seen = set()
-        while todo:
-            t = todo.pop()
-            if _id(t) in seen or _TFLAGS(t) & _HEAPTYPE:
-                continue
-            seen.add(_id(t))
+        for t in _class_tree(object, _is_static):
             out.append(_TMRO(t))
             out.append(_TBASES(t))
-            todo.extend(_TYPE_SUBCLASSES(t))
-            if len(seen) > 100000:
-                break
     except Exception:
         pass
     return out
@@ -878,9 +885,10 @@ class _Split(tuple):
 
 
 class _AtomAcc:
-    """str, bytes, int or float objects of one type (index t, category c)
-    gathered for one OBJECTS record: ids, sizes (unless all are size), and
-    the values of ints and floats or the labels of the others."""
+    """str, bytes, int, float or constant (None, True, complex, ...) objects
+    of one type (index t, category c) gathered for one OBJECTS record: ids,
+    sizes (unless all are size), and the values of ints and floats or the
+    labels of the others."""
     __slots__ = ("t", "c", "size", "ids", "sizes", "vals", "labels")
 
     def __init__(self, t, c, size):
@@ -935,6 +943,11 @@ class _AtomAcc:
             labels = [s.encode("utf-8", "backslashreplace") for s in labels]
             b = b"".join(labels)
         return list(map(_len, labels)), b
+
+
+def _by_id(objs):
+    """objs (a list) as a dict from id to object: each object once."""
+    return dict(zip(_list_ids(objs), objs))
 
 
 def _names_array(parts):
@@ -1555,42 +1568,21 @@ class _Capture:
 
     def _emit_atoms(self, objs, n, t, c):
         """A batch of untracked objects of one type without referents (str,
-        bytes, int, float, ...): no edges, and constant type and flags."""
+        bytes, int, float and the constants): no edges, and constant type
+        and flags but for immortality."""
         rc = list(map(_getrefcount, objs))
         fl = None
-        f0 = self.tfl[t]
         if _IMMORTAL_MIN < 1 << 62 and max(rc) >= _IMMORTAL_MIN:
-            fl = [f0] * n
+            fl = [self.tfl[t]] * n
             ov = self.overhead
             for j in compress(range(n), map(ge, rc, repeat(_IMMORTAL_MIN))):
                 fl[j] |= _F_IMMORTAL
                 rc[j] = ov
-        elif f0:
-            fl = [f0] * n
         addrs = _list_ids(objs)
-        if c <= _C_FLOAT:
-            acc = _AtomAcc(t, c, self.tsize[t])
-            acc.add(objs, (), self.redact)
-            del objs
-            self._write_atoms(acc, rc, fl, addrs)
-            return None
-        sizes, _counts, _flat, _nm, labels = self._h_atom(objs, [t] * n, c, False)
+        acc = _AtomAcc(t, c, self.tsize[t])
+        acc.add(objs, (), self.redact)
         del objs
-        self.flush_small()
-        W = _NARROW
-        cols = [(1, 8, False, addrs, 0), (2, 1, True, bytes(n), t),
-                _int_col(3, sizes, width=W and 4),
-                _int_col(4, rc, base=(-self.overhead) & 0xFFFFFFFFFFFFFFFF, width=W and 4)]
-        if fl is not None:
-            cols.append(_int_col(5, fl, width=2))
-        if labels:
-            cols.append(_int_col(7, list(map(_len, labels)), width=W and 2))
-            cols.append((8, 0, True, b"".join(labels), 0))
-        if not _LITTLE:
-            cols[0] = _int_col(1, addrs, z=False)
-        self.out.record(_K_OBJECTS, n, cols)
-        self.out.record(_K_EDGES, 0, [])
-        self.nobjects += n
+        self._write_atoms(acc, rc, fl, addrs)
         return None
 
     def _take_atoms(self, c, O, I):
@@ -1653,7 +1645,7 @@ class _Capture:
     def _dedupe(self, objs, new):
         """Append to new those of objs (a list) not yet in the byte map,
         marking them."""
-        d = dict(zip(_list_ids(objs), objs))
+        d = _by_id(objs)
         seen = self.mark(list(d))
         if seen.count(0):
             new.extend(compress(d.values(), seen.translate(_NOT)))
@@ -1812,7 +1804,7 @@ class _Capture:
                 edges = list(chain.from_iterable(zip(flat, keys)))
                 # the keys of a batch of dicts are mostly the same few
                 # objects: discover() sees each once
-                uk = list(dict(zip(_list_ids(keys), keys)).values())
+                uk = list(_by_id(keys).values())
                 del keys
                 nm = array.array(_TC4, [KEY]) * len(edges)
                 nm[0::2] = array.array(_TC4, vn)
@@ -1823,7 +1815,7 @@ class _Capture:
                 kn = self._key_names(keys, lens)
                 nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
                 vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
-                uk = list(dict(zip(_list_ids(keys), keys)).values())
+                uk = list(_by_id(keys).values())
                 del keys
                 return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
         del flat
@@ -2508,7 +2500,7 @@ def _capture(path, collect, redact):
                 # frozen objects that no edge leads to, found directly: the
                 # tracked tuples of static types not listed by the collector
                 st = [o for o in _static_type_tuples() if _is_tracked(o)]
-                st = dict(zip(map(_id, st), st))
+                st = _by_id(st)
                 listed = set()
                 for lst in gens:
                     listed.update(filter(st.__contains__, map(_id, lst)))

@@ -78,6 +78,18 @@ def _ints(raw, width, base, rows):
     return vals
 
 
+def split_blob(lens, blob, what):
+    """The UTF-8 strings of the given lengths that blob holds end to end."""
+    out = []
+    p = 0
+    for ln in lens:
+        out.append(blob[p:p + ln].decode("utf-8"))
+        p += ln
+    if p != len(blob):
+        raise FormatError(what)
+    return out
+
+
 def decode(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -143,14 +155,7 @@ def decode(path):
                 raise FormatError("META")
             snap.meta = json.loads(cols[1].decode("utf-8"))
         elif kind == 2:
-            lens = cols[1]
-            blob = cols.get(2, b"")
-            p = 0
-            for ln in lens:
-                snap.strings.append(blob[p:p + ln].decode("utf-8"))
-                p += ln
-            if p != len(blob):
-                raise FormatError("string lengths")
+            snap.strings.extend(split_blob(cols[1], cols.get(2, b""), "string lengths"))
         elif kind == 3:
             if rows and 2 not in cols:
                 raise FormatError("TYPES without names")
@@ -173,14 +178,7 @@ def decode(path):
                 for v in cols.get(10, ()):
                     snap.label.append(repr(struct.unpack("<d", struct.pack("<Q", v))[0]))
             else:
-                lens = col(7)
-                blob = cols.get(8, b"")
-                p = 0
-                for ln in lens:
-                    snap.label.append(blob[p:p + ln].decode("utf-8"))
-                    p += ln
-                if p != len(blob):
-                    raise FormatError("label lengths")
+                snap.label.extend(split_blob(col(7), cols.get(8, b""), "label lengths"))
             pending_objects = (first, col(6))
         elif kind == 5:
             if pending_objects is None:
