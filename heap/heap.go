@@ -30,6 +30,8 @@ const (
 	FlagImmortal  Flags = 1 << 6 // immortal (refcount never changes)
 	FlagFinalized Flags = 1 << 7 // finalizer already ran (gc.is_finalized)
 
+	FlagSizeEstimated Flags = 1 << 12 // size computed at C level: the type's __sizeof__ is Python code the agent does not run
+
 	genShift  = 1
 	genMask   = Flags(3) << genShift
 	kindShift = 8
@@ -346,6 +348,10 @@ func (f Flags) HasDel() bool { return f&FlagHasDel != 0 }
 
 // Immortal reports whether the object is immortal.
 func (f Flags) Immortal() bool { return f&FlagImmortal != 0 }
+
+// SizeEstimated reports whether the size is the C-level size the agent
+// computed instead of calling the type's own __sizeof__ (Python code).
+func (f Flags) SizeEstimated() bool { return f&FlagSizeEstimated != 0 }
 
 // Permanent reports whether the object is in the permanent generation.
 func (f Flags) Permanent() bool { return f&FlagPermanent != 0 }

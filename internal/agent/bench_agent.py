@@ -65,7 +65,7 @@ class Point:
 def build(scale):
     rnd = random.Random(42)
     heap = {}
-    n = 200000 * scale
+    n = int(200000 * scale)
     nodes = []
     parent = None
     for i in range(n):
@@ -172,13 +172,17 @@ def end_totals(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=1,
+                    help="heap size in units of about 3.3 million objects (0.1: about 330,000)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--out")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--redact", action="store_true")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--peer", action="store_true", help="also run the naive dumper on the same heap")
+    ap.add_argument("--busy", type=int, default=0,
+                    help="start this many busy threads first (pure-Python loops that contend for the GIL): "
+                         "the capture's pause with a loaded program")
     ap.add_argument("--threads", type=int, default=0,
                     help="start this many idle threads first (the capture then cannot assume that "
                          "nothing else runs, and deduplicates every untracked object)")
@@ -187,11 +191,17 @@ def main():
     stop = threading.Event()
     for _ in range(args.threads):
         threading.Thread(target=stop.wait, daemon=True).start()
+
+    def busy():
+        while not stop.is_set():
+            sum(range(200))
+    for _ in range(args.busy):
+        threading.Thread(target=busy, daemon=True).start()
     t = time.perf_counter()
     heap = build(args.scale)
     gc.collect()
-    print("python %s; heap built in %.1f s; %d tracked objects; %d other threads" % (
-        sys.version.split()[0], time.perf_counter() - t, len(gc.get_objects()), args.threads))
+    print("python %s; heap built in %.1f s; %d tracked objects; %d idle and %d busy threads" % (
+        sys.version.split()[0], time.perf_counter() - t, len(gc.get_objects()), args.threads, args.busy))
     tmpdir = tempfile.mkdtemp(prefix="objgraph-bench-")
     out = args.out or os.path.join(tmpdir, "bench.ogs")
     for rep in range(args.repeat):

@@ -183,6 +183,7 @@ _F_PERMANENT = 1 << 3
 _F_HASDEL = 1 << 4
 _F_IMMORTAL = 1 << 6
 _F_FINALIZED = 1 << 7
+_F_SIZE_ESTIMATED = 1 << 12  # size computed at C level: the type's __sizeof__ is Python code
 _KIND_MODULE, _KIND_FRAME, _KIND_TYPE, _KIND_FUNCTION, _KIND_CODE, _KIND_CELL, _KIND_WEAKREF = range(1, 8)
 
 _R_MODULE, _R_FRAME, _R_LOCAL, _R_EXTERNAL, _R_THREAD, _R_OTHER = range(1, 7)
@@ -197,6 +198,7 @@ _KEY_NAMES_BASE = 50000     # dict-key-derived names kept: base + tracked/32
 _MAX_ERRORS = 20
 _META_SLACK = 8192
 _THREADED_WRITER = True
+_HOLD_WITH_THREADS = True   # with other threads, records are written after the walk
 _QUIET_FAST_PATH = True
 _NARROW = 1
 
@@ -348,6 +350,8 @@ _METHOD_DESC = type(dict.__dict__["__sizeof__"])
 _GETSET_DESC = type(types.FunctionType.__dict__["__code__"])
 _HEAPTYPE = 1 << 9
 _HAVE_GC = 1 << 14
+_PREHEADER = (1 << 3) | (1 << 4)   # Py_TPFLAGS_MANAGED_WEAKREF | _MANAGED_DICT (3.12+)
+_GC_HEAD = sys.getsizeof(()) - ().__sizeof__()
 
 _CellType = type((lambda x: lambda: x)(0).__closure__[0])
 _GenTypes = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
@@ -433,6 +437,27 @@ del _t
 
 # Template checks (see _Capture._templates).
 _T_ANY, _T_GET, _T_CLS, _T_DICT = range(4)
+
+
+def _c_sizeof(tp, tflags):
+    """(function, header) giving the size of tp's instances without running
+    a __sizeof__ of the program's: the nearest C-level __sizeof__ on tp's
+    MRO (object's counts the basic size plus the item size times the
+    length), plus what sys.getsizeof adds: the GC header and, on 3.11+, the
+    managed dict and weakref pointers before the object."""
+    fn = _OBJ_SIZEOF
+    try:
+        for k in _TMRO(tp):
+            f = _TDICT(k).get("__sizeof__")
+            if type(f) is _METHOD_DESC:
+                fn = f
+                break
+    except Exception:
+        pass
+    hdr = _GC_HEAD if tflags & _HAVE_GC else 0
+    if _PY >= (3, 11) and tflags & _PREHEADER:
+        hdr += 2 * _POINTER_SIZE
+    return (fn, hdr)
 
 
 def _tlookup(tp, name):
@@ -532,14 +557,17 @@ class _Out:
 
     DEPTH = 4
 
-    def __init__(self, fd, threaded=True):
+    def __init__(self, fd, threaded=True, hold=False):
         self.fd = fd
         self.nrec = 0
         self.pend = None
         self.incoming = None
         self.err = None
         self.q = None
-        if threaded:
+        # hold: keep the records in memory until write_held(), so that the
+        # walk never lets go of the GIL (see _walk_hold_gil)
+        self.held = [] if hold else None
+        if threaded and not hold:
             try:
                 self.q = _queue.SimpleQueue()
                 self.slots = _queue.SimpleQueue()
@@ -553,6 +581,7 @@ class _Out:
                 self.q = None
 
     def _worker(self):
+        _walk_exempt(_thread.get_ident())
         q = self.q
         try:
             while True:
@@ -623,6 +652,9 @@ class _Out:
     def _put(self, kind, rows, cols):
         """cols: (id, width, zlib?, base, buffer or list of buffers)."""
         self.nrec += 1
+        if self.held is not None:
+            self.held.append((kind, rows, cols))
+            return
         if self.q is None:
             self._record(kind, rows, cols)
             return
@@ -636,6 +668,15 @@ class _Out:
                 if not self.running:
                     raise OSError("objgraph_agent: the writer thread stopped")
         self.q.put((kind, rows, cols))
+
+    def write_held(self):
+        """Write the records held during the walk, in order, each freed once
+        written."""
+        held, self.held = self.held, None
+        if held:
+            held.reverse()
+            while held:
+                self._record(*held.pop())
 
     def close(self, wait=True):
         """Stop the writer thread after the queued records; raise its error."""
@@ -714,7 +755,7 @@ def _thread_names():
     return names
 
 
-def _collect_roots(skip_threads):
+def _collect_roots(skip_threads, redact=False):
     """Roots as arrays and encoded names, and the stack frames to write.
 
     Returns [kinds, names, targets, threads, depths, frames, quiet]; names
@@ -738,10 +779,13 @@ def _collect_roots(skip_threads):
     cur = sys._current_frames()
     main_ident = threading.main_thread().ident
     order = sorted(cur, key=lambda i: (i != main_ident, i))
-    for ident in order:
+    for k, ident in enumerate(order):
         if ident in skip_threads:
             continue
         tname, tobj = tnames.get(ident, ("Thread-%d" % ident, None))
+        if redact:
+            # a thread's name is the program's data: its place instead
+            tname = "MainThread" if ident == main_ident else "Thread-%d" % k
         if tobj is not None:
             kinds.append(_R_THREAD)
             names.append(_enc(tname, 200))
@@ -782,6 +826,60 @@ def _collect_roots(skip_threads):
     quiet = not (set(cur) - {me} - set(skip_threads))
     del cur, tnames, order
     return [kinds, names, targets, threads, depths, frames, quiet]
+
+
+_CODE_VARNAMES = types.CodeType.__dict__["co_varnames"].__get__
+_CODE_CELLVARS = types.CodeType.__dict__["co_cellvars"].__get__
+_CODE_FREEVARS = types.CodeType.__dict__["co_freevars"].__get__
+
+
+def _code_vocabulary(gens, frames):
+    """The names the program's code is written with, for redacted snapshots:
+    the names, variable names and cell names of every code object that a
+    function, a running frame or another code object (co_consts) holds,
+    the keys of module and class dicts (global names, attributes, methods).
+    A dict key is named in a redacted snapshot only when it is one of these:
+    a key that is data (a token, an e-mail address) is not, even when it
+    looks like an identifier; a name from the source is no secret. String
+    constants are left out: a secret can be a literal in the source."""
+    vocab = set()
+    codes = []
+    seen = set()
+    F = types.FunctionType
+    for lst in gens:
+        metas = set()
+        mods = set()
+        for t in list(_by_id(list(map(type, lst))).values()):
+            if issubclass(t, type):
+                metas.add(_id(t))
+            elif issubclass(t, types.ModuleType):
+                mods.add(_id(t))
+        tids = list(map(_id, map(type, lst)))
+        for o in compress(lst, map(is_, map(type, lst), repeat(F))):
+            codes.append(_FUNC_CODE(o))
+        for o in compress(lst, map(metas.__contains__, tids)):
+            try:
+                vocab.update(k for k in _TDICT(o) if type(k) is str)
+            except Exception:
+                pass
+        for o in compress(lst, map(mods.__contains__, tids)):
+            try:
+                vocab.update(k for k in _MOD_DICT(o) if type(k) is str)
+            except Exception:
+                pass
+        del tids
+    codes.extend(map(_FRAME_CODE, frames))
+    CT = types.CodeType
+    while codes:
+        c = codes.pop()
+        if _id(c) in seen or type(c) is not CT:
+            continue
+        seen.add(_id(c))
+        for get in (_CODE_NAMES, _CODE_VARNAMES, _CODE_CELLVARS, _CODE_FREEVARS):
+            vocab.update(get(c))
+        vocab.add(_CODE_NAME(c))
+        codes.extend(compress(_CODE_CONSTS(c), map(is_, map(type, _CODE_CONSTS(c)), repeat(CT))))
+    return vocab
 
 
 def _get_generations():
@@ -975,6 +1073,7 @@ class _Capture:
         self.rc1 = -1
         self.acc = {}
         self.redact = redact
+        self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
         self.roots = roots
         self.frozen = frozen
         self.errors = errors
@@ -1035,7 +1134,15 @@ class _Capture:
 
     def error(self, msg):
         if len(self.errors) < _MAX_ERRORS:
+            if self.redact:
+                # what follows the first colon may quote the program's data
+                msg = msg.split(":", 1)[0] + ": (details redacted)"
             self.errors.append(msg[:300])
+
+    def redacted(self, n, what="str"):
+        """The edge name that stands for a key redacted away: its type and
+        length, never its contents."""
+        return 2 * self.sid(("<%s of %d>" % (what, n)).encode())
 
     def _new_key_name(self, key):
         """Name for a str key not in the cache: the key itself when it is an
@@ -1045,9 +1152,11 @@ class _Capture:
         kc = self.kcache
         if len(kc) >= self.kcap:
             return 0
-        if len(key) <= 60 and key.isidentifier():
+        if len(key) <= 60 and key.isidentifier() and (self.vocab is None or key in self.vocab):
             enc = 2 * self.sid(key.encode("utf-8", "backslashreplace"))
-        elif self.redact or self.nrepr >= self.kcap // 2:
+        elif self.redact:
+            enc = self.redacted(len(key))
+        elif self.nrepr >= self.kcap // 2:
             enc = 0
         else:
             self.nrepr += 1
@@ -1067,7 +1176,7 @@ class _Capture:
                                               all(type(e) in _CHEAP_KEY_TYPES for e in k)):
             return 0
         if self.redact and (t is bytes or t is tuple):
-            return 0
+            return self.redacted(len(k), "bytes") if t is bytes else 0
         if self.nrepr >= self.kcap // 2:
             return 0
         try:
@@ -1144,18 +1253,26 @@ class _Capture:
             self.any_del = True
         info = self._classify(t, kind, tflags)
         # sizes: a constant for fixed-size types that use object.__sizeof__,
-        # a C __sizeof__ plus the constant GC header for builtin types, else
-        # sys.getsizeof object by object
+        # a C __sizeof__ plus the constant GC header for builtin types,
+        # sys.getsizeof object by object for other types whose __sizeof__ is
+        # C code, and for a __sizeof__ written in Python, which is the
+        # program's code and never runs, the C-level size (_c_sizeof),
+        # flagged as an estimate
         size, sizefn = 0, None
         try:
             sf = _tlookup(t, "__sizeof__")
-            full_size = _getsizeof(sample)
-            if sf is _OBJ_SIZEOF and not _TITEMSIZE(t):
-                size = full_size
-            elif sf is _OBJ_SIZEOF or (type(sf) is _METHOD_DESC and not (tflags & _HEAPTYPE)):
-                sizefn = (sf, full_size - sf(sample))
+            if type(sf) is not _METHOD_DESC:
+                sizefn = _c_sizeof(t, tflags)
+                fl |= _F_SIZE_ESTIMATED
+            else:
+                full_size = _getsizeof(sample)
+                if sf is _OBJ_SIZEOF and not _TITEMSIZE(t):
+                    size = full_size
+                elif sf is _OBJ_SIZEOF or not (tflags & _HEAPTYPE):
+                    sizefn = (sf, full_size - sf(sample))
         except Exception:
-            pass
+            sizefn = _c_sizeof(t, tflags)
+            fl |= _F_SIZE_ESTIMATED
         self.tcat.append(info.cat)
         self.tgc.append(1 if tflags & _HAVE_GC else 0)
         self.tdel.append(1 if hasdel else 0)
@@ -2372,15 +2489,117 @@ _lock = _thread.allocate_lock()
 _state = {"owner": None}
 _agent_idents = set()
 
+# The walk: while it runs, automatic collections are off (generation 0's
+# threshold is 0, which CPython 3.8-3.14 take to mean "never"), and a
+# collection that a thread of the program asks for with gc.collect() waits
+# for it to end (_gc_guard). The program's own gc.enable() and gc.disable()
+# are left alone: the agent never touches the enabled flag, so whatever
+# another thread does with it during the capture stands afterwards. The
+# agent's own threads (the capturing one and its writer) never wait in the
+# guard, so no collection can wait on a thread that waits on it.
+_walk = {"owner": None, "exempt": frozenset(), "threshold": 0, "fd": -1}
+_walk_lock = _thread.allocate_lock()
+
 
 def _gc_guard(phase, info):
-    """gc.callbacks hook: a collection another thread starts while a snapshot
-    is being taken waits for the snapshot to end (a collection would untrack
-    objects the walk relies on)."""
-    owner = _state["owner"]
-    if phase == "start" and owner is not None and owner != _thread.get_ident():
-        _lock.acquire()
-        _lock.release()
+    """gc.callbacks hook, installed only during the walk: a collection that
+    another thread of the program starts waits for the walk to end (it would
+    untrack objects the walk relies on)."""
+    if phase == "start" and _walk["owner"] is not None and _thread.get_ident() not in _walk["exempt"]:
+        # Never for ever: not while the interpreter shuts down (daemon
+        # threads, a capturing one included, stop where they are), and not
+        # once the capturing thread is gone.
+        lk = _walk_lock
+        while not lk.acquire(timeout=0.5):
+            owner = _walk["owner"]
+            if owner is None or _is_finalizing() or owner not in sys._current_frames():
+                return
+        lk.release()
+
+
+_is_finalizing = getattr(sys, "is_finalizing", lambda: False)
+
+
+def _walk_begin(fd):
+    """Stop automatic collections and install the guard; undone by
+    _walk_end, or in a forked child by _after_fork."""
+    _walk_lock.acquire()
+    w = _walk
+    w["fd"] = fd
+    w["threshold"] = gc.get_threshold()[0]
+    if w["threshold"]:
+        gc.set_threshold(0)
+    me = _thread.get_ident()
+    w["exempt"] = frozenset((me,))
+    w["owner"] = me
+    gc.callbacks.append(_gc_guard)
+
+
+def _walk_exempt(ident):
+    """The agent's writer thread: never held up by the guard."""
+    _walk["exempt"] = _walk["exempt"] | {ident}
+
+
+def _walk_end():
+    """Undo _walk_begin. A threshold the program set meanwhile is the
+    program's and stays."""
+    w = _walk
+    if w["owner"] is None:
+        return
+    try:
+        while _gc_guard in gc.callbacks:
+            gc.callbacks.remove(_gc_guard)
+    except ValueError:
+        pass
+    thr = w["threshold"]
+    if thr and gc.get_threshold()[0] == 0:
+        gc.set_threshold(thr)
+    w["owner"] = None
+    w["exempt"] = frozenset()
+    w["fd"] = -1
+    _walk_lock.release()
+
+
+def _after_fork():
+    """In a child forked while a capture ran on another thread (which the
+    child does not have): the program's gc state and callbacks back, the
+    parent's file descriptor closed, the agent's locks new and free."""
+    global _lock, _walk_lock
+    w = _walk
+    _walk_lock = _thread.allocate_lock()  # the old one's holder is gone
+    if w["owner"] is not None:
+        fd = w["fd"]
+        _walk_lock.acquire()  # for _walk_end to release
+        _walk_end()
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _lock = _thread.allocate_lock()
+    _state["owner"] = None
+    a = _installed
+    if a is not None:
+        a.thread = None  # the periodic thread is the parent's
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def _agent_caused(e):
+    """Whether exception e was raised by the agent's own code (a failed
+    write, say), not by the program: its signal handlers run on the main
+    thread between any two bytecodes of a capture, and what they raise
+    (SystemExit, KeyboardInterrupt, TimeoutError, ...) is the program's."""
+    if not isinstance(e, Exception):
+        return False
+    tb = e.__traceback__
+    if tb is None:
+        return True
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals is _G
 
 
 def snapshot(path, collect=True, redact=False):
@@ -2397,16 +2616,76 @@ def snapshot(path, collect=True, redact=False):
         raise RuntimeError("objgraph_agent: a snapshot is already being taken by this thread")
     # not a with-statement: its bound __exit__ would be an object of ours
     # in the heap while it is listed
-    _lock.acquire()
+    held = _hold_signals()
     try:
-        _state["owner"] = me
+        _lock.acquire()
         try:
-            _capture(path, bool(collect), bool(redact))
+            _state["owner"] = me
+            try:
+                _capture(path, bool(collect), bool(redact))
+            finally:
+                _state["owner"] = None
         finally:
-            _state["owner"] = None
+            _lock.release()
     finally:
-        _lock.release()
+        _release_signals(held)
     return path
+
+
+# The program's signal handlers during a capture on the main thread. Python
+# runs them on the main thread between any two bytecodes, so they would run
+# in the middle of the walk: the program's code, which may raise (SystemExit
+# from a SIGTERM handler, TimeoutError from SIGALRM), take a lock or change
+# the heap. While the capture runs, each Python-level handler but the
+# agent's own is replaced by _held, which notes the signal; afterwards the
+# handlers are put back and the noted signals raised again, so that each
+# handler runs, and what it raises reaches the program, once the agent's
+# state is restored. The signals' OS-level disposition never changes.
+_held_signals = []
+_VALID_SIGNALS = sorted(getattr(signal, "valid_signals", lambda: range(1, getattr(signal, "NSIG", 65)))())
+
+
+def _held(signum, frame):
+    _held_signals.append(signum)
+
+
+def _hold_signals():
+    if _thread.get_ident() != threading.main_thread().ident:
+        return None
+    saved = []
+    for s in _VALID_SIGNALS:
+        try:
+            h = signal.getsignal(s)
+            if callable(h) and h is not _on_signal and h is not _held:
+                signal.signal(s, _held)
+                saved.append((s, h))
+        except (ValueError, OSError, RuntimeError, TypeError):
+            pass
+    return saved
+
+
+def _release_signals(saved):
+    if not saved:
+        return
+    for s, h in saved:
+        try:
+            if signal.getsignal(s) is _held:
+                signal.signal(s, h)
+        except (ValueError, OSError, RuntimeError, TypeError):
+            pass
+    pending = sorted(set(_held_signals))
+    del _held_signals[:]
+    for s in pending:
+        signal.raise_signal(s) if hasattr(signal, "raise_signal") else os.kill(os.getpid(), s)
+
+
+def _argv(redact):
+    """The command line for the metadata; redacted, the program and the
+    length of each argument (which may be a password)."""
+    argv = [a for a in getattr(sys, "orig_argv", sys.argv) if type(a) is str]
+    if redact:
+        argv = argv[:1] + ["<str of %d>" % len(a) for a in argv[1:]]
+    return argv
 
 
 def _meta_json(meta, size=None):
@@ -2442,7 +2721,7 @@ def _capture(path, collect, redact):
         fd = os.open(tmp, flags, 0o600)
     was_enabled = gc.isenabled()
     ok = False
-    guard = False
+    walking = False
     out = cap = None
     try:
         errors = []
@@ -2452,7 +2731,7 @@ def _capture(path, collect, redact):
             "version": "%d.%d.%d" % sys.version_info[:3],
             "platform": sys.platform,
             "pid": os.getpid(),
-            "argv": [a for a in getattr(sys, "orig_argv", sys.argv) if type(a) is str],
+            "argv": _argv(redact),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),
             "pointer_size": _POINTER_SIZE,
             "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
@@ -2467,15 +2746,14 @@ def _capture(path, collect, redact):
         _write_meta(fd, meta, msize)
 
         collected = gc.collect() if collect else 0
-        gc.disable()
-        gc.callbacks.append(_gc_guard)
-        guard = True
+        _walk_begin(fd)
+        walking = True
         frozen = gc.get_freeze_count() > 0
 
         # Everything the agent made so far that the collector tracks is in
         # generation 0 of the lists below; own holds their ids.
         own = set()
-        roots = _collect_roots(_agent_idents)
+        roots = _collect_roots(_agent_idents, redact)
         gens = _get_generations()
         own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
                     _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
@@ -2489,10 +2767,15 @@ def _capture(path, collect, redact):
         else:
             genbits = [_F_TRACKED | (g << 1) for g in range(len(gens))]
         ntracked = sum(map(_len, gens))
-        out = _Out(fd, threaded=_THREADED_WRITER)
+        # With other threads in the process, the walk does no I/O: each time
+        # it let go of the GIL, it waited for every busy thread to have had
+        # its switch interval before it got it back (_Out.hold).
+        out = _Out(fd, threaded=_THREADED_WRITER, hold=_HOLD_WITH_THREADS and not roots[6])
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots[6] and _QUIET_FAST_PATH)
         cap.calibrate()
+        if redact:
+            cap.vocab = _code_vocabulary(gens, roots[5])
         perm = []
         lst = None
         if frozen:
@@ -2539,6 +2822,9 @@ def _capture(path, collect, redact):
         cap.write_roots()
         cap.write_end()
         cap.release()
+        walking = False
+        _walk_end()
+        out.write_held()
         out.close()
         meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
         meta["capture"]["collected"] = collected
@@ -2551,13 +2837,8 @@ def _capture(path, collect, redact):
         ok = True
         _sync_dir(path)
     finally:
-        if guard:
-            try:
-                gc.callbacks.remove(_gc_guard)
-            except ValueError:
-                pass
-        if was_enabled:
-            gc.enable()
+        if walking:
+            _walk_end()
         if cap is not None and not ok:
             cap.release()
         if out is not None and not ok:
@@ -2632,28 +2913,42 @@ class _Installed:
             os.getpid(), time.strftime("%Y%m%d-%H%M%S"), self.count))
 
     def take(self, wait=True):
+        """Take one snapshot; return its path, or None when it was dropped
+        or failed (said on stderr). What the program's signal handlers
+        raise is raised once the agent's state is restored (_hold_signals)."""
+        held = _hold_signals()
+        try:
+            return self._take(wait)
+        finally:
+            _release_signals(held)
+
+    def _take(self, wait):
         if not _lock.acquire(wait):
             _say("objgraph_agent: a snapshot is being taken; request dropped")
             return None
+        path = failed = None
         try:
             if _state["owner"] is not None:
-                _say("objgraph_agent: a snapshot is being taken; request dropped")
-                return None
-            path = self.next_path()
-            _state["owner"] = _thread.get_ident()
-            try:
-                _capture(path, self.collect, self.redact)
-            finally:
-                _state["owner"] = None
-            _say("objgraph_agent: wrote %s" % path)
-            return path
-        except BaseException as e:  # a failed snapshot never ends the program
-            _say("objgraph_agent: snapshot failed: %s: %s" % (type(e).__name__, e))
-            if isinstance(e, KeyboardInterrupt):
+                failed = "a snapshot is being taken; request dropped"
+            else:
+                path = self.next_path()
+                _state["owner"] = _thread.get_ident()
+                try:
+                    _capture(path, self.collect, self.redact)
+                finally:
+                    _state["owner"] = None
+        except BaseException as e:
+            if not _agent_caused(e):
                 raise
-            return None
+            # a snapshot that fails never ends the program
+            failed = "snapshot failed: %s: %s" % (type(e).__name__, e)
         finally:
             _lock.release()
+        if failed is not None:
+            _say("objgraph_agent: " + failed)
+            return None
+        _say("objgraph_agent: wrote %s" % path)
+        return path
 
     def periodic(self):
         _agent_idents.add(_thread.get_ident())
@@ -2691,6 +2986,10 @@ def _on_signal(signum, frame):
 def _on_exit():
     a = _installed
     if a is not None:
+        try:
+            a.stop.release()  # no periodic snapshot after this one
+        except RuntimeError:
+            pass
         a.take(wait=True)
 
 

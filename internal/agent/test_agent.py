@@ -270,6 +270,13 @@ class Hostile:
         raise RuntimeError("sizeof called")
 
 
+class Twin:
+    """Hostile's layout, with no hooks."""
+
+    def __init__(self):
+        self.payload = ["payload"]
+
+
 class HostileMeta(type):
     def __hash__(cls):
         raise RuntimeError("metaclass hash called")
@@ -570,7 +577,9 @@ class AgentTest(unittest.TestCase):
 
     def test_redact(self):
         secret = "password=hunter2 " * 3
-        table = {"user@example.com": 1, "plain": 2}
+        plain = 2
+        # "plain" is a name in this code (the variable), so it names its edge
+        table = {"user@example.com": 1, "plain": plain}
         snap = self.take(redact=True)
         self.assertTrue(snap.meta["capture"]["redacted"])
         idx = snap.index()
@@ -580,10 +589,62 @@ class AgentTest(unittest.TestCase):
                 self.assertEqual(snap.label[i], "")
         names = {n for t, n in snap.edges[idx[id(table)]]}
         self.assertIn("plain", names)
+        self.assertIn("<str of 16>", names)
         self.assertFalse([n for n in names if n and "example" in n])
         self.assertFalse([s for s in snap.strings if "hunter2" in s])
         with open(os.path.join(self.tmp, "snap.ogs"), "rb") as f:
             self.assertNotIn(b"hunter2", zlib_all(f.read()))
+
+    def test_redact_leaves_no_planted_secret(self):
+        """A secret planted in every place a string of the program can
+        reach a snapshot: values, identifier-shaped and other dict keys (a
+        token cache), bytes keys and values, tuple keys, set members,
+        attribute names set from data, thread names, the command line, a
+        str subclass, a local variable. None of it is in the file, inflated."""
+        secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+        code = """if 1:
+            import sys, threading, objgraph_agent
+            S = sys.argv[1]
+            class User:
+                pass
+            class Tagged(str):
+                pass
+            u = User()
+            setattr(u, S, 1)
+            tokens = {S: u, S + "_2": u}
+            other = {S + " with spaces": 1, S.encode(): 2, (S, 1): 3, 5: S}
+            members = {S + "_set"}
+            blob = (S * 2).encode()
+            tagged = Tagged(S + "_sub")
+            ev = threading.Event()
+            t = threading.Thread(target=ev.wait, name=S + "_thread")
+            t.start()
+            def work(token=S):
+                local_secret = token + "_local"
+                objgraph_agent.snapshot(sys.argv[2], redact=True)
+            work()
+            ev.set()
+            t.join()
+        """
+        path = os.path.join(self.tmp, "r.ogs")
+        e = dict(os.environ)
+        e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+        r = subprocess.run([sys.executable, "-c", code, secret, path, "--password=" + secret], env=e,
+                           timeout=60, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(path, "rb") as f:
+            raw = zlib_all(f.read())
+        self.assertNotIn(secret[8:20].encode(), raw)
+        snap = decode(path)
+        # structure stays: the cache's edges are there, named by length
+        names = [n for es in snap.edges for _, n in es if n]
+        self.assertIn("<str of %d>" % len(secret), names)
+        self.assertIn("<bytes of %d>" % len(secret), names)
+        self.assertIn("--password=" not in str(snap.meta["argv"]), [True])
+        self.assertIn("<str of %d>" % len("--password=" + secret), snap.meta["argv"])
+        # names from the code stay
+        self.assertIn("local_secret", " ".join(r[1] for r in snap.roots))
+        self.assertIn("tokens", names)
 
     def test_hostile_objects(self):
         objs = [Hostile() for _ in range(20)] + [WithHostileMeta() for _ in range(5)]
@@ -594,7 +655,9 @@ class AgentTest(unittest.TestCase):
             i = idx[id(o)]
             self.assertEqual(snap.label[i], "")
         i = idx[id(objs[0])]
-        self.assertEqual(snap.size[i], 0)  # its __sizeof__ raises
+        # its __sizeof__ is never called: the C-level size, flagged estimated
+        self.assertEqual(snap.size[i], sys.getsizeof(Twin()))
+        self.assertTrue(snap.flags[i] & (1 << 12))
         if not INLINE_ATTRS:
             i = idx[id(object.__getattribute__(objs[0], "__dict__"))]
         self.assertIn((id(objs[0].payload), "payload"), snap.edges[i])
