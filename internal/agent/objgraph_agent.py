@@ -2903,6 +2903,8 @@ class _Installed:
         self.redact = redact
         self.collect = collect
         self.count = 0
+        self.at_exit = False
+        self.closed = False  # the program is exiting: no more snapshots but the one at exit
         self.stop = _thread.allocate_lock()
         self.stop.acquire()
         self.thread = None
@@ -2912,22 +2914,26 @@ class _Installed:
         return os.path.join(self.directory, "objgraph-%d-%s-%d.ogs" % (
             os.getpid(), time.strftime("%Y%m%d-%H%M%S"), self.count))
 
-    def take(self, wait=True):
+    def take(self, wait=True, final=False):
         """Take one snapshot; return its path, or None when it was dropped
         or failed (said on stderr). What the program's signal handlers
         raise is raised once the agent's state is restored (_hold_signals)."""
         held = _hold_signals()
         try:
-            return self._take(wait)
+            return self._take(wait, final)
         finally:
             _release_signals(held)
 
-    def _take(self, wait):
+    def _take(self, wait, final):
         if not _lock.acquire(wait):
             _say("objgraph_agent: a snapshot is being taken; request dropped")
             return None
         path = failed = None
         try:
+            if self.closed and not final:
+                # at exit: a daemon thread's capture could be stopped half
+                # way when the interpreter finalizes
+                return None
             if _state["owner"] is not None:
                 failed = "a snapshot is being taken; request dropped"
             else:
@@ -2984,13 +2990,20 @@ def _on_signal(signum, frame):
 
 
 def _on_exit():
+    """At exit: periodic snapshots end (one under way is waited for, so
+    that the interpreter's finalization does not stop it half way), then the
+    snapshot at exit, if asked for."""
     a = _installed
     if a is not None:
+        a.closed = True
         try:
-            a.stop.release()  # no periodic snapshot after this one
+            a.stop.release()
         except RuntimeError:
             pass
-        a.take(wait=True)
+        if a.at_exit:
+            a.take(wait=True, final=True)
+        elif _lock.acquire(timeout=60):
+            _lock.release()
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
@@ -3014,7 +3027,8 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     if every > 0:
         a.thread = threading.Thread(target=a.periodic, name="objgraph-agent", daemon=True)
         a.thread.start()
-    if at_exit:
+    a.at_exit = bool(at_exit)
+    if at_exit or every > 0:
         atexit.register(_on_exit)
 
 
