@@ -2,6 +2,7 @@ package heap_test
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -247,4 +248,148 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("re-encoded heap differs:\n%s\nvs\n%s", d, d2)
 		}
 	})
+}
+
+// deflated returns n zero bytes as a zlib stream, padded with pad zero bytes
+// after the stream's end.
+func deflated(t testing.TB, n, pad int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	if _, err := zw.Write(make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	must(t, zw.Close())
+	return append(buf.Bytes(), make([]byte, pad)...)
+}
+
+// zcol is a zlib column of n zero bytes.
+func zcol(t testing.TB, id uint16, width uint8, n int) hcol {
+	z := deflated(t, n, 0)
+	return hcol{id: id, width: width, codec: 1, raw: uint32(n), stored: uint32(len(z)), data: z}
+}
+
+// bombs are files whose zlib columns claim far more than real snapshots
+// hold: valid streams of zeros that decode to millions of rows or bytes, and
+// short streams whose directory claims more than they hold.
+func bombs(t testing.TB) map[string][]byte {
+	types := rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}})
+	const rows = 16 << 20
+	lying := deflated(t, 1000, 16<<10)
+	return map[string][]byte{
+		// 16M rows of one-byte addresses from a 16 KB stream of zeros
+		"bomb-objects-rows": file(types, rec(4, rows, zcol(t, 1, 1, rows)), rec(5, 0), endRec()),
+		// 16M rows claimed by a 16 KB column whose stream holds 1000 bytes
+		"bomb-objects-lying": file(types, rec(4, rows, hcol{id: 1, width: 1, codec: 1, raw: rows, stored: uint32(len(lying)), data: lying}), rec(5, 0), endRec()),
+		// 16M edges of a single object, from zeros
+		"bomb-edges-rows": file(types, rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 6, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, rows)}),
+			rec(5, rows, zcol(t, 1, 1, rows)), endRec()),
+		// one string of 256 MB of zeros
+		"bomb-string-bytes": file(rec(2, 1, hcol{id: 1, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, 256<<20)}, zcol(t, 2, 0, 256<<20)), endRec()),
+		// one object with a 256 MB label of zeros
+		"bomb-label-bytes": file(types, rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}},
+			hcol{id: 7, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, 256<<20)}, zcol(t, 8, 0, 256<<20)), rec(5, 0), endRec()),
+		// 16M roots from zeros
+		"bomb-roots-rows": file(rec(6, rows, zcol(t, 3, 1, rows)), endRec()),
+		// 16M strings, all empty
+		"bomb-strings-rows": file(rec(2, rows, zcol(t, 1, 1, rows)), endRec()),
+	}
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestDecompressionBombs(t *testing.T) {
+	for name, data := range bombs(t) {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			grew := allocated(func() { _, err = readNamed(data) })
+			if limit := 64*uint64(len(data)) + 4<<20; grew > limit {
+				t.Errorf("reading %d hostile bytes allocated %d MB", len(data), grew>>20)
+			}
+			if err == nil {
+				t.Fatal("read without error")
+			}
+			checkErr(t, err, "")
+			t.Log(err)
+		})
+	}
+}
+
+// lies are files within the size limits whose zlib columns hold far less
+// than their directories claim.
+func lies(t testing.TB) map[string][]byte {
+	const pad = 1 << 20
+	short := deflated(t, 1000, pad) // 1000 bytes, then a megabyte of padding
+	claim := uint32(60 * len(short))
+	return map[string][]byte{
+		"lying-string-bytes": file(rec(2, 1, hcol{id: 1, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, claim)},
+			hcol{id: 2, codec: 1, raw: claim, stored: uint32(len(short)), data: short}), endRec()),
+		"lying-int-column": file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}),
+			rec(4, pad/8, hcol{id: 1, width: 8, raw: pad, stored: pad, data: make([]byte, pad)},
+				hcol{id: 3, width: 8, codec: 1, raw: pad, stored: uint32(len(short)), data: short}), rec(5, 0), endRec()),
+	}
+}
+
+func TestLyingZlibColumns(t *testing.T) {
+	for name, data := range lies(t) {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			grew := allocated(func() { _, err = readNamed(data) })
+			// the record is read once and inflated into a buffer that grows
+			// with what the stream holds
+			if limit := 4*uint64(len(data)) + 1<<20; grew > limit {
+				t.Errorf("reading %d bytes whose zlib column holds 1000 allocated %d MB", len(data), grew>>20)
+			}
+			checkErr(t, err, "zlib stream holds 1000 bytes, fewer than")
+		})
+	}
+}
+
+// TestAtTheLimits reads a file as close to the size limits as a producer may
+// go: one object per 4 bytes of raw address, and 250-byte labels of zeros
+// that make the record decode to 60 times its length. It must read, and in
+// memory proportional to the file.
+func TestAtTheLimits(t *testing.T) {
+	const rows, labelLen = 100_000, 250
+	addrs := make([]byte, 0, 4*rows)
+	lens := make([]byte, 0, 2*rows)
+	for i := range rows {
+		addrs = binary.LittleEndian.AppendUint32(addrs, uint32(16*i+16))
+		lens = binary.LittleEndian.AppendUint16(lens, labelLen)
+	}
+	zlens := deflated(t, 0, 0)
+	{
+		var buf bytes.Buffer
+		zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+		zw.Write(lens)
+		must(t, zw.Close())
+		zlens = buf.Bytes()
+	}
+	objects := rec(4, rows,
+		hcol{id: 1, width: 4, raw: 4 * rows, stored: 4 * rows, data: addrs},
+		hcol{id: 7, width: 2, codec: 1, raw: 2 * rows, stored: uint32(len(zlens)), data: zlens},
+		zcol(t, 8, 0, labelLen*rows))
+	data := file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), objects, rec(5, 0),
+		rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: u64s(rows)}))
+	if ratio := float64(4*rows+2*rows+labelLen*rows) / float64(len(objects)-20); ratio < 55 || ratio > 64 {
+		t.Fatalf("the OBJECTS record expands %.1f times; the test wants it just under the limit", ratio)
+	}
+	var h *heap.Heap
+	var err error
+	grew := allocated(func() { h, err = readNamed(data) })
+	must(t, err)
+	if h.Len() != rows || len(h.Label(rows-1)) != labelLen {
+		t.Fatalf("read %d objects, the last labelled %q", h.Len(), h.Label(rows-1))
+	}
+	t.Logf("%d bytes read with %d MB allocated (%.0f times)", len(data), grew>>20, float64(grew)/float64(len(data)))
+	if limit := 256*uint64(len(data)) + 4<<20; grew > limit {
+		t.Errorf("reading %d bytes allocated %d MB", len(data), grew>>20)
+	}
 }

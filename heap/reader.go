@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -187,6 +188,9 @@ func (r *reader) scan() error {
 			if err := checkRequired(h, cols); err != nil {
 				return fail(err)
 			}
+			if err := checkSize(h, cols); err != nil {
+				return fail(err)
+			}
 		}
 		if err := r.checkOrder(idx); err != nil {
 			return fail(err)
@@ -308,6 +312,11 @@ type colDecoder struct {
 	targets []uint64
 }
 
+// inflateStep is what a decoder's buffer first grows by when a column is
+// larger than it: the buffer then grows with what the stream really holds,
+// never to a length only the directory claims.
+const inflateStep = 256 << 10
+
 // bytes returns column c of payload, decoded. The slice may alias the
 // decoder's buffer, valid until the next call.
 func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
@@ -315,6 +324,26 @@ func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
 	if c.codec == codecRaw {
 		return stored, nil
 	}
+	out, err := d.inflate(stored, c, d.buf[:0])
+	d.buf = out[:0]
+	return out, err
+}
+
+// into decodes column c of payload into dst, which is c.rawLen long.
+func (d *colDecoder) into(payload []byte, c *column, dst []byte) error {
+	stored := payload[c.start : c.start+c.storedLen]
+	if c.codec == codecRaw {
+		copy(dst, stored)
+		return nil
+	}
+	_, err := d.inflate(stored, c, dst[:0:len(dst)])
+	return err
+}
+
+// inflate appends zlib column c, stored as stored, to out, growing out only
+// as the stream yields bytes. It fails unless the stream holds exactly
+// c.rawLen bytes.
+func (d *colDecoder) inflate(stored []byte, c *column, out []byte) ([]byte, error) {
 	var err error
 	if d.zr == nil {
 		d.zr, err = zlib.NewReader(bytes.NewReader(stored))
@@ -322,21 +351,31 @@ func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
 		err = d.zr.(zlib.Resetter).Reset(bytes.NewReader(stored), nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("column %d: zlib: %w", c.id, err)
+		return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
 	}
-	if cap(d.buf) < int(c.rawLen) {
-		d.buf = make([]byte, c.rawLen)
+	want := int(c.rawLen)
+	for len(out) < want {
+		if len(out) == cap(out) {
+			out = slices.Grow(out, min(want-len(out), max(len(out), inflateStep)))
+		}
+		n, err := d.zr.Read(out[len(out):min(cap(out), want)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
+		}
 	}
-	out := d.buf[:c.rawLen]
-	if _, err := io.ReadFull(d.zr, out); err != nil {
-		return nil, fmt.Errorf("column %d: zlib stream holds fewer than the %d bytes the directory says: %v", c.id, c.rawLen, err)
+	if len(out) < want {
+		return out, fmt.Errorf("column %d: zlib stream holds %d bytes, fewer than the %d the directory says", c.id, len(out), want)
 	}
 	var one [1]byte
 	if n, err := d.zr.Read(one[:]); n != 0 || err != io.EOF {
 		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("column %d: zlib: %w", c.id, err)
+			return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
 		}
-		return nil, fmt.Errorf("column %d: zlib stream holds more than the %d bytes the directory says", c.id, c.rawLen)
+		return out, fmt.Errorf("column %d: zlib stream holds more than the %d bytes the directory says", c.id, want)
 	}
 	return out, nil
 }
@@ -686,23 +725,23 @@ func (r *reader) readLabels(d *colDecoder, p []byte, ri *recInfo, lo, hi int) er
 	if err := ints(d, p, ri.cols, colObjLabelLen, lens, math.MaxUint32); err != nil {
 		return err
 	}
-	data, err := blob(d, p, ri.cols, colObjLabel)
-	if err != nil {
-		return err
+	if c.width != 0 {
+		return fmt.Errorf("column %d must hold bytes, not integers", c.id)
 	}
+	size := uint64(c.rawLen)
 	pos := uint64(ri.extra)
 	for i, l := range lens {
 		pos += uint64(l)
-		if pos > uint64(ri.extra)+uint64(len(data)) {
-			return fmt.Errorf("label lengths run past the %d bytes of label data at row %d", len(data), i)
+		if pos > uint64(ri.extra)+size {
+			return fmt.Errorf("label lengths run past the %d bytes of label data at row %d", size, i)
 		}
 		lens[i] = uint32(pos)
 	}
-	if pos != uint64(ri.extra)+uint64(len(data)) {
-		return fmt.Errorf("label lengths add up to %d bytes but the label data has %d", pos-uint64(ri.extra), len(data))
+	if pos != uint64(ri.extra)+size {
+		return fmt.Errorf("label lengths add up to %d bytes but the label data has %d", pos-uint64(ri.extra), size)
 	}
-	copy(h.label[ri.extra:], data)
-	return nil
+	// the label array was laid out from the columns' rawlen: inflate in place
+	return d.into(p, c, h.label[ri.extra:ri.extra+int(size)])
 }
 
 // indexAddrs builds the temporary address hash, rejects duplicate addresses
