@@ -22,24 +22,23 @@ type ReadOptions struct {
 	Name string // file name used in error messages; "" for an unnamed stream
 }
 
-// ReadFile reads the snapshot at path.
+// ReadFile reads the snapshot at path. A path that is not a regular file (a
+// named pipe, a device) is read as a stream, as Read reads one.
 func ReadFile(path string) (*Heap, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading snapshot: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading snapshot: %w", err)
-	}
-	return readAt(f, st.Size(), path)
+	return Read(f, ReadOptions{Name: path})
 }
 
-// Read reads a snapshot from r. When r is an *os.File or another
+// Read reads a snapshot from r. When r is a regular *os.File or another
 // io.ReaderAt whose size is known (it has Size() int64, as *bytes.Reader
-// does), records are read in place; otherwise the whole stream is read into
-// memory first.
+// does), records are read in place. Otherwise r is a stream (a pipe,
+// standard input): Read checks the file header before it reads on, then
+// reads one record at a time, each only as far as its header allows, and
+// stops after the END record; it holds the records in memory.
 func Read(r io.Reader, opts ReadOptions) (*Heap, error) {
 	switch v := r.(type) {
 	case *os.File:
@@ -53,11 +52,61 @@ func Read(r io.Reader, opts ReadOptions) (*Heap, error) {
 	}:
 		return readAt(v, v.Size(), opts.Name)
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &FormatError{File: opts.Name, Record: -1, Err: err}
+	return readStream(r, opts.Name)
+}
+
+// readStream reads a snapshot from a stream into memory, record by record,
+// and reads it from there. It stops reading at the first header the scan
+// would reject (bad magic or version, a record kind it does not know, a
+// record over the length limit) and at the first short read, so that the
+// scan reports the problem, as it does for a file; a stream of garbage
+// costs no more than a header.
+func readStream(r io.Reader, name string) (*Heap, error) {
+	var buf bytes.Buffer
+	readErr := func(rec int, err error) error {
+		return &FormatError{File: name, Record: rec, Offset: int64(buf.Len()), Err: err}
 	}
-	return readAt(bytes.NewReader(data), int64(len(data)), opts.Name)
+	// fill appends n bytes of r to buf; false when r ended first.
+	fill := func(n int64) (bool, error) {
+		_, err := io.CopyN(&buf, r, n)
+		if err == io.EOF {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	ok, err := fill(headerSize)
+	if err != nil {
+		return nil, readErr(-1, err)
+	}
+	if ok {
+		hb := buf.Bytes()
+		ok = string(hb[:8]) == magic && binary.LittleEndian.Uint16(hb[8:]) == formatMajor
+	}
+	for rec := 0; ok; rec++ {
+		off := buf.Len()
+		if ok, err = fill(recHeaderSize); err != nil {
+			return nil, readErr(rec, err)
+		}
+		if !ok {
+			break
+		}
+		h := parseRecHeader(buf.Bytes()[off:])
+		if h.length > maxRecordLen || h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
+			break
+		}
+		if ok, err = fill(int64(h.length)); err != nil {
+			return nil, readErr(rec, err)
+		}
+		if ok && h.kind == recEnd {
+			var one [1]byte
+			if n, _ := io.ReadFull(r, one[:]); n > 0 {
+				return nil, &FormatError{File: name, Record: rec + 1, Offset: int64(buf.Len()),
+					Err: errors.New("data after the END record")}
+			}
+			break
+		}
+	}
+	return readAt(bytes.NewReader(buf.Bytes()), int64(buf.Len()), name)
 }
 
 // recInfo is one record found by the scan.
@@ -166,14 +215,14 @@ func (r *reader) scan() error {
 		if h.length > maxRecordLen {
 			return fail(fmt.Errorf("record length %d is over the %d limit", h.length, maxRecordLen))
 		}
+		if h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
+			return fail(fmt.Errorf("unknown record kind %d", h.kind))
+		}
 		if end := off + recHeaderSize + int64(h.length); end > r.size {
 			return fail(fmt.Errorf("file is truncated: the record needs %d bytes, %d are left", h.length, r.size-off-recHeaderSize))
 		}
 		if uint64(h.ncols)*colEntrySize > uint64(h.length) {
 			return fail(fmt.Errorf("column directory of %d entries runs past the record's %d bytes", h.ncols, h.length))
-		}
-		if h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
-			return fail(fmt.Errorf("unknown record kind %d", h.kind))
 		}
 		if h.kind <= recEnd {
 			dir := make([]byte, int(h.ncols)*colEntrySize)
