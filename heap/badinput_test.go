@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"runtime"
 	"strings"
@@ -166,7 +167,7 @@ func TestHostile(t *testing.T) {
 		{"bad zlib", file(rec(2, 1, hcol{id: 1, width: 1, codec: 1, raw: 1, stored: 4, data: []byte{1, 2, 3, 4}}), endRec()), "zlib"},
 		{"string lengths", file(rec(2, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{9}}, hcol{id: 2, raw: 2, stored: 2, data: []byte("ab")}), endRec()),
 			"add up to 9 bytes"},
-		{"type string out of range", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{5}}), endRec()), "string id out of range"},
+		{"type string out of range", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{5}}), endRec()), "name string id 5 out of range"},
 		{"object type out of range", file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{1}}), rec(5, 0), endRec()),
 			"out of range (at most 0)"},
 		{"objects without types", file(rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}), rec(5, 0), endRec()), "no TYPES"},
@@ -391,5 +392,71 @@ func TestAtTheLimits(t *testing.T) {
 	t.Logf("%d bytes read with %d MB allocated (%.0f times)", len(data), grew>>20, float64(grew)/float64(len(data)))
 	if limit := 256*uint64(len(data)) + 4<<20; grew > limit {
 		t.Errorf("reading %d bytes allocated %d MB", len(data), grew>>20)
+	}
+}
+
+// TestErrorPositions checks that errors name the record that is wrong, its
+// kind and its offset, and the row where there is one, for a representative
+// set of the reader's checks.
+func TestErrorPositions(t *testing.T) {
+	b1 := func(id uint16, v ...byte) hcol {
+		return hcol{id: id, width: 1, raw: uint32(len(v)), stored: uint32(len(v)), data: v}
+	}
+	strs := rec(2, 2, b1(1, 1, 1), hcol{id: 2, raw: 2, stored: 2, data: []byte("ab")})
+	types := rec(3, 1, b1(2, 0))
+	obj := func(addrs ...byte) []byte { return rec(4, uint32(len(addrs)), b1(1, addrs...)) }
+	for _, tc := range []struct {
+		name  string
+		recs  [][]byte // the records after META
+		bad   int      // the record the error names (META is 0), or len(recs)+1 for the end
+		where string   // "KIND" in "record N (KIND)", or "" for none
+		want  string   // what follows the position
+	}{
+		{"type name out of range", [][]byte{rec(3, 1, b1(2, 5)), endRec()}, 1, "TYPES",
+			"row 0: type 0: name string id 5 out of range (0 strings)"},
+		{"type qualname out of range, in a later record", [][]byte{strs, rec(3, 1, b1(2, 1)), rec(3, 2, b1(2, 1, 2), b1(3, 2, 3)), endRec()}, 3, "TYPES",
+			"row 1: type 2: qualname string id 3 out of range (2 strings)"},
+		{"object type out of range", [][]byte{types, obj(1), rec(5, 0), rec(4, 2, b1(1, 2, 3), b1(2, 0, 4)), rec(5, 0), endRec()}, 4, "OBJECTS",
+			"column 2 row 1: value 4 is out of range (at most 0)"},
+		{"duplicate address in a later record", [][]byte{types, obj(1, 2), rec(5, 0), obj(3, 2), rec(5, 0), endRec()}, 4, "OBJECTS",
+			"row 1: objects 1 and 3 share address 0x2"},
+		{"edge name out of range", [][]byte{strs, types, rec(4, 1, b1(1, 1), b1(6, 1)), rec(5, 1, b1(1, 1), b1(2, 8)), endRec()}, 4, "EDGES",
+			"row 0: edge name string id 4 out of range (2 strings)"},
+		{"root name out of range", [][]byte{strs, types, obj(1), rec(5, 0), rec(6, 1, b1(1, 1), b1(2, 9), b1(3, 1)), endRec()}, 5, "ROOTS",
+			"column 2 row 0: value 9 is out of range (at most 2)"},
+		{"two bad columns, one message", [][]byte{types, rec(4, 1, b1(1, 1), b1(2, 7), hcol{id: 5, width: 4, raw: 4, stored: 4, data: []byte{0, 0, 1, 0}}), rec(5, 0), endRec()}, 2, "OBJECTS",
+			"column 2 row 0: value 7 is out of range (at most 0)"},
+		{"bad zlib", [][]byte{rec(2, 1, hcol{id: 1, width: 1, codec: 1, raw: 1, stored: 4, data: []byte{1, 2, 3, 4}}), endRec()}, 1, "STRINGS",
+			"column 1: zlib: "},
+		{"checksum", [][]byte{strs, func() []byte { r := bytes.Clone(types); r[len(r)-1] ^= 1; return r }(), endRec()}, 2, "TYPES",
+			"checksum mismatch"},
+		{"truncated between records", [][]byte{rec(2, 0)}, 2, "", "file is truncated: it ends before the END record"},
+		{"END totals", [][]byte{rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: u64s(3)})}, 1, "END", "END says 3 objects"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := file(tc.recs...)
+			off := len(file())
+			for _, r := range tc.recs[:tc.bad-1] {
+				off += len(r)
+			}
+			_, err := readNamed(data)
+			if err == nil {
+				t.Fatal("read without error")
+			}
+			pos := fmt.Sprintf("record %d (%s) at offset %#x: ", tc.bad, tc.where, off)
+			if tc.where == "" {
+				pos = fmt.Sprintf("record %d at offset %#x: ", tc.bad, off)
+			}
+			if want := "reading snapshot bad.ogs: " + pos + tc.want; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n\t%v\nwant\n\t%s", err, want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+	_, err := readNamed(append(file(endRec()), 1, 2))
+	if want := fmt.Sprintf("reading snapshot bad.ogs: record 2 at offset %#x: 2 bytes after the END record", len(file(endRec()))); err == nil || err.Error() != want {
+		t.Errorf("error\n\t%v\nwant\n\t%s", err, want)
 	}
 }

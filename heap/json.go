@@ -300,7 +300,11 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 		b.AddRoot(Root{Kind: k, Name: r.Name, Target: ID(r.Target), Thread: r.Thread, Depth: r.Depth})
 	}
 	h, err := b.Build()
-	if err != nil {
+	var shared *sharedAddrError
+	switch {
+	case asErr(err, &shared):
+		return nil, jr.fail([]any{"objects", int(shared.second), "addr"}, "%v", shared)
+	case err != nil:
 		return nil, &JSONError{File: opts.Name, Offset: -1, Err: err}
 	}
 	return h, nil

@@ -104,6 +104,8 @@ func TestJSONStrict(t *testing.T) {
 		{"edge not a list", strings.Replace(good, edge, `[[1,"a"],5]`, 1), at(good, edge) + 9, "objects[0].edges[1]: an edge must be a [target, name] pair, not 5"},
 		{"edges not a list", strings.Replace(good, edge, `{}`, 1), at(good, edge), "objects[0].edges: edges must be a list of [target, name] pairs"},
 		{"edge name", strings.Replace(good, edge, `[[1,2]]`, 1), at(good, edge) + 4, "objects[0].edges[0][1]: name must be a string or null"},
+		{"shared address", strings.Replace(good, `"addr":"0x7f0000002000"`, `"addr":"0x7f0000001000"`, 1), at(good, `"0x7f0000002000"`),
+			"objects[1].addr: objects 0 and 1 share address 0x7f0000001000"},
 		{"byte-order mark", "\xEF\xBB\xBF" + good, -1, ""},
 		{"leading tab", "\t" + good, -1, ""},
 		{"leading CRLF and spaces", "\r\n  " + good, -1, ""},

@@ -429,6 +429,17 @@ func (d *colDecoder) inflate(stored []byte, c *column, out []byte) ([]byte, erro
 	return out, nil
 }
 
+// firstErr returns the first error that is not nil: a record with several
+// bad columns is reported by its first.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type uintT interface {
 	~uint8 | ~uint16 | ~uint32 | ~uint64
 }
@@ -506,6 +517,7 @@ func (r *reader) readSmall() error {
 	var buf []byte
 	h := r.h
 	var types []typeInfo
+	var typeRecs []int // the TYPES records, in file order
 	for i, ri := range r.recs {
 		if ri.h.kind != recMeta && ri.h.kind != recStrings && ri.h.kind != recTypes {
 			continue
@@ -562,23 +574,32 @@ func (r *reader) readSmall() error {
 			addrs := make([]uint64, rows)
 			names := make([]uint32, rows)
 			quals := make([]uint32, rows)
-			err := errors.Join(
+			err := firstErr(
 				ints(&d, p, ri.cols, colTypeAddr, addrs, math.MaxUint64),
 				ints(&d, p, ri.cols, colTypeName, names, math.MaxUint32),
 				ints(&d, p, ri.cols, colTypeQual, quals, math.MaxUint32))
 			if err != nil {
 				return r.errAt(i, err)
 			}
+			r.recs[i].first = len(types)
+			typeRecs = append(typeRecs, i)
 			for k := range addrs {
 				types = append(types, typeInfo{addr: addrs[k], name: names[k], qual: quals[k]})
 			}
 		}
 	}
+	// Strings may follow the types that use them: check the ids now.
 	nstr := h.strs.len()
-	for t, ti := range types {
-		if int(ti.name) >= nstr || int(ti.qual) >= nstr {
-			return &FormatError{File: r.name, Record: -1, Offset: 0,
-				Err: fmt.Errorf("type %d: string id out of range (%d strings)", t, nstr-1)}
+	for _, rec := range typeRecs {
+		ri := r.recs[rec]
+		for t := ri.first; t < ri.first+int(ri.h.rows); t++ {
+			what, id := "name", types[t].name
+			if int(id) < nstr {
+				what, id = "qualname", types[t].qual
+			}
+			if int(id) >= nstr {
+				return r.errAt(rec, fmt.Errorf("row %d: type %d: %s string id %d out of range (%d strings)", t-ri.first, t, what, id, nstr-1))
+			}
 		}
 	}
 	h.types = types
@@ -658,7 +679,7 @@ func (r *reader) readObjects() error {
 			return buf, err
 		}
 		lo, hi := ri.first, ri.first+int(ri.h.rows)
-		err = errors.Join(
+		err = firstErr(
 			ints(d, p, ri.cols, colObjAddr, h.addr[lo:hi], math.MaxUint64),
 			ints(d, p, ri.cols, colObjType, h.typ[lo:hi], maxType),
 			ints(d, p, ri.cols, colObjSize, h.size[lo:hi], math.MaxUint64),
@@ -820,7 +841,8 @@ func (r *reader) indexAddrs() error {
 	}
 	wg.Wait()
 	if dup {
-		return r.errAt(r.recordOfObject(int(dupB)), fmt.Errorf("objects %d and %d share address %#x", dupA, dupB, h.addr[dupA]))
+		rec := r.recordOfObject(int(dupB))
+		return r.errAt(rec, fmt.Errorf("row %d: objects %d and %d share address %#x", int(dupB)-r.recs[rec].first, dupA, dupB, h.addr[dupA]))
 	}
 	if n == 0 {
 		return nil
@@ -981,7 +1003,7 @@ func (r *reader) readRoots() error {
 		targets := make([]uint64, rows)
 		threads := make([]uint64, rows)
 		depths := make([]uint32, rows)
-		err = errors.Join(
+		err = firstErr(
 			ints(&d, p, ri.cols, colRootKind, kinds, uint64(numRootKinds-1)),
 			ints(&d, p, ri.cols, colRootName, names, nstr-1),
 			ints(&d, p, ri.cols, colRootTarget, targets, math.MaxUint64),
