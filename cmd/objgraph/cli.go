@@ -159,6 +159,11 @@ func (c *cmdEnv) progress(format string, args ...any) {
 	}
 }
 
+// outputMode is the mode of the files commands write (-o): they are made
+// from a snapshot and carry its strings, so they are private, as the agent
+// writes snapshots. A file that exists keeps its mode.
+const outputMode = 0o600
+
 // stdinName is the name of standard input in messages.
 const stdinName = "<stdin>"
 

@@ -36,5 +36,11 @@
 // to standard output and diagnostics to standard error. The exit status is 0
 // on success, 1 on failure and 2 on a usage error.
 //
+// Files written with -o (profiles, graphs, converted snapshots) carry the
+// snapshot's strings, so a new file is created with mode 0600, as the agent
+// writes snapshots; a file that exists keeps its mode (chmod it to share).
+// Each is written to a temporary name and renamed, so a failed write never
+// leaves a partial file under the name asked for.
+//
 // The snapshot format is specified in docs/format.md.
 package main

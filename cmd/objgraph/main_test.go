@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,4 +265,66 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestOutputModes checks that every file a command writes from a snapshot is
+// created private (0600), that a file replaced keeps its mode, and that a
+// failed write leaves nothing under the final name.
+func TestOutputModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	snap := fixture(t)
+	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	// a renderer that draws every graph as the same SVG, and one that
+	// writes half a file and fails
+	draw := out("draw.sh")
+	os.WriteFile(draw, []byte("#!/bin/sh\ncat >/dev/null\necho '<svg/>'\n"), 0o755)
+	broken := out("broken.sh")
+	os.WriteFile(broken, []byte("#!/bin/sh\ncat >/dev/null\necho '<svg'\necho 'renderer crashed' >&2\nexit 1\n"), 0o755)
+	for _, tc := range []struct {
+		name string
+		args []string
+		file string
+	}{
+		{"convert to json", []string{"convert", snap, "-o"}, "s.json"},
+		{"convert to ogs", []string{"convert", snap, "--to", "ogs", "-o"}, "s.ogs"},
+		{"pprof", []string{"pprof", snap, "-o"}, "s.pb.gz"},
+		{"backrefs dot", []string{"backrefs", snap, "--type", "Foo", "-o"}, "s.dot"},
+		{"refs svg", []string{"refs", snap, "--type", "dict", "-o"}, "s.svg"},
+		{"chain dot", []string{"chain", snap, "--type", "Foo", "-o"}, "chain.dot"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(renderEnv, draw)
+			path := out(tc.file)
+			if _, errOut, code := runCLI(append(tc.args, path)...); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("%s: mode %v (%v), want 0600", tc.file, st.Mode().Perm(), err)
+			}
+			// a file the user opened up keeps its mode when written again
+			os.Chmod(path, 0o644)
+			if _, errOut, code := runCLI(append(tc.args, path)...); code != 0 {
+				t.Fatalf("again: exit %d: %s", code, errOut)
+			}
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+				t.Errorf("%s written again: mode %v, want the 0644 it had", tc.file, st.Mode().Perm())
+			}
+		})
+	}
+	t.Run("failed drawing", func(t *testing.T) {
+		t.Setenv(renderEnv, broken)
+		sub := filepath.Join(dir, "failed")
+		os.Mkdir(sub, 0o755)
+		path := filepath.Join(sub, "g.svg")
+		_, errOut, code := runCLI("refs", snap, "--type", "dict", "-o", path)
+		if code != 1 || !strings.Contains(errOut, "renderer crashed") {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		if ents, _ := os.ReadDir(sub); len(ents) != 0 {
+			t.Errorf("a failed drawing left %v behind", ents)
+		}
+	})
 }
