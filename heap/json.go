@@ -134,12 +134,12 @@ func WriteJSON(w io.Writer, h *Heap) error {
 
 // jsonDoc is the document, decoded in one piece; edges are decoded per object.
 type jsonDoc struct {
-	Format  string       `json:"format"`
-	Version int          `json:"version"`
-	Meta    *Meta        `json:"meta"`
-	Types   []jsonType   `json:"types"`
-	Objects []jsonObject `json:"objects"`
-	Roots   []jsonRoot   `json:"roots"`
+	Format  string          `json:"format"`
+	Version int             `json:"version"`
+	Meta    json.RawMessage `json:"meta"` // decoded on its own, to place its errors
+	Types   []jsonType      `json:"types"`
+	Objects []jsonObject    `json:"objects"`
+	Roots   []jsonRoot      `json:"roots"`
 }
 
 // JSONError reports a JSON snapshot that cannot be read.
@@ -220,7 +220,7 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 	doc := jr.doc()
 	var jd jsonDoc
 	if err := json.Unmarshal(doc, &jd); err != nil {
-		return nil, jr.decodeError(err)
+		return nil, jr.decodeError(err, nil)
 	}
 	if jd.Format != jsonFormat {
 		return nil, jr.fail([]any{"format"}, "not an objgraph JSON snapshot (format %q)", jd.Format)
@@ -229,8 +229,12 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 		return nil, jr.fail([]any{"version"}, "unsupported version %d (this reader reads 1)", jd.Version)
 	}
 	b := NewBuilder()
-	if jd.Meta != nil {
-		b.SetMeta(*jd.Meta)
+	if len(jd.Meta) > 0 && string(jd.Meta) != "null" {
+		var m Meta
+		if err := json.Unmarshal(jd.Meta, &m); err != nil {
+			return nil, jr.decodeError(err, []any{"meta"})
+		}
+		b.SetMeta(m)
 	}
 	for i, t := range jd.Types {
 		if t.Name == "" {
@@ -333,9 +337,14 @@ func (jr *jsonReader) edges(i int, raw json.RawMessage) ([][]json.RawMessage, er
 	return edges, nil
 }
 
-// decodeError places an error of json.Unmarshal on the document.
-func (jr *jsonReader) decodeError(err error) error {
-	doc := jr.doc()
+// decodeError places an error of json.Unmarshal on the document: of the
+// whole document, or of the value at path at, decoded on its own.
+func (jr *jsonReader) decodeError(err error, at []any) error {
+	doc, base := jr.doc(), 0
+	if at != nil {
+		base = valueAt(doc, at)
+		doc = doc[base:]
+	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -351,7 +360,7 @@ func (jr *jsonReader) decodeError(err error) error {
 			return jr.fail([]any{"format"}, "not an objgraph JSON snapshot (format %q)", f)
 		}
 		path, start := pathTo(doc, int(te.Offset))
-		return jr.errAt(start, pathString(path), fmt.Errorf("want %s, not %s", jsonKind(te.Type), te.Value))
+		return jr.errAt(base+start, pathString(append(at, path...)), fmt.Errorf("want %s, not %s", jsonKind(te.Type), te.Value))
 	}
 	return jr.errAt(-1, "", err)
 }
@@ -426,8 +435,10 @@ func pathString(path []any) string {
 }
 
 // valueAt returns the offset in doc of the value at path (object keys and
-// array indexes), or -1 when there is none. A key matches as encoding/json
-// matches it to a field: the last one that equals it but for case.
+// array indexes), or of its innermost ancestor in doc when the path goes
+// further than doc does (a key that is missing). A key matches as
+// encoding/json matches it to a field: the last one that equals it but for
+// case.
 func valueAt(doc []byte, path []any) int {
 	off := 0
 	for _, step := range path {
@@ -448,7 +459,7 @@ func valueAt(doc []byte, path []any) int {
 			}
 		})
 		if err != nil || start < 0 {
-			return -1
+			break
 		}
 		off = start
 	}
