@@ -210,29 +210,41 @@ func TestHostile(t *testing.T) {
 	}
 }
 
+// FuzzRead reads any bytes as a .ogs file. Whatever the bytes, the reader
+// returns a heap or a *FormatError placed in the file, allocates at most a
+// few hundred times the input, and reads a stream as it reads a file; a heap
+// that reads is usable and writes and reads back the same. The seeds are in
+// testdata/fuzz/FuzzRead (TestSeedCorpus).
 func FuzzRead(f *testing.F) {
-	h := sample(f)
-	for _, opts := range []heap.EncoderOptions{{}, {NoCompression: true}, {BatchSize: 2}} {
-		var buf bytes.Buffer
-		if err := heap.Write(&buf, h, opts); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(buf.Bytes())
-	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, err := heap.Read(bytes.NewReader(data), heap.ReadOptions{Name: "fuzz.ogs"})
+		var h *heap.Heap
+		var err error
+		grew := allocated(func() { h, err = heap.Read(bytes.NewReader(data), heap.ReadOptions{Name: "fuzz.ogs"}) })
+		if limit := 256*uint64(len(data)) + 8<<20; grew > limit {
+			t.Fatalf("reading %d bytes allocated %d bytes", len(data), grew)
+		}
+		sh, serr := heap.Read(stream{bytes.NewReader(data)}, heap.ReadOptions{Name: "fuzz.ogs"})
 		if err != nil {
 			var fe *heap.FormatError
 			if !errors.As(err, &fe) {
 				t.Fatalf("error %v is not a FormatError", err)
 			}
+			if fe.Offset < 0 || fe.Offset > int64(len(data)) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q is not placed in the %d bytes on one line", err, len(data))
+			}
+			if serr == nil || serr.Error() != err.Error() && !strings.Contains(serr.Error(), "after the END record") {
+				t.Fatalf("a file fails with\n\t%v\nbut a stream with\n\t%v", err, serr)
+			}
 			return
 		}
-		if h.Len() > 1<<14 {
-			return // a zlib bomb that reads fine; too big to compare quickly
+		if serr != nil {
+			t.Fatalf("a file reads, but a stream fails: %v", serr)
 		}
 		// Whatever reads must be usable, and write and read back the same.
 		d := dump(h)
+		if sd := dump(sh); sd != d {
+			t.Fatalf("a stream reads differently:\n%s\nvs\n%s", sd, d)
+		}
 		for id := range h.All() {
 			h.Referrers(id)
 			h.Lookup(h.Addr(id))
@@ -271,29 +283,31 @@ func zcol(t testing.TB, id uint16, width uint8, n int) hcol {
 }
 
 // bombs are files whose zlib columns claim far more than real snapshots
-// hold: valid streams of zeros that decode to millions of rows or bytes, and
-// short streams whose directory claims more than they hold.
-func bombs(t testing.TB) map[string][]byte {
+// hold: valid streams of zeros that decode to rows rows (of one byte) or to
+// blobs of 16 × rows bytes, and a short stream whose directory claims rows
+// it does not hold. TestDecompressionBombs uses 16M rows; the fuzz seeds,
+// 64k.
+func bombs(t testing.TB, rows uint32) map[string][]byte {
 	types := rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}})
-	const rows = 16 << 20
-	lying := deflated(t, 1000, 16<<10)
+	blob := int(16 * rows)
+	lying := deflated(t, 1000, int(rows/1024))
 	return map[string][]byte{
-		// 16M rows of one-byte addresses from a 16 KB stream of zeros
-		"bomb-objects-rows": file(types, rec(4, rows, zcol(t, 1, 1, rows)), rec(5, 0), endRec()),
-		// 16M rows claimed by a 16 KB column whose stream holds 1000 bytes
+		// rows one-byte addresses from a stream of zeros of rows/1000 bytes
+		"bomb-objects-rows": file(types, rec(4, rows, zcol(t, 1, 1, int(rows))), rec(5, 0), endRec()),
+		// rows claimed by a column whose stream holds 1000 bytes
 		"bomb-objects-lying": file(types, rec(4, rows, hcol{id: 1, width: 1, codec: 1, raw: rows, stored: uint32(len(lying)), data: lying}), rec(5, 0), endRec()),
-		// 16M edges of a single object, from zeros
+		// rows edges of a single object, from zeros
 		"bomb-edges-rows": file(types, rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}}, hcol{id: 6, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, rows)}),
-			rec(5, rows, zcol(t, 1, 1, rows)), endRec()),
-		// one string of 256 MB of zeros
-		"bomb-string-bytes": file(rec(2, 1, hcol{id: 1, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, 256<<20)}, zcol(t, 2, 0, 256<<20)), endRec()),
-		// one object with a 256 MB label of zeros
+			rec(5, rows, zcol(t, 1, 1, int(rows))), endRec()),
+		// one string of blob bytes of zeros
+		"bomb-string-bytes": file(rec(2, 1, hcol{id: 1, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, uint32(blob))}, zcol(t, 2, 0, blob)), endRec()),
+		// one object with a label of blob bytes of zeros
 		"bomb-label-bytes": file(types, rec(4, 1, hcol{id: 1, width: 1, raw: 1, stored: 1, data: []byte{1}},
-			hcol{id: 7, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, 256<<20)}, zcol(t, 8, 0, 256<<20)), rec(5, 0), endRec()),
-		// 16M roots from zeros
-		"bomb-roots-rows": file(rec(6, rows, zcol(t, 3, 1, rows)), endRec()),
-		// 16M strings, all empty
-		"bomb-strings-rows": file(rec(2, rows, zcol(t, 1, 1, rows)), endRec()),
+			hcol{id: 7, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, uint32(blob))}, zcol(t, 8, 0, blob)), rec(5, 0), endRec()),
+		// rows roots from zeros
+		"bomb-roots-rows": file(rec(6, rows, zcol(t, 3, 1, int(rows))), endRec()),
+		// rows strings, all empty
+		"bomb-strings-rows": file(rec(2, rows, zcol(t, 1, 1, int(rows))), endRec()),
 	}
 }
 
@@ -307,7 +321,7 @@ func allocated(fn func()) uint64 {
 }
 
 func TestDecompressionBombs(t *testing.T) {
-	for name, data := range bombs(t) {
+	for name, data := range bombs(t, 16<<20) {
 		t.Run(name, func(t *testing.T) {
 			var err error
 			grew := allocated(func() { _, err = readNamed(data) })
@@ -323,23 +337,22 @@ func TestDecompressionBombs(t *testing.T) {
 	}
 }
 
-// lies are files within the size limits whose zlib columns hold far less
-// than their directories claim.
-func lies(t testing.TB) map[string][]byte {
-	const pad = 1 << 20
-	short := deflated(t, 1000, pad) // 1000 bytes, then a megabyte of padding
+// lies are files within the size limits whose zlib columns hold 1000 bytes,
+// far less than their directories claim, followed by pad bytes of padding.
+func lies(t testing.TB, pad int) map[string][]byte {
+	short := deflated(t, 1000, pad)
 	claim := uint32(60 * len(short))
 	return map[string][]byte{
 		"lying-string-bytes": file(rec(2, 1, hcol{id: 1, width: 4, raw: 4, stored: 4, data: binary.LittleEndian.AppendUint32(nil, claim)},
 			hcol{id: 2, codec: 1, raw: claim, stored: uint32(len(short)), data: short}), endRec()),
 		"lying-int-column": file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}),
-			rec(4, pad/8, hcol{id: 1, width: 8, raw: pad, stored: pad, data: make([]byte, pad)},
-				hcol{id: 3, width: 8, codec: 1, raw: pad, stored: uint32(len(short)), data: short}), rec(5, 0), endRec()),
+			rec(4, uint32(pad/8), hcol{id: 1, width: 8, raw: uint32(pad), stored: uint32(pad), data: make([]byte, pad)},
+				hcol{id: 3, width: 8, codec: 1, raw: uint32(pad), stored: uint32(len(short)), data: short}), rec(5, 0), endRec()),
 	}
 }
 
 func TestLyingZlibColumns(t *testing.T) {
-	for name, data := range lies(t) {
+	for name, data := range lies(t, 1<<20) {
 		t.Run(name, func(t *testing.T) {
 			var err error
 			grew := allocated(func() { _, err = readNamed(data) })
@@ -353,40 +366,42 @@ func TestLyingZlibColumns(t *testing.T) {
 	}
 }
 
-// TestAtTheLimits reads a file as close to the size limits as a producer may
-// go: one object per 4 bytes of raw address, and 250-byte labels of zeros
-// that make the record decode to 60 times its length. It must read, and in
-// memory proportional to the file.
-func TestAtTheLimits(t *testing.T) {
-	const rows, labelLen = 100_000, 250
+// atTheLimits is a file as close to the size limits as a producer may go:
+// one object per 4 bytes of raw address, and 250-byte labels of zeros that
+// make the OBJECTS record decode to 60 times its length.
+func atTheLimits(t testing.TB, rows int) []byte {
+	const labelLen = 250
 	addrs := make([]byte, 0, 4*rows)
 	lens := make([]byte, 0, 2*rows)
 	for i := range rows {
 		addrs = binary.LittleEndian.AppendUint32(addrs, uint32(16*i+16))
 		lens = binary.LittleEndian.AppendUint16(lens, labelLen)
 	}
-	zlens := deflated(t, 0, 0)
-	{
-		var buf bytes.Buffer
-		zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
-		zw.Write(lens)
-		must(t, zw.Close())
-		zlens = buf.Bytes()
-	}
-	objects := rec(4, rows,
-		hcol{id: 1, width: 4, raw: 4 * rows, stored: 4 * rows, data: addrs},
-		hcol{id: 7, width: 2, codec: 1, raw: 2 * rows, stored: uint32(len(zlens)), data: zlens},
+	var zlens bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&zlens, zlib.BestCompression)
+	zw.Write(lens)
+	must(t, zw.Close())
+	objects := rec(4, uint32(rows),
+		hcol{id: 1, width: 4, raw: uint32(4 * rows), stored: uint32(4 * rows), data: addrs},
+		hcol{id: 7, width: 2, codec: 1, raw: uint32(2 * rows), stored: uint32(zlens.Len()), data: zlens.Bytes()},
 		zcol(t, 8, 0, labelLen*rows))
-	data := file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), objects, rec(5, 0),
-		rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: u64s(rows)}))
 	if ratio := float64(4*rows+2*rows+labelLen*rows) / float64(len(objects)-20); ratio < 55 || ratio > 64 {
-		t.Fatalf("the OBJECTS record expands %.1f times; the test wants it just under the limit", ratio)
+		t.Fatalf("the OBJECTS record expands %.1f times; it should be just under the limit", ratio)
 	}
+	return file(rec(3, 1, hcol{id: 2, width: 1, raw: 1, stored: 1, data: []byte{0}}), objects, rec(5, 0),
+		rec(7, 1, hcol{id: 1, width: 8, raw: 8, stored: 8, data: u64s(uint64(rows))}))
+}
+
+// TestAtTheLimits reads a file just under both size limits: it must read,
+// and in memory proportional to the file.
+func TestAtTheLimits(t *testing.T) {
+	const rows = 100_000
+	data := atTheLimits(t, rows)
 	var h *heap.Heap
 	var err error
 	grew := allocated(func() { h, err = readNamed(data) })
 	must(t, err)
-	if h.Len() != rows || len(h.Label(rows-1)) != labelLen {
+	if h.Len() != rows || len(h.Label(rows-1)) != 250 {
 		t.Fatalf("read %d objects, the last labelled %q", h.Len(), h.Label(rows-1))
 	}
 	t.Logf("%d bytes read with %d MB allocated (%.0f times)", len(data), grew>>20, float64(grew)/float64(len(data)))

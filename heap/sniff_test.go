@@ -51,7 +51,7 @@ func TestReadStream(t *testing.T) {
 			}
 		}
 	}
-	for name, data := range bombs(t) {
+	for name, data := range bombs(t, 1<<16) {
 		_, ferr := readNamed(data)
 		_, serr := heap.Read(stream{bytes.NewReader(data)}, heap.ReadOptions{Name: "bad.ogs"})
 		if ferr == nil || serr == nil || ferr.Error() != serr.Error() {
@@ -144,4 +144,31 @@ func TestReadAnyRefuses(t *testing.T) {
 	if !errors.As(err, &je) {
 		t.Errorf("error %v is not a JSONError", err)
 	}
+}
+
+// FuzzReadAny reads any bytes as a snapshot of either form, in place and as
+// a stream. Both ways agree, and every error is a *FormatError or a
+// *JSONError. The seeds are in testdata/fuzz/FuzzReadAny (TestSeedCorpus).
+func FuzzReadAny(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := heap.ReadAny(bytes.NewReader(data), heap.ReadOptions{Name: "fuzz"})
+		sh, serr := heap.ReadAny(stream{bytes.NewReader(data)}, heap.ReadOptions{Name: "fuzz"})
+		if err != nil {
+			var fe *heap.FormatError
+			var je *heap.JSONError
+			if !errors.As(err, &fe) && !errors.As(err, &je) {
+				t.Fatalf("error %v (%T) is neither a FormatError nor a JSONError", err, err)
+			}
+			if serr == nil {
+				t.Fatalf("in place: %v; as a stream it reads", err)
+			}
+			return
+		}
+		if serr != nil {
+			t.Fatalf("in place it reads; as a stream: %v", serr)
+		}
+		if a, b := dump(h), dump(sh); a != b {
+			t.Fatalf("in place and as a stream differ:\n%s\nvs\n%s", a, b)
+		}
+	})
 }
