@@ -83,6 +83,7 @@ func jsonSeeds(t testing.TB) map[string][]byte {
 		"syntax":                  `{"format": "objgraph-snapshot", "version": 1, "objects": [}`,
 		"wrong-type":              `{"format": "objgraph-snapshot", "version": 1, "objects": [{"addr": 5}]}`,
 		"meta-wrong-type":         `{"format":"objgraph-snapshot","version":1,"meta":{"pid":"x"}}`,
+		"meta-bad-time":           `{"format":"objgraph-snapshot","version":1,"meta":{"time":""}}`,
 		"not-a-snapshot":          `{"name": "package", "version": "1.0"}`,
 	}
 	out := map[string][]byte{}
@@ -111,15 +112,13 @@ func anySeeds(t testing.TB) map[string][]byte {
 	}
 }
 
-// TestSeedCorpus checks that testdata/fuzz holds the seeds above and no
-// others; go test -run TestSeedCorpus -update rewrites it.
+// TestSeedCorpus checks that testdata/fuzz holds the seeds above; go test
+// -run TestSeedCorpus -update rewrites them. Other files there are inputs the
+// fuzzer found, kept as it keeps them.
 func TestSeedCorpus(t *testing.T) {
 	for target, seeds := range corpora(t) {
 		dir := filepath.Join("testdata", "fuzz", target)
 		if *update {
-			if err := os.RemoveAll(dir); err != nil {
-				t.Fatal(err)
-			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -139,15 +138,6 @@ func TestSeedCorpus(t *testing.T) {
 			}
 			if !bytes.Equal(got, []byte(content)) {
 				t.Errorf("%s is stale: the format or the sample changed (go test -run TestSeedCorpus -update rewrites it)", path)
-			}
-		}
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			if _, ok := seeds[e.Name()]; !ok {
-				t.Errorf("%s is no seed of %s (go test -run TestSeedCorpus -update removes it)", filepath.Join(dir, e.Name()), target)
 			}
 		}
 	}

@@ -362,7 +362,9 @@ func (jr *jsonReader) decodeError(err error, at []any) error {
 		path, start := pathTo(doc, int(te.Offset))
 		return jr.errAt(base+start, pathString(append(at, path...)), fmt.Errorf("want %s, not %s", jsonKind(te.Type), te.Value))
 	}
-	return jr.errAt(-1, "", err)
+	// an error of a type's own decoder (a time that is not RFC 3339): at
+	// the value decoded
+	return jr.errAt(base, pathString(at), err)
 }
 
 // jsonKind names what JSON value decodes to a Go type.

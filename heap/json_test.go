@@ -110,6 +110,7 @@ func TestJSONStrict(t *testing.T) {
 		{"shared address", strings.Replace(good, `"addr":"0x7f0000002000"`, `"addr":"0x7f0000001000"`, 1), at(good, `"0x7f0000002000"`),
 			"objects[1].addr: objects 0 and 1 share address 0x7f0000001000"},
 		{"meta of the wrong type", strings.Replace(good, `"pid":42`, `"pid":"x"`, 1), at(good, `42`), `meta.pid: want an integer, not string`},
+		{"meta time not RFC 3339", strings.Replace(good, `"time":"2026-11-23T10:00:00Z"`, `"time":"noon"`, 1), at(good, `{"argv"`), `meta: parsing time "noon"`},
 		{"missing address", strings.Replace(good, `"addr":"0x7f0000001000",`, ``, 1), at(good, `{"addr":"0x7f0000001000"`), `objects[0].addr: address "" is not`},
 		{"byte-order mark", "\xEF\xBB\xBF" + good, -1, ""},
 		{"leading tab", "\t" + good, -1, ""},
