@@ -144,7 +144,7 @@ func (b *Builder) Build() (*Heap, error) {
 	ah := newAddrHash(h.addr)
 	for i := range h.addr {
 		if prev, dup := ah.insert(ID(i)); dup {
-			return nil, fmt.Errorf("building heap: objects %d and %d share address %#x", prev, i, h.addr[i])
+			return nil, fmt.Errorf("building heap: %w", &sharedAddrError{prev, ID(i), h.addr[i]})
 		}
 	}
 	if n > 0 {
@@ -174,4 +174,14 @@ func (b *Builder) Build() (*Heap, error) {
 	h.roots = b.roots
 	b.from, b.to, b.names, b.roots = nil, nil, nil, nil
 	return h, nil
+}
+
+// sharedAddrError is two objects with one address.
+type sharedAddrError struct {
+	first, second ID
+	addr          uint64
+}
+
+func (e *sharedAddrError) Error() string {
+	return fmt.Sprintf("objects %d and %d share address %#x", e.first, e.second, e.addr)
 }

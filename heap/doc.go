@@ -9,8 +9,9 @@
 // built lazily, once, on first use.
 //
 // A Heap comes from [ReadFile] or [Read] (the .ogs snapshot format, specified
-// in docs/format.md), from [ReadJSON], or from a [Builder]. [Encoder] writes
-// the format as a stream; [Write] writes a whole Heap.
+// in docs/format.md), from [ReadJSON], from [ReadAny] (either form, told apart
+// by the first bytes), or from a [Builder]. [Encoder] writes the format as a
+// stream; [Write] writes a whole Heap.
 //
 // All methods of a Heap are safe for concurrent use.
 package heap

@@ -10,7 +10,7 @@ import (
 type FormatError struct {
 	File   string // file name, or "" for an unnamed stream
 	Record int    // record number from 0, or -1 for the file header
-	Kind   string // record kind name, e.g. "OBJECTS"; "" for the file header
+	Kind   string // record kind name, e.g. "OBJECTS"; "" for the file header or where the file has no record
 	Offset int64  // byte offset of the record (or of the problem in the header)
 	Err    error  // what is wrong
 }
@@ -22,6 +22,9 @@ func (e *FormatError) Error() string {
 	}
 	if e.Record < 0 {
 		return fmt.Sprintf("reading snapshot %s: offset %#x: %v", name, e.Offset, e.Err)
+	}
+	if e.Kind == "" {
+		return fmt.Sprintf("reading snapshot %s: record %d at offset %#x: %v", name, e.Record, e.Offset, e.Err)
 	}
 	return fmt.Sprintf("reading snapshot %s: record %d (%s) at offset %#x: %v", name, e.Record, e.Kind, e.Offset, e.Err)
 }

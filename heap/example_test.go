@@ -78,3 +78,25 @@ func ExampleEncoder() {
 	fmt.Println(h.Len(), h.NumEdges(), h.EdgeName(lo), h.Label(h.EdgeTarget(lo)), h.Roots()[0].Name)
 	// Output: 2 1 [0] 42 __main__
 }
+
+func ExampleReadAny() {
+	b := heap.NewBuilder()
+	t := b.AddType("dict", "builtins.dict")
+	b.AddObject(heap.Object{Addr: 0x1000, Type: t, Label: "0 items"})
+	h, _ := b.Build()
+	var ogs, js bytes.Buffer
+	heap.Write(&ogs, h, heap.EncoderOptions{})
+	heap.WriteJSON(&js, h)
+	for _, in := range [][]byte{ogs.Bytes(), append([]byte("\xEF\xBB\xBF\n"), js.Bytes()...), make([]byte, 64)} {
+		h, err := heap.ReadAny(bytes.NewReader(in), heap.ReadOptions{Name: "in"})
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(h.Len(), h.TypeName(0), h.Label(0))
+	}
+	// Output:
+	// 1 dict 0 items
+	// 1 dict 0 items
+	// reading snapshot in: offset 0x0: not an objgraph snapshot: it starts with "\x00\x00\x00\x00\x00\x00\x00\x00", neither the .ogs magic "\x89OGSNAP\n" nor a JSON object
+}

@@ -14,8 +14,9 @@ const (
 	formatMajor    = 1
 	formatMinor    = 0
 	maxRecordLen   = 1 << 30
-	maxZlibRatio   = 1032
+	maxZlibRatio   = 1032 // the most zlib expands a column: rawlen ≤ 1032 × storedlen + 64
 	zlibSlack      = 64
+	maxExpansion   = 64 // a record's columns decode to at most 64 × its length
 	firstOptionalK = 64 // record kinds from here on may be skipped
 )
 
@@ -182,6 +183,28 @@ func parseDirectory(h recHeader, payload []byte) ([]column, error) {
 		return nil, fmt.Errorf("columns take %d bytes but the record has %d", pos, h.length)
 	}
 	return cols, nil
+}
+
+// checkSize ties what a record makes the reader allocate to the bytes it
+// really takes: at most one row per byte of the record, and columns that
+// decode to at most maxExpansion times its length. Real snapshots take at
+// least 2.4 bytes a row and expand at most 20 times (docs/format.md, "Size
+// limits").
+func checkSize(h recHeader, cols []column) error {
+	switch h.kind {
+	case recStrings, recTypes, recObjects, recEdges, recRoots:
+		if h.rows > h.length {
+			return fmt.Errorf("%d rows in a record of %d bytes: a record takes at least a byte per row", h.rows, h.length)
+		}
+	}
+	var raw uint64
+	for _, c := range cols {
+		raw += uint64(c.rawLen)
+	}
+	if raw > maxExpansion*uint64(h.length) {
+		return fmt.Errorf("columns decode to %d bytes, more than %d times the record's %d bytes", raw, maxExpansion, h.length)
+	}
+	return nil
 }
 
 func findColumn(cols []column, id uint16) *column {

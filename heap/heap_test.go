@@ -289,3 +289,28 @@ func TestMetaJSON(t *testing.T) {
 		t.Errorf("meta JSON round trip:\n in %s\nout %s", in, out)
 	}
 }
+
+// TestWriteWithinLimits writes a heap whose columns compress better than
+// the format's size limits allow a record to expand (narrow addresses, long
+// identical labels): the writer must store what it has to as it is, so that
+// the file reads back.
+func TestWriteWithinLimits(t *testing.T) {
+	b := heap.NewBuilder()
+	typ := b.AddType("str", "builtins.str")
+	label := strings.Repeat("x", 250)
+	for i := range 5000 {
+		b.AddObject(heap.Object{Addr: 0x1000 + 16*uint64(i), Type: typ, Size: 300, Refcount: 1, Label: label})
+	}
+	h, err := b.Build()
+	must(t, err)
+	for _, opts := range []heap.EncoderOptions{{}, {BatchSize: 1000}} {
+		data := encode(t, h, opts)
+		got, err := heap.Read(bytes.NewReader(data), heap.ReadOptions{Name: "limits.ogs"})
+		if err != nil {
+			t.Fatalf("reading what the writer wrote: %v", err)
+		}
+		if dump(got) != dump(h) {
+			t.Error("the heap read back differs")
+		}
+	}
+}

@@ -2,10 +2,16 @@ package heap
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
+	"reflect"
 	"strconv"
+	"strings"
 )
 
 // The JSON form of a snapshot, for interoperation with other tools:
@@ -126,19 +132,22 @@ func WriteJSON(w io.Writer, h *Heap) error {
 	return nil
 }
 
+// jsonDoc is the document, decoded in one piece; edges are decoded per object.
 type jsonDoc struct {
-	Format  string       `json:"format"`
-	Version int          `json:"version"`
-	Meta    *Meta        `json:"meta"`
-	Types   []jsonType   `json:"types"`
-	Objects []jsonObject `json:"objects"`
-	Roots   []jsonRoot   `json:"roots"`
+	Format  string          `json:"format"`
+	Version int             `json:"version"`
+	Meta    json.RawMessage `json:"meta"` // decoded on its own, to place its errors
+	Types   []jsonType      `json:"types"`
+	Objects []jsonObject    `json:"objects"`
+	Roots   []jsonRoot      `json:"roots"`
 }
 
 // JSONError reports a JSON snapshot that cannot be read.
 type JSONError struct {
 	File   string // file name, or "" for an unnamed stream
-	Offset int64  // byte offset, or -1 when unknown
+	Offset int64  // byte offset from the start of the input, or -1 when unknown
+	Line   int    // line of Offset, from 1; 0 when unknown
+	Column int    // byte in that line, from 1
 	Where  string // the item, e.g. "objects[12].edges[3]"
 	Err    error
 }
@@ -149,7 +158,10 @@ func (e *JSONError) Error() string {
 		name = "<stream>"
 	}
 	s := "reading JSON snapshot " + name
-	if e.Offset >= 0 {
+	switch {
+	case e.Line > 0:
+		s += fmt.Sprintf(": line %d, column %d (offset %d)", e.Line, e.Column, e.Offset)
+	case e.Offset >= 0:
 		s += fmt.Sprintf(": offset %d", e.Offset)
 	}
 	if e.Where != "" {
@@ -160,81 +172,114 @@ func (e *JSONError) Error() string {
 
 func (e *JSONError) Unwrap() error { return e.Err }
 
-// ReadJSON reads the JSON form written by WriteJSON.
+// utf8BOM is the UTF-8 byte-order mark, which some editors write at the
+// start of a file; ReadJSON skips it.
+const utf8BOM = "\xEF\xBB\xBF"
+
+// jsonReader reads one JSON document held in memory, and places errors in it.
+type jsonReader struct {
+	name string
+	data []byte // the whole input
+	base int    // where the document starts in data: after a byte-order mark
+}
+
+// doc is the document, without the byte-order mark.
+func (jr *jsonReader) doc() []byte { return jr.data[jr.base:] }
+
+// errAt returns an error at offset off of the document (-1 for none).
+func (jr *jsonReader) errAt(off int, where string, err error) error {
+	e := &JSONError{File: jr.name, Offset: -1, Where: where, Err: err}
+	if off >= 0 {
+		abs := jr.base + off
+		e.Offset = int64(abs)
+		e.Line = 1 + bytes.Count(jr.data[:abs], []byte("\n"))
+		e.Column = abs - bytes.LastIndexByte(jr.data[:abs], '\n')
+	}
+	return e
+}
+
+// fail returns an error about the value at path, e.g. "objects", 12,
+// "edges", 3.
+func (jr *jsonReader) fail(path []any, format string, args ...any) error {
+	return jr.errAt(valueAt(jr.doc(), path), pathString(path), fmt.Errorf(format, args...))
+}
+
+// ReadJSON reads the JSON form written by WriteJSON. The input may start with
+// a UTF-8 byte-order mark and white space; after the document, only white
+// space may follow. Errors are *JSONError values that name the item and its
+// line, column and byte offset.
 func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
-	fail := func(off int64, where string, format string, args ...any) error {
-		return &JSONError{File: opts.Name, Offset: off, Where: where, Err: fmt.Errorf(format, args...)}
+	data, err := readAll(r)
+	if err != nil {
+		return nil, &JSONError{File: opts.Name, Offset: -1, Err: err}
 	}
-	dec := json.NewDecoder(r)
-	var doc jsonDoc
-	if err := dec.Decode(&doc); err != nil {
-		off := dec.InputOffset()
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case asErr(err, &se):
-			off = se.Offset
-		case asErr(err, &te):
-			off = te.Offset
-			return nil, fail(off, te.Field, "%v", err)
-		}
-		return nil, fail(off, "", "%v", err)
+	jr := &jsonReader{name: opts.Name, data: data}
+	if bytes.HasPrefix(data, []byte(utf8BOM)) {
+		jr.base = len(utf8BOM)
 	}
-	if doc.Format != jsonFormat {
-		return nil, fail(-1, "format", "not an objgraph JSON snapshot (format %q)", doc.Format)
+	doc := jr.doc()
+	var jd jsonDoc
+	if err := json.Unmarshal(doc, &jd); err != nil {
+		return nil, jr.decodeError(err, nil)
 	}
-	if doc.Version != 1 {
-		return nil, fail(-1, "version", "unsupported version %d (this reader reads 1)", doc.Version)
+	if jd.Format != jsonFormat {
+		return nil, jr.fail([]any{"format"}, "not an objgraph JSON snapshot (format %q)", jd.Format)
+	}
+	if jd.Version != 1 {
+		return nil, jr.fail([]any{"version"}, "unsupported version %d (this reader reads 1)", jd.Version)
 	}
 	b := NewBuilder()
-	if doc.Meta != nil {
-		b.SetMeta(*doc.Meta)
+	if len(jd.Meta) > 0 && string(jd.Meta) != "null" {
+		var m Meta
+		if err := json.Unmarshal(jd.Meta, &m); err != nil {
+			return nil, jr.decodeError(err, []any{"meta"})
+		}
+		b.SetMeta(m)
 	}
-	for i, t := range doc.Types {
+	for i, t := range jd.Types {
 		if t.Name == "" {
-			return nil, fail(-1, fmt.Sprintf("types[%d]", i), "type without a name")
+			return nil, jr.fail([]any{"types", i}, "type without a name")
 		}
 		before := len(b.h.types)
 		tid := b.AddType(t.Name, t.QualName)
 		if len(b.h.types) == before {
-			return nil, fail(-1, fmt.Sprintf("types[%d]", i), "type %q listed twice", t.QualName)
+			return nil, jr.fail([]any{"types", i}, "type %q listed twice", t.QualName)
 		}
 		if t.Addr != "" {
 			a, err := parseHex(t.Addr)
 			if err != nil {
-				return nil, fail(-1, fmt.Sprintf("types[%d].addr", i), "%v", err)
+				return nil, jr.fail([]any{"types", i, "addr"}, "%v", err)
 			}
 			b.SetTypeAddr(tid, a)
 		}
 	}
-	n := len(doc.Objects)
-	for i, o := range doc.Objects {
+	n := len(jd.Objects)
+	for i, o := range jd.Objects {
 		a, err := parseHex(o.Addr)
 		if err != nil {
-			return nil, fail(-1, fmt.Sprintf("objects[%d].addr", i), "%v", err)
+			return nil, jr.fail([]any{"objects", i, "addr"}, "%v", err)
 		}
-		if int(o.Type) >= len(doc.Types) {
-			return nil, fail(-1, fmt.Sprintf("objects[%d].type", i), "type %d out of range (%d types)", o.Type, len(doc.Types))
+		if int(o.Type) >= len(jd.Types) {
+			return nil, jr.fail([]any{"objects", i, "type"}, "type %d out of range (%d types)", o.Type, len(jd.Types))
 		}
 		b.AddObject(Object{Addr: a, Type: TypeID(o.Type), Size: o.Size, Refcount: o.Refcount, Flags: Flags(o.Flags), Label: o.Label})
 	}
-	for i, o := range doc.Objects {
+	for i, o := range jd.Objects {
 		if len(o.RawEdges) == 0 {
 			continue
 		}
-		var edges [][2]json.RawMessage
-		if err := json.Unmarshal(o.RawEdges, &edges); err != nil {
-			return nil, fail(-1, fmt.Sprintf("objects[%d].edges", i), "%v", err)
+		edges, err := jr.edges(i, o.RawEdges)
+		if err != nil {
+			return nil, err
 		}
 		for k, e := range edges {
-			where := fmt.Sprintf("objects[%d].edges[%d]", i, k)
 			var to uint32
 			if err := json.Unmarshal(e[0], &to); err != nil || int(to) >= n {
-				return nil, fail(-1, where, "target must be an object index below %d", n)
+				return nil, jr.fail([]any{"objects", i, "edges", k, 0}, "target must be an object index below %d", n)
 			}
 			var name *string
 			if err := json.Unmarshal(e[1], &name); err != nil {
-				return nil, fail(-1, where, "name must be a string or null")
+				return nil, jr.fail([]any{"objects", i, "edges", k, 1}, "name must be a string or null")
 			}
 			switch {
 			case name == nil || *name == "":
@@ -248,21 +293,235 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 			}
 		}
 	}
-	for i, r := range doc.Roots {
+	for i, r := range jd.Roots {
 		k, ok := ParseRootKind(r.Kind)
 		if !ok {
-			return nil, fail(-1, fmt.Sprintf("roots[%d].kind", i), "unknown root kind %q", r.Kind)
+			return nil, jr.fail([]any{"roots", i, "kind"}, "unknown root kind %q", r.Kind)
 		}
 		if int(r.Target) >= n {
-			return nil, fail(-1, fmt.Sprintf("roots[%d].target", i), "object index %d out of range (%d objects)", r.Target, n)
+			return nil, jr.fail([]any{"roots", i, "target"}, "object index %d out of range (%d objects)", r.Target, n)
 		}
 		b.AddRoot(Root{Kind: k, Name: r.Name, Target: ID(r.Target), Thread: r.Thread, Depth: r.Depth})
 	}
 	h, err := b.Build()
-	if err != nil {
+	var shared *sharedAddrError
+	switch {
+	case asErr(err, &shared):
+		return nil, jr.fail([]any{"objects", int(shared.second), "addr"}, "%v", shared)
+	case err != nil:
 		return nil, &JSONError{File: opts.Name, Offset: -1, Err: err}
 	}
 	return h, nil
+}
+
+// edges decodes the edges of object i: a list of [target, name] pairs.
+func (jr *jsonReader) edges(i int, raw json.RawMessage) ([][]json.RawMessage, error) {
+	var edges [][]json.RawMessage
+	if err := json.Unmarshal(raw, &edges); err != nil {
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil {
+			return nil, jr.fail([]any{"objects", i, "edges"}, "edges must be a list of [target, name] pairs")
+		}
+		for k, e := range elems {
+			if json.Unmarshal(e, new([]json.RawMessage)) != nil {
+				return nil, jr.fail([]any{"objects", i, "edges", k}, "an edge must be a [target, name] pair, not %s", e)
+			}
+		}
+		return nil, jr.fail([]any{"objects", i, "edges"}, "%v", err)
+	}
+	for k, e := range edges {
+		if len(e) != 2 {
+			return nil, jr.fail([]any{"objects", i, "edges", k}, "an edge must be a [target, name] pair, not %d values", len(e))
+		}
+	}
+	return edges, nil
+}
+
+// decodeError places an error of json.Unmarshal on the document: of the
+// whole document, or of the value at path at, decoded on its own.
+func (jr *jsonReader) decodeError(err error, at []any) error {
+	doc, base := jr.doc(), 0
+	if at != nil {
+		base = valueAt(doc, at)
+		doc = doc[base:]
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case asErr(err, &se):
+		// Offset counts the byte that is wrong
+		off := int(se.Offset) - 1
+		if off > 0 && json.Valid(doc[:off]) {
+			return jr.errAt(off, "", fmt.Errorf("unexpected %q after the end of the JSON document", doc[off:min(off+16, len(doc))]))
+		}
+		return jr.errAt(max(off, 0), "", errors.New(strings.TrimPrefix(se.Error(), "json: ")))
+	case asErr(err, &te):
+		if f := jr.formatOf(); f != jsonFormat {
+			return jr.fail([]any{"format"}, "not an objgraph JSON snapshot (format %q)", f)
+		}
+		path, start := pathTo(doc, int(te.Offset))
+		return jr.errAt(base+start, pathString(append(at, path...)), fmt.Errorf("want %s, not %s", jsonKind(te.Type), te.Value))
+	}
+	// an error of a type's own decoder (a time that is not RFC 3339): at
+	// the value decoded
+	return jr.errAt(base, pathString(at), err)
+}
+
+// jsonKind names what JSON value decodes to a Go type.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem()) + " or null"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		return fmt.Sprintf("an integer from 0 to %d", ^uint64(0)>>(64-t.Bits()))
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// formatOf returns the document's "format" string, or "" when it has none.
+func (jr *jsonReader) formatOf() string {
+	doc := jr.doc()
+	off := valueAt(doc, []any{"format"})
+	var f string
+	if off < 0 || json.NewDecoder(bytes.NewReader(doc[off:])).Decode(&f) != nil {
+		return ""
+	}
+	return f
+}
+
+// readAll reads r whole, in one allocation when its size is known.
+func readAll(r io.Reader) ([]byte, error) {
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface{ Size() int64 }:
+		size = v.Size()
+	case *os.File:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+	}
+	if size < 0 || size > math.MaxInt32 {
+		return io.ReadAll(r)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
+}
+
+// pathString spells a path as "objects[12].edges[3]".
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+// valueAt returns the offset in doc of the value at path (object keys and
+// array indexes), or of its innermost ancestor in doc when the path goes
+// further than doc does (a key that is missing). A key matches as
+// encoding/json matches it to a field: the last one that equals it but for
+// case.
+func valueAt(doc []byte, path []any) int {
+	off := 0
+	for _, step := range path {
+		start := -1
+		err := children(doc, off, func(key any, lo, hi int) bool {
+			switch s := step.(type) {
+			case string:
+				if k, ok := key.(string); ok && strings.EqualFold(k, s) {
+					start = lo
+				}
+				return true
+			default:
+				if key == step {
+					start = lo
+					return false
+				}
+				return true
+			}
+		})
+		if err != nil || start < 0 {
+			break
+		}
+		off = start
+	}
+	for off < len(doc) && strings.IndexByte(" \t\r\n", doc[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// pathTo returns the path of the innermost value of doc that holds offset
+// off, where encoding/json places an error (just after a value or at its
+// first byte), and the offset of that value.
+func pathTo(doc []byte, off int) ([]any, int) {
+	var path []any
+	at := valueAt(doc, nil)
+	for {
+		found := false
+		children(doc, at, func(key any, lo, hi int) bool {
+			if lo < off && off <= hi {
+				path, at, found = append(path, key), lo, true
+				return false
+			}
+			return true
+		})
+		if !found {
+			return path, at
+		}
+	}
+}
+
+// children calls fn with the key (a string in an object, an int in an
+// array) and the extent of each child of the object or array at offset off
+// of doc, until fn returns false. A value that is neither has no children.
+func children(doc []byte, off int, fn func(key any, lo, hi int) bool) error {
+	dec := json.NewDecoder(bytes.NewReader(doc[off:]))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok || d != '{' && d != '[' {
+		return nil
+	}
+	for i := 0; dec.More(); i++ {
+		var key any = i
+		if d == '{' {
+			if key, err = dec.Token(); err != nil {
+				return err
+			}
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		hi := off + int(dec.InputOffset())
+		if !fn(key, hi-len(v), hi) {
+			return nil
+		}
+	}
+	return nil
 }
 
 func parseHex(s string) (uint64, error) {

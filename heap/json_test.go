@@ -30,14 +30,14 @@ func TestJSONErrors(t *testing.T) {
 		return buf.String()
 	}()
 	for _, tc := range []struct{ name, in, want string }{
-		{"syntax", `{"format": "objgraph-snapshot", "version": 1, "objects": [}`, "offset 59"},
+		{"syntax", `{"format": "objgraph-snapshot", "version": 1, "objects": [}`, "line 1, column 59 (offset 58): invalid character '}'"},
 		{"format", `{"format": "x", "version": 1}`, "not an objgraph JSON snapshot"},
 		{"version", `{"format": "objgraph-snapshot", "version": 9}`, "unsupported version 9"},
 		{"addr", strings.Replace(good, `"addr":"0x7f0000001000"`, `"addr":"12"`, 1), "objects[0].addr"},
 		{"edge target", strings.Replace(good, `[[1,"__dict__"]]`, `[[99,"__dict__"]]`, 1), "objects[0].edges[0]"},
 		{"type", strings.Replace(good, `"type":0,`, `"type":77,`, 1), "objects[0].type"},
 		{"root kind", strings.Replace(good, `"kind":"module","name":"app"`, `"kind":"planet","name":"app"`, 1), "roots[0].kind"},
-		{"wrong type", `{"format": "objgraph-snapshot", "version": 1, "objects": [{"addr": 5}]}`, "objects.addr"},
+		{"wrong type", `{"format": "objgraph-snapshot", "version": 1, "objects": [{"addr": 5}]}`, "(offset 67): objects[0].addr: want a string, not number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := heap.ReadJSON(strings.NewReader(tc.in), heap.ReadOptions{Name: "bad.json"})
@@ -52,17 +52,20 @@ func TestJSONErrors(t *testing.T) {
 	}
 }
 
+// FuzzReadJSON reads any bytes as the JSON form. Whatever the bytes, the
+// reader returns a heap or a *JSONError placed in the input; a heap that
+// reads writes and reads back the same. The seeds are in
+// testdata/fuzz/FuzzReadJSON (TestSeedCorpus).
 func FuzzReadJSON(f *testing.F) {
-	var buf bytes.Buffer
-	must(f, heap.WriteJSON(&buf, sample(f)))
-	f.Add(buf.Bytes())
-	f.Add([]byte(`{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"edges":[[0,"[5]"],[0,null]]}],"roots":[{"kind":"module","name":"m","target":0}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := heap.ReadJSON(bytes.NewReader(data), heap.ReadOptions{Name: "fuzz.json"})
 		if err != nil {
 			var je *heap.JSONError
 			if !errors.As(err, &je) {
 				t.Fatalf("error %v is not a JSONError", err)
+			}
+			if je.Offset < 0 || je.Offset > int64(len(data)) || je.Line < 1 || je.Column < 1 {
+				t.Fatalf("error %q is not placed in the %d bytes", err, len(data))
 			}
 			return
 		}
@@ -76,4 +79,65 @@ func FuzzReadJSON(f *testing.F) {
 			t.Fatalf("JSON round trip differs:\n%s\nvs\n%s", a, b)
 		}
 	})
+}
+
+// TestJSONStrict checks what the JSON reader takes and refuses around the
+// document: trailing data and malformed edges are refused at their position;
+// a byte-order mark and white space before the document are taken.
+func TestJSONStrict(t *testing.T) {
+	var buf bytes.Buffer
+	must(t, heap.WriteJSON(&buf, sample(t)))
+	good := buf.String()
+	const edge = `[[1,"__dict__"]]` // object 0's edges
+	if !strings.Contains(good, edge) {
+		t.Fatalf("sample JSON lacks %s", edge)
+	}
+	at := func(s, sub string) int { return strings.Index(s, sub) }
+	for _, tc := range []struct {
+		name, in string
+		off      int    // where the error is; -1 for no error
+		want     string // what the error says
+	}{
+		{"trailing garbage", good + "x", len(good), `unexpected "x" after the end of the JSON document`},
+		{"second document", good + `{"format":"objgraph-snapshot"}`, len(good), `unexpected "{\"format\":\"objgr" after the end`},
+		{"trailing white space", good + "\n \t\r\n", -1, ""},
+		{"edge of three values", strings.Replace(good, edge, `[[1,"__dict__",7]]`, 1), at(good, edge) + 1,
+			"objects[0].edges[0]: an edge must be a [target, name] pair, not 3 values"},
+		{"edge of one value", strings.Replace(good, edge, `[[1]]`, 1), at(good, edge) + 1, "objects[0].edges[0]: an edge must be a [target, name] pair, not 1 values"},
+		{"edge not a list", strings.Replace(good, edge, `[[1,"a"],5]`, 1), at(good, edge) + 9, "objects[0].edges[1]: an edge must be a [target, name] pair, not 5"},
+		{"edges not a list", strings.Replace(good, edge, `{}`, 1), at(good, edge), "objects[0].edges: edges must be a list of [target, name] pairs"},
+		{"edge name", strings.Replace(good, edge, `[[1,2]]`, 1), at(good, edge) + 4, "objects[0].edges[0][1]: name must be a string or null"},
+		{"shared address", strings.Replace(good, `"addr":"0x7f0000002000"`, `"addr":"0x7f0000001000"`, 1), at(good, `"0x7f0000002000"`),
+			"objects[1].addr: objects 0 and 1 share address 0x7f0000001000"},
+		{"meta of the wrong type", strings.Replace(good, `"pid":42`, `"pid":"x"`, 1), at(good, `42`), `meta.pid: want an integer, not string`},
+		{"meta time not RFC 3339", strings.Replace(good, `"time":"2026-11-23T10:00:00Z"`, `"time":"noon"`, 1), at(good, `{"argv"`), `meta: parsing time "noon"`},
+		{"missing address", strings.Replace(good, `"addr":"0x7f0000001000",`, ``, 1), at(good, `{"addr":"0x7f0000001000"`), `objects[0].addr: address "" is not`},
+		{"byte-order mark", "\xEF\xBB\xBF" + good, -1, ""},
+		{"leading tab", "\t" + good, -1, ""},
+		{"leading CRLF and spaces", "\r\n  " + good, -1, ""},
+		{"byte-order mark, then an error", "\xEF\xBB\xBF" + good + "x", 3 + len(good), "after the end of the JSON document"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := heap.ReadJSON(strings.NewReader(tc.in), heap.ReadOptions{Name: "bad.json"})
+			if tc.off < 0 {
+				must(t, err)
+				return
+			}
+			var je *heap.JSONError
+			if !errors.As(err, &je) {
+				t.Fatalf("error %v is not a JSONError", err)
+			}
+			if je.Offset != int64(tc.off) {
+				t.Errorf("error at offset %d, want %d (%.20q): %v", je.Offset, tc.off, tc.in[min(tc.off, len(tc.in)):], err)
+			}
+			line := 1 + strings.Count(tc.in[:tc.off], "\n")
+			col := tc.off - strings.LastIndex(tc.in[:tc.off], "\n")
+			if je.Line != line || je.Column != col {
+				t.Errorf("error at line %d, column %d; want %d, %d", je.Line, je.Column, line, col)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "bad.json") || !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not name the file and say %q", msg, tc.want)
+			}
+		})
+	}
 }

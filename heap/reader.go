@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -21,24 +22,23 @@ type ReadOptions struct {
 	Name string // file name used in error messages; "" for an unnamed stream
 }
 
-// ReadFile reads the snapshot at path.
+// ReadFile reads the snapshot at path. A path that is not a regular file (a
+// named pipe, a device) is read as a stream, as Read reads one.
 func ReadFile(path string) (*Heap, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading snapshot: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading snapshot: %w", err)
-	}
-	return readAt(f, st.Size(), path)
+	return Read(f, ReadOptions{Name: path})
 }
 
-// Read reads a snapshot from r. When r is an *os.File or another
+// Read reads a snapshot from r. When r is a regular *os.File or another
 // io.ReaderAt whose size is known (it has Size() int64, as *bytes.Reader
-// does), records are read in place; otherwise the whole stream is read into
-// memory first.
+// does), records are read in place. Otherwise r is a stream (a pipe,
+// standard input): Read checks the file header before it reads on, then
+// reads one record at a time, each only as far as its header allows, and
+// stops after the END record; it holds the records in memory.
 func Read(r io.Reader, opts ReadOptions) (*Heap, error) {
 	switch v := r.(type) {
 	case *os.File:
@@ -52,11 +52,61 @@ func Read(r io.Reader, opts ReadOptions) (*Heap, error) {
 	}:
 		return readAt(v, v.Size(), opts.Name)
 	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &FormatError{File: opts.Name, Record: -1, Err: err}
+	return readStream(r, opts.Name)
+}
+
+// readStream reads a snapshot from a stream into memory, record by record,
+// and reads it from there. It stops reading at the first header the scan
+// would reject (bad magic or version, a record kind it does not know, a
+// record over the length limit) and at the first short read, so that the
+// scan reports the problem, as it does for a file; a stream of garbage
+// costs no more than a header.
+func readStream(r io.Reader, name string) (*Heap, error) {
+	var buf bytes.Buffer
+	readErr := func(rec int, err error) error {
+		return &FormatError{File: name, Record: rec, Offset: int64(buf.Len()), Err: err}
 	}
-	return readAt(bytes.NewReader(data), int64(len(data)), opts.Name)
+	// fill appends n bytes of r to buf; false when r ended first.
+	fill := func(n int64) (bool, error) {
+		_, err := io.CopyN(&buf, r, n)
+		if err == io.EOF {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	ok, err := fill(headerSize)
+	if err != nil {
+		return nil, readErr(-1, err)
+	}
+	if ok {
+		hb := buf.Bytes()
+		ok = string(hb[:8]) == magic && binary.LittleEndian.Uint16(hb[8:]) == formatMajor
+	}
+	for rec := 0; ok; rec++ {
+		off := buf.Len()
+		if ok, err = fill(recHeaderSize); err != nil {
+			return nil, readErr(rec, err)
+		}
+		if !ok {
+			break
+		}
+		h := parseRecHeader(buf.Bytes()[off:])
+		if h.length > maxRecordLen || h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
+			break
+		}
+		if ok, err = fill(int64(h.length)); err != nil {
+			return nil, readErr(rec, err)
+		}
+		if ok && h.kind == recEnd {
+			var one [1]byte
+			if n, _ := io.ReadFull(r, one[:]); n > 0 {
+				return nil, &FormatError{File: name, Record: rec + 1, Offset: int64(buf.Len()),
+					Err: errors.New("data after the END record")}
+			}
+			break
+		}
+	}
+	return readAt(bytes.NewReader(buf.Bytes()), int64(buf.Len()), name)
 }
 
 // recInfo is one record found by the scan.
@@ -165,14 +215,14 @@ func (r *reader) scan() error {
 		if h.length > maxRecordLen {
 			return fail(fmt.Errorf("record length %d is over the %d limit", h.length, maxRecordLen))
 		}
+		if h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
+			return fail(fmt.Errorf("unknown record kind %d", h.kind))
+		}
 		if end := off + recHeaderSize + int64(h.length); end > r.size {
 			return fail(fmt.Errorf("file is truncated: the record needs %d bytes, %d are left", h.length, r.size-off-recHeaderSize))
 		}
 		if uint64(h.ncols)*colEntrySize > uint64(h.length) {
 			return fail(fmt.Errorf("column directory of %d entries runs past the record's %d bytes", h.ncols, h.length))
-		}
-		if h.kind < firstOptionalK && (h.kind == 0 || h.kind > recEnd) {
-			return fail(fmt.Errorf("unknown record kind %d", h.kind))
 		}
 		if h.kind <= recEnd {
 			dir := make([]byte, int(h.ncols)*colEntrySize)
@@ -185,6 +235,9 @@ func (r *reader) scan() error {
 			}
 			r.recs[idx].cols = cols
 			if err := checkRequired(h, cols); err != nil {
+				return fail(err)
+			}
+			if err := checkSize(h, cols); err != nil {
 				return fail(err)
 			}
 		}
@@ -308,6 +361,11 @@ type colDecoder struct {
 	targets []uint64
 }
 
+// inflateStep is what a decoder's buffer first grows by when a column is
+// larger than it: the buffer then grows with what the stream really holds,
+// never to a length only the directory claims.
+const inflateStep = 256 << 10
+
 // bytes returns column c of payload, decoded. The slice may alias the
 // decoder's buffer, valid until the next call.
 func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
@@ -315,6 +373,26 @@ func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
 	if c.codec == codecRaw {
 		return stored, nil
 	}
+	out, err := d.inflate(stored, c, d.buf[:0])
+	d.buf = out[:0]
+	return out, err
+}
+
+// into decodes column c of payload into dst, which is c.rawLen long.
+func (d *colDecoder) into(payload []byte, c *column, dst []byte) error {
+	stored := payload[c.start : c.start+c.storedLen]
+	if c.codec == codecRaw {
+		copy(dst, stored)
+		return nil
+	}
+	_, err := d.inflate(stored, c, dst[:0:len(dst)])
+	return err
+}
+
+// inflate appends zlib column c, stored as stored, to out, growing out only
+// as the stream yields bytes. It fails unless the stream holds exactly
+// c.rawLen bytes.
+func (d *colDecoder) inflate(stored []byte, c *column, out []byte) ([]byte, error) {
 	var err error
 	if d.zr == nil {
 		d.zr, err = zlib.NewReader(bytes.NewReader(stored))
@@ -322,23 +400,44 @@ func (d *colDecoder) bytes(payload []byte, c *column) ([]byte, error) {
 		err = d.zr.(zlib.Resetter).Reset(bytes.NewReader(stored), nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("column %d: zlib: %w", c.id, err)
+		return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
 	}
-	if cap(d.buf) < int(c.rawLen) {
-		d.buf = make([]byte, c.rawLen)
+	want := int(c.rawLen)
+	for len(out) < want {
+		if len(out) == cap(out) {
+			out = slices.Grow(out, min(want-len(out), max(len(out), inflateStep)))
+		}
+		n, err := d.zr.Read(out[len(out):min(cap(out), want)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
+		}
 	}
-	out := d.buf[:c.rawLen]
-	if _, err := io.ReadFull(d.zr, out); err != nil {
-		return nil, fmt.Errorf("column %d: zlib stream holds fewer than the %d bytes the directory says: %v", c.id, c.rawLen, err)
+	if len(out) < want {
+		return out, fmt.Errorf("column %d: zlib stream holds %d bytes, fewer than the %d the directory says", c.id, len(out), want)
 	}
 	var one [1]byte
 	if n, err := d.zr.Read(one[:]); n != 0 || err != io.EOF {
 		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("column %d: zlib: %w", c.id, err)
+			return out, fmt.Errorf("column %d: zlib: %w", c.id, err)
 		}
-		return nil, fmt.Errorf("column %d: zlib stream holds more than the %d bytes the directory says", c.id, c.rawLen)
+		return out, fmt.Errorf("column %d: zlib stream holds more than the %d bytes the directory says", c.id, want)
 	}
 	return out, nil
+}
+
+// firstErr returns the first error that is not nil: a record with several
+// bad columns is reported by its first.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type uintT interface {
@@ -418,6 +517,7 @@ func (r *reader) readSmall() error {
 	var buf []byte
 	h := r.h
 	var types []typeInfo
+	var typeRecs []int // the TYPES records, in file order
 	for i, ri := range r.recs {
 		if ri.h.kind != recMeta && ri.h.kind != recStrings && ri.h.kind != recTypes {
 			continue
@@ -474,23 +574,32 @@ func (r *reader) readSmall() error {
 			addrs := make([]uint64, rows)
 			names := make([]uint32, rows)
 			quals := make([]uint32, rows)
-			err := errors.Join(
+			err := firstErr(
 				ints(&d, p, ri.cols, colTypeAddr, addrs, math.MaxUint64),
 				ints(&d, p, ri.cols, colTypeName, names, math.MaxUint32),
 				ints(&d, p, ri.cols, colTypeQual, quals, math.MaxUint32))
 			if err != nil {
 				return r.errAt(i, err)
 			}
+			r.recs[i].first = len(types)
+			typeRecs = append(typeRecs, i)
 			for k := range addrs {
 				types = append(types, typeInfo{addr: addrs[k], name: names[k], qual: quals[k]})
 			}
 		}
 	}
+	// Strings may follow the types that use them: check the ids now.
 	nstr := h.strs.len()
-	for t, ti := range types {
-		if int(ti.name) >= nstr || int(ti.qual) >= nstr {
-			return &FormatError{File: r.name, Record: -1, Offset: 0,
-				Err: fmt.Errorf("type %d: string id out of range (%d strings)", t, nstr-1)}
+	for _, rec := range typeRecs {
+		ri := r.recs[rec]
+		for t := ri.first; t < ri.first+int(ri.h.rows); t++ {
+			what, id := "name", types[t].name
+			if int(id) < nstr {
+				what, id = "qualname", types[t].qual
+			}
+			if int(id) >= nstr {
+				return r.errAt(rec, fmt.Errorf("row %d: type %d: %s string id %d out of range (%d strings)", t-ri.first, t, what, id, nstr-1))
+			}
 		}
 	}
 	h.types = types
@@ -570,7 +679,7 @@ func (r *reader) readObjects() error {
 			return buf, err
 		}
 		lo, hi := ri.first, ri.first+int(ri.h.rows)
-		err = errors.Join(
+		err = firstErr(
 			ints(d, p, ri.cols, colObjAddr, h.addr[lo:hi], math.MaxUint64),
 			ints(d, p, ri.cols, colObjType, h.typ[lo:hi], maxType),
 			ints(d, p, ri.cols, colObjSize, h.size[lo:hi], math.MaxUint64),
@@ -686,23 +795,23 @@ func (r *reader) readLabels(d *colDecoder, p []byte, ri *recInfo, lo, hi int) er
 	if err := ints(d, p, ri.cols, colObjLabelLen, lens, math.MaxUint32); err != nil {
 		return err
 	}
-	data, err := blob(d, p, ri.cols, colObjLabel)
-	if err != nil {
-		return err
+	if c.width != 0 {
+		return fmt.Errorf("column %d must hold bytes, not integers", c.id)
 	}
+	size := uint64(c.rawLen)
 	pos := uint64(ri.extra)
 	for i, l := range lens {
 		pos += uint64(l)
-		if pos > uint64(ri.extra)+uint64(len(data)) {
-			return fmt.Errorf("label lengths run past the %d bytes of label data at row %d", len(data), i)
+		if pos > uint64(ri.extra)+size {
+			return fmt.Errorf("label lengths run past the %d bytes of label data at row %d", size, i)
 		}
 		lens[i] = uint32(pos)
 	}
-	if pos != uint64(ri.extra)+uint64(len(data)) {
-		return fmt.Errorf("label lengths add up to %d bytes but the label data has %d", pos-uint64(ri.extra), len(data))
+	if pos != uint64(ri.extra)+size {
+		return fmt.Errorf("label lengths add up to %d bytes but the label data has %d", pos-uint64(ri.extra), size)
 	}
-	copy(h.label[ri.extra:], data)
-	return nil
+	// the label array was laid out from the columns' rawlen: inflate in place
+	return d.into(p, c, h.label[ri.extra:ri.extra+int(size)])
 }
 
 // indexAddrs builds the temporary address hash, rejects duplicate addresses
@@ -732,7 +841,8 @@ func (r *reader) indexAddrs() error {
 	}
 	wg.Wait()
 	if dup {
-		return r.errAt(r.recordOfObject(int(dupB)), fmt.Errorf("objects %d and %d share address %#x", dupA, dupB, h.addr[dupA]))
+		rec := r.recordOfObject(int(dupB))
+		return r.errAt(rec, fmt.Errorf("row %d: objects %d and %d share address %#x", int(dupB)-r.recs[rec].first, dupA, dupB, h.addr[dupA]))
 	}
 	if n == 0 {
 		return nil
@@ -893,7 +1003,7 @@ func (r *reader) readRoots() error {
 		targets := make([]uint64, rows)
 		threads := make([]uint64, rows)
 		depths := make([]uint32, rows)
-		err = errors.Join(
+		err = firstErr(
 			ints(&d, p, ri.cols, colRootKind, kinds, uint64(numRootKinds-1)),
 			ints(&d, p, ri.cols, colRootName, names, nstr-1),
 			ints(&d, p, ri.cols, colRootTarget, targets, math.MaxUint64),

@@ -361,10 +361,11 @@ func (e *Encoder) record(kind uint32, rows int, cols []colData) {
 		e.err = errors.New("too many rows in one record")
 		return
 	}
-	dir := make([]byte, 0, len(cols)*colEntrySize)
-	var data [][]byte
-	total := len(cols) * colEntrySize
-	for _, c := range cols {
+	dirs := make([]column, len(cols))
+	raws := make([][]byte, len(cols))
+	data := make([][]byte, len(cols))
+	total, rawTotal := len(cols)*colEntrySize, 0
+	for i, c := range cols {
 		var raw []byte
 		cd := column{id: c.id}
 		if c.vals != nil {
@@ -382,9 +383,30 @@ func (e *Encoder) record(kind uint32, rows int, cols []colData) {
 			}
 		}
 		cd.storedLen = uint32(len(stored))
-		dir = cd.append(dir)
-		data = append(data, stored)
+		dirs[i], raws[i], data[i] = cd, raw, stored
 		total += len(stored)
+		rawTotal += len(raw)
+	}
+	// Keep within the readers' size limits (docs/format.md): while the
+	// record has more rows than bytes or decodes to more than maxExpansion
+	// times its length, store its most compressed column as it is.
+	for kind != recMeta && kind != recEnd && rows > total || rawTotal > maxExpansion*total {
+		best := -1
+		for i, cd := range dirs {
+			if cd.codec == codecZlib && (best < 0 || cd.rawLen-cd.storedLen > dirs[best].rawLen-dirs[best].storedLen) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		total += len(raws[best]) - len(data[best])
+		data[best] = raws[best]
+		dirs[best].codec, dirs[best].storedLen = codecRaw, dirs[best].rawLen
+	}
+	dir := make([]byte, 0, len(cols)*colEntrySize)
+	for _, cd := range dirs {
+		dir = cd.append(dir)
 	}
 	if total > maxRecordLen {
 		e.err = fmt.Errorf("%s record of %d bytes is over the %d limit", recordName(kind), total, maxRecordLen)

@@ -288,7 +288,7 @@ func (g *grapher) extraAttrs(id heap.ID) string {
 	var b strings.Builder
 	for _, k := range names {
 		name := k
-		if !isIdentifier(k) {
+		if !isIdentifier(k) || isDOTKeyword(k) {
 			name = dotString(false, k)
 		}
 		fmt.Fprintf(&b, ", %s=%s", name, dotString(isLabelAttr(k), strings.Split(attrs[k], "\n")...))
@@ -352,6 +352,16 @@ func isIdentifier(s string) bool {
 		return false
 	}
 	return true
+}
+
+// isDOTKeyword reports whether s is one of DOT's keywords, which are IDs only
+// when quoted; graphviz matches them without regard to case.
+func isDOTKeyword(s string) bool {
+	switch strings.ToLower(s) {
+	case "node", "edge", "graph", "digraph", "subgraph", "strict":
+		return true
+	}
+	return false
 }
 
 // gradient interpolates between two HSV colours by depth/maxDepth.

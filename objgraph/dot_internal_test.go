@@ -1,9 +1,13 @@
 package objgraph
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/objgraph-go/objgraph/heap"
 )
 
 func TestDotString(t *testing.T) {
@@ -84,6 +88,148 @@ func FuzzDotString(f *testing.F) {
 		}
 		if strings.HasSuffix(body, `\\`) {
 			t.Fatalf("ends in an escaped backslash: %q", q)
+		}
+	})
+}
+
+// dotKeywords are DOT's keywords, which are no ID unless quoted.
+var dotKeywords = []string{"node", "edge", "graph", "digraph", "subgraph", "strict"}
+
+// checkDOT checks that dot is one well-formed DOT graph as this package
+// writes graphs: "digraph ObjectGraph {", statements each on its own line,
+// indented and ending in ";", and "}". Outside quoted strings there are only
+// IDs (no keyword among them), numbers and DOT's punctuation, with balanced
+// brackets, and a keyword only to start an attribute statement (node[...]);
+// inside strings no control byte, no raw newline, every quote escaped, and
+// no escaped backslash just before the closing quote.
+func checkDOT(dot string) error {
+	if !utf8.ValidString(dot) {
+		return errors.New("not UTF-8")
+	}
+	const head, tail = "digraph ObjectGraph {\n", "}\n"
+	if !strings.HasPrefix(dot, head) || !strings.HasSuffix(dot, tail) {
+		return errors.New("not one digraph")
+	}
+	body := strings.TrimSuffix(dot[len(head):len(dot)-len(tail)], "\n")
+	for n, line := range strings.Split(body, "\n") {
+		if err := checkStatement(line); err != nil {
+			return fmt.Errorf("line %d %q: %w", n+2, line, err)
+		}
+	}
+	return nil
+}
+
+func checkStatement(line string) error {
+	if !strings.HasPrefix(line, "  ") || !strings.HasSuffix(line, ";") {
+		return errors.New("not an indented statement ending in ;")
+	}
+	depth := 0
+	for i := 2; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '"':
+			j, escapedBackslash := i+1, false
+			for ; j < len(line) && line[j] != '"'; j++ {
+				escapedBackslash = false
+				if line[j] < 0x20 || line[j] == 0x7f {
+					return fmt.Errorf("control byte %#x in a string", line[j])
+				}
+				if line[j] == '\\' {
+					j++
+					if j == len(line) {
+						return errors.New("a lone backslash ends the line")
+					}
+					if line[j] < 0x20 || line[j] == 0x7f {
+						return fmt.Errorf("control byte %#x escaped in a string", line[j])
+					}
+					escapedBackslash = line[j] == '\\'
+				}
+			}
+			if j == len(line) {
+				return errors.New("unterminated string")
+			}
+			if escapedBackslash {
+				return errors.New(`a string ends in an escaped backslash`)
+			}
+			i = j
+		case c == '[':
+			depth++
+		case c == ']':
+			if depth--; depth < 0 {
+				return errors.New("] without [")
+			}
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			j := i
+			for j < len(line) && (line[j] == '_' || 'a' <= line[j] && line[j] <= 'z' || 'A' <= line[j] && line[j] <= 'Z' || '0' <= line[j] && line[j] <= '9') {
+				j++
+			}
+			attrStmt := i == 2 && strings.HasPrefix(line[j:], "[") // node[...], the defaults
+			for _, k := range dotKeywords {
+				if strings.EqualFold(line[i:j], k) && !attrStmt {
+					return fmt.Errorf("keyword %q as an ID", line[i:j])
+				}
+			}
+			i = j - 1
+		case '0' <= c && c <= '9' || strings.IndexByte(" =,;-.>", c) >= 0:
+		default:
+			return fmt.Errorf("byte %q outside a string", c)
+		}
+	}
+	if depth != 0 {
+		return errors.New("unbalanced brackets")
+	}
+	return nil
+}
+
+// FuzzDOT draws a small heap whose type names, labels, edge and root names,
+// extra information and extra node attributes are fuzzed, with each of
+// ShowRefs, ShowBackrefs and ShowChain, and checks each graph is well-formed
+// DOT (checkDOT).
+func FuzzDOT(f *testing.F) {
+	for _, s := range []string{"", `\`, `"`, `\"`, "a\nb", "\x00\xff", "&lt;", "\u2028", "}", "];", "->", "node", "Edge",
+		`"; x [label="`, `'map(f) --> map object\n\`, "\r\n\t", "\ufeff"} {
+		f.Add(s, s, s, s, s, uint64(0x7f0000001000), true)
+		f.Add("Foo", s, "attr", "label", s, uint64(0), false)
+		f.Add(s, "3 items", s, s, "x", uint64(1<<63), false)
+	}
+	f.Fuzz(func(t *testing.T, typeName, label, edgeName, attrKey, attrVal string, addr uint64, flag bool) {
+		b := heap.NewBuilder()
+		tA := b.AddType(typeName, "mod."+typeName)
+		tMod := b.AddType("module", "builtins.module")
+		a := b.AddObject(heap.Object{Addr: addr, Type: tA, Refcount: 1, Flags: heap.FlagTracked | heap.FlagHasDel, Label: label})
+		m := b.AddObject(heap.Object{Addr: addr + 16, Type: tMod, Refcount: 2, Flags: heap.FlagTracked.WithKind(heap.KindModule), Label: typeName})
+		c := b.AddObject(heap.Object{Addr: addr + 32, Type: tA, Flags: heap.FlagImmortal, Label: edgeName})
+		b.AddEdge(m, a, edgeName)
+		b.AddEdge(a, m, label)
+		b.AddIndexEdge(a, c, 3)
+		b.AddEdge(a, c, edgeName)
+		b.AddEdge(a, a, "__dict__")
+		b.AddEdge(c, a, attrKey)
+		b.AddRoot(heap.Root{Kind: heap.RootModule, Name: label, Target: m})
+		h, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := GraphOptions{
+			Refcounts: flag, Qualified: !flag, TooMany: 2,
+			Highlight:      func(id heap.ID) bool { return id == c },
+			ExtraInfo:      func(heap.ID) string { return attrVal },
+			ExtraNodeAttrs: func(heap.ID) map[string]string { return map[string]string{attrKey: attrVal, "tooltip": label} },
+		}
+		var out [3]strings.Builder
+		if _, err := ShowRefs(&out[0], h, []heap.ID{a}, opts); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ShowBackrefs(&out[1], h, []heap.ID{a, c}, opts); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ShowChain(&out[2], h, [][]heap.ID{{m, a, c}}, opts); err != nil {
+			t.Fatal(err)
+		}
+		for i, o := range out {
+			if err := checkDOT(o.String()); err != nil {
+				t.Fatalf("graph %d is not well-formed DOT: %v\n%s", i, err, o.String())
+			}
 		}
 	})
 }

@@ -7,7 +7,6 @@ package objgraph_test
 // compares.
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -148,14 +147,7 @@ func readSnapshot(t *testing.T, path string) *heap.Heap {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
-	head, _ := r.Peek(1)
-	var h *heap.Heap
-	if len(head) == 1 && head[0] == '{' {
-		h, err = heap.ReadJSON(r, heap.ReadOptions{Name: path})
-	} else {
-		h, err = heap.Read(r, heap.ReadOptions{Name: path})
-	}
+	h, err := heap.ReadAny(f, heap.ReadOptions{Name: path})
 	if err != nil {
 		t.Fatal(err)
 	}

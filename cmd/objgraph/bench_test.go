@@ -33,7 +33,7 @@ func BenchmarkLeaks10M(b *testing.B) {
 		debug.FreeOSMemory()
 		memstat.ResetPeakRSS()
 		b.StartTimer()
-		if code := run([]string{"leaks", old, cur}, io.Discard, io.Discard); code != 0 {
+		if code := run([]string{"leaks", old, cur}, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 		peak = max(peak, memstat.PeakRSS())

@@ -32,7 +32,7 @@ func init() {
 		flags: func(fs *pflag.FlagSet) {
 			chainOpts.pick.define(fs)
 			chainOpts.out, chainOpts.maxDepth, chainOpts.modules = "", 0, false
-			fs.StringVarP(&chainOpts.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output)")
+			fs.StringVarP(&chainOpts.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
 			fs.IntVar(&chainOpts.maxDepth, "max-depth", 20, "longest chain searched, in references")
 			fs.BoolVar(&chainOpts.modules, "modules", false, "chains end at modules of sys.modules only, not at any root")
 		},

@@ -44,6 +44,8 @@ func register(c *command) { commands = append(commands, c) }
 
 // cmdEnv is what a command runs with.
 type cmdEnv struct {
+	stdin          io.Reader // read for the snapshot named "-"
+	stdinRead      bool      // a snapshot was read from stdin already
 	stdout, stderr io.Writer
 	fs             *pflag.FlagSet
 	json           bool
@@ -71,7 +73,7 @@ func usageText() string {
 	return b.String()
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText())
 		return exitUsage
@@ -80,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch name {
 	case "-h", "--help", "help":
 		if len(args) > 1 && name == "help" {
-			return run([]string{args[1], "--help"}, stdout, stderr)
+			return run([]string{args[1], "--help"}, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usageText())
 		return exitOK
@@ -101,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("objgraph "+cmd.name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors and help are printed below, once
 	fs.SortFlags = false
-	env := &cmdEnv{stdout: stdout, stderr: stderr, fs: fs}
+	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, fs: fs}
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
@@ -157,25 +159,34 @@ func (c *cmdEnv) progress(format string, args ...any) {
 	}
 }
 
-// loadHeap reads a snapshot in the binary or the JSON form.
+// outputMode is the mode of the files commands write (-o): they are made
+// from a snapshot and carry its strings, so they are private, as the agent
+// writes snapshots. A file that exists keeps its mode.
+const outputMode = 0o600
+
+// stdinName is the name of standard input in messages.
+const stdinName = "<stdin>"
+
+// loadHeap reads a snapshot in the binary or the JSON form, from a file or,
+// when path is "-", from standard input. Pipes and devices are read as
+// streams; their first bytes are checked before anything else is read.
 func (c *cmdEnv) loadHeap(path string) (*heap.Heap, error) {
+	if path == "-" {
+		if c.stdinRead {
+			return nil, usagef("standard input (-) can be read only once")
+		}
+		c.stdinRead = true
+		return heap.ReadAny(c.stdin, heap.ReadOptions{Name: stdinName})
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var head [1]byte
-	n, _ := f.Read(head[:])
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err == nil && st.Size() > 64<<20 {
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 64<<20 {
 		c.progress("reading %s (%s)", path, units.Bytes(uint64(st.Size())))
 	}
-	if n == 1 && (head[0] == '{' || head[0] == ' ' || head[0] == '\n') {
-		return heap.ReadJSON(f, heap.ReadOptions{Name: path})
-	}
-	return heap.Read(f, heap.ReadOptions{Name: path})
+	return heap.ReadAny(f, heap.ReadOptions{Name: path})
 }
 
 // wantArgs checks that exactly the named arguments were given.

@@ -26,7 +26,7 @@ func init() {
 		flags: func(fs *pflag.FlagSet) {
 			convertOpts.to, convertOpts.out = "", ""
 			fs.StringVar(&convertOpts.to, "to", "json", "output form: json or ogs")
-			fs.StringVarP(&convertOpts.out, "output", "o", "", "write to this file (written atomically) instead of standard output")
+			fs.StringVarP(&convertOpts.out, "output", "o", "", "write to this file (written atomically; a new file gets mode 0600) instead of standard output")
 		},
 		run: runConvert,
 	})
@@ -52,7 +52,7 @@ func runConvert(c *cmdEnv, args []string) error {
 	if convertOpts.out == "" || convertOpts.out == "-" {
 		return write(c.stdout, h)
 	}
-	if err := atomicfile.Write(convertOpts.out, 0o600, func(w io.Writer) error { return write(w, h) }); err != nil {
+	if err := atomicfile.Write(convertOpts.out, outputMode, func(w io.Writer) error { return write(w, h) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stderr, "objgraph: wrote %s\n", convertOpts.out)

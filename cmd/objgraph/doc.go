@@ -30,10 +30,17 @@
 //	help [COMMAND]        show help for a command
 //
 // A SNAPSHOT is a .ogs file written by the objgraph_agent Python module (or
-// its JSON form). Every command takes --help, and the analysis commands take
-// --json for output that scripts can read. Data goes to standard output and
-// diagnostics to standard error. The exit status is 0 on success, 1 on
-// failure and 2 on a usage error.
+// its JSON form); - reads it from standard input, and a pipe such as
+// <(cat x.ogs) is read as a file is. Every command takes --help, and the
+// analysis commands take --json for output that scripts can read. Data goes
+// to standard output and diagnostics to standard error. The exit status is 0
+// on success, 1 on failure and 2 on a usage error.
+//
+// Files written with -o (profiles, graphs, converted snapshots) carry the
+// snapshot's strings, so a new file is created with mode 0600, as the agent
+// writes snapshots; a file that exists keeps its mode (chmod it to share).
+// Each is written to a temporary name and renamed, so a failed write never
+// leaves a partial file under the name asked for.
 //
 // The snapshot format is specified in docs/format.md.
 package main

@@ -54,7 +54,7 @@ func (c *cmdEnv) writeGraph(out string, dot []byte) error {
 		return err
 	}
 	if format == "dot" {
-		return atomicfile.Write(out, 0o644, func(w io.Writer) error {
+		return atomicfile.Write(out, outputMode, func(w io.Writer) error {
 			_, err := w.Write(dot)
 			return err
 		})
@@ -63,7 +63,7 @@ func (c *cmdEnv) writeGraph(out string, dot []byte) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(out, 0o644, func(w io.Writer) error {
+	return atomicfile.Write(out, outputMode, func(w io.Writer) error {
 		cmd := exec.Command(prog, "-Tsvg")
 		cmd.Stdin = bytes.NewReader(dot)
 		cmd.Stdout = w

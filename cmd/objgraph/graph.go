@@ -48,7 +48,7 @@ func init() {
 				graphOpts.pick.define(fs)
 				graphOpts.out, graphOpts.maxDepth, graphOpts.tooMany, graphOpts.filter, graphOpts.highlight = "", 0, 0, nil, nil
 				graphOpts.refcounts, graphOpts.qualified = false, false
-				fs.StringVarP(&graphOpts.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output)")
+				fs.StringVarP(&graphOpts.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
 				fs.IntVar(&graphOpts.maxDepth, "max-depth", 3, "levels drawn beyond the start object")
 				fs.IntVar(&graphOpts.tooMany, "too-many", 10, "references drawn per object (0 for no limit)")
 				fs.StringArrayVar(&graphOpts.filter, "filter", nil, "draw only objects of this type; !TYPE leaves the type out (repeatable)")

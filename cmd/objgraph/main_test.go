@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,8 +59,13 @@ func writeSnapshot(t *testing.T, b *heap.Builder, name string) string {
 }
 
 func runCLI(args ...string) (stdout, stderr string, code int) {
+	return runStdin(strings.NewReader(""), args...)
+}
+
+// runStdin runs objgraph with stdin as its standard input.
+func runStdin(stdin io.Reader, args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer
-	code = run(args, &o, &e)
+	code = run(args, stdin, &o, &e)
 	return o.String(), e.String(), code
 }
 
@@ -157,4 +165,166 @@ func TestExitCodes(t *testing.T) {
 			t.Errorf("objgraph %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.stderr)
 		}
 	}
+}
+
+// pipeOnly hides everything but Read, as a pipe on standard input does.
+type pipeOnly struct{ r io.Reader }
+
+func (p pipeOnly) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// TestSnapshotSources reads a snapshot from a file, from standard input
+// ("-"), through a pipe named as process substitution names it
+// (/dev/fd/N), and in its JSON form the same ways; every way prints the same.
+func TestSnapshotSources(t *testing.T) {
+	snap := fixture(t)
+	data, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _, code := runCLI("convert", snap)
+	if code != 0 {
+		t.Fatal("convert failed")
+	}
+	want, _, _ := runCLI("top", "--json", snap)
+	want = strings.ReplaceAll(want, snap, "SNAP")
+	for _, form := range []struct {
+		name string
+		data []byte
+	}{{"ogs", data}, {"json", []byte(js)}, {"json with a byte-order mark and a tab", []byte("\xEF\xBB\xBF\t" + js)}} {
+		t.Run(form.name+" on stdin", func(t *testing.T) {
+			out, errOut, code := runStdin(pipeOnly{bytes.NewReader(form.data)}, "top", "--json", "-")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if out = strings.ReplaceAll(out, `"-"`, `"SNAP"`); out != want {
+				t.Errorf("top - printed\n%s\nwant\n%s", out, want)
+			}
+		})
+		t.Run(form.name+" through a pipe", func(t *testing.T) {
+			if _, err := os.Stat("/dev/fd/0"); err != nil {
+				t.Skip("no /dev/fd")
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			go func() {
+				w.Write(form.data)
+				w.Close()
+			}()
+			path := "/dev/fd/" + strconv.Itoa(int(r.Fd()))
+			out, errOut, code := runCLI("top", "--json", path)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if out = strings.ReplaceAll(out, path, "SNAP"); out != want {
+				t.Errorf("top %s printed\n%s\nwant\n%s", path, out, want)
+			}
+		})
+	}
+	t.Run("stdin twice", func(t *testing.T) {
+		_, errOut, code := runStdin(bytes.NewReader(data), "newids", "-", "-")
+		if code != 2 || !strings.Contains(errOut, "standard input (-) can be read only once") {
+			t.Errorf("newids - -: exit %d, %s", code, errOut)
+		}
+	})
+}
+
+// TestNotASnapshot refuses input of neither form at once, from its first
+// bytes, naming it: an endless device of zeros and text.
+func TestNotASnapshot(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	text := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(text, []byte("hello\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"top", "/dev/zero"}, `objgraph: reading snapshot /dev/zero: offset 0x0: not an objgraph snapshot: it starts with "\x00\x00\x00\x00\x00\x00\x00\x00"`},
+		{[]string{"leaks", fixture(t), "/dev/zero"}, "reading snapshot /dev/zero: offset 0x0: not an objgraph snapshot"},
+		{[]string{"top", text}, `reading snapshot ` + text + `: offset 0x0: not an objgraph snapshot: it starts with "hello\n"`},
+	} {
+		_, errOut, code := runCLI(tc.args...)
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("objgraph %v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	// zeros on standard input, for ever
+	_, errOut, code := runStdin(pipeOnly{zeros{}}, "top", "-")
+	if want := "reading snapshot <stdin>: offset 0x0: not an objgraph snapshot"; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("top - < /dev/zero: exit %d, stderr %q; want %q", code, errOut, want)
+	}
+}
+
+// zeros reads as an endless stream of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestOutputModes checks that every file a command writes from a snapshot is
+// created private (0600), that a file replaced keeps its mode, and that a
+// failed write leaves nothing under the final name.
+func TestOutputModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	snap := fixture(t)
+	dir := t.TempDir()
+	out := func(name string) string { return filepath.Join(dir, name) }
+	// a renderer that draws every graph as the same SVG, and one that
+	// writes half a file and fails
+	draw := out("draw.sh")
+	os.WriteFile(draw, []byte("#!/bin/sh\ncat >/dev/null\necho '<svg/>'\n"), 0o755)
+	broken := out("broken.sh")
+	os.WriteFile(broken, []byte("#!/bin/sh\ncat >/dev/null\necho '<svg'\necho 'renderer crashed' >&2\nexit 1\n"), 0o755)
+	for _, tc := range []struct {
+		name string
+		args []string
+		file string
+	}{
+		{"convert to json", []string{"convert", snap, "-o"}, "s.json"},
+		{"convert to ogs", []string{"convert", snap, "--to", "ogs", "-o"}, "s.ogs"},
+		{"pprof", []string{"pprof", snap, "-o"}, "s.pb.gz"},
+		{"backrefs dot", []string{"backrefs", snap, "--type", "Foo", "-o"}, "s.dot"},
+		{"refs svg", []string{"refs", snap, "--type", "dict", "-o"}, "s.svg"},
+		{"chain dot", []string{"chain", snap, "--type", "Foo", "-o"}, "chain.dot"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(renderEnv, draw)
+			path := out(tc.file)
+			if _, errOut, code := runCLI(append(tc.args, path)...); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("%s: mode %v (%v), want 0600", tc.file, st.Mode().Perm(), err)
+			}
+			// a file the user opened up keeps its mode when written again
+			os.Chmod(path, 0o644)
+			if _, errOut, code := runCLI(append(tc.args, path)...); code != 0 {
+				t.Fatalf("again: exit %d: %s", code, errOut)
+			}
+			if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+				t.Errorf("%s written again: mode %v, want the 0644 it had", tc.file, st.Mode().Perm())
+			}
+		})
+	}
+	t.Run("failed drawing", func(t *testing.T) {
+		t.Setenv(renderEnv, broken)
+		sub := filepath.Join(dir, "failed")
+		os.Mkdir(sub, 0o755)
+		path := filepath.Join(sub, "g.svg")
+		_, errOut, code := runCLI("refs", snap, "--type", "dict", "-o", path)
+		if code != 1 || !strings.Contains(errOut, "renderer crashed") {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		if ents, _ := os.ReadDir(sub); len(ents) != 0 {
+			t.Errorf("a failed drawing left %v behind", ents)
+		}
+	})
 }

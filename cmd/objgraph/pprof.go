@@ -34,7 +34,7 @@ func init() {
 			"with go tool pprof -diff_base OLD.pb.gz NEW.pb.gz.",
 		flags: func(fs *pflag.FlagSet) {
 			pprofOpts.out, pprofOpts.base, pprofOpts.qualified, pprofOpts.maxSamples = "", "", false, 0
-			fs.StringVarP(&pprofOpts.out, "output", "o", "", "write the profile to this file (- for standard output)")
+			fs.StringVarP(&pprofOpts.out, "output", "o", "", "write the profile to this file (- for standard output); a new file gets mode 0600")
 			fs.StringVar(&pprofOpts.base, "base", "", "subtract the profile of this earlier snapshot of the same process")
 			fs.BoolVar(&pprofOpts.qualified, "qualified", false, "module-qualified type names")
 			fs.IntVar(&pprofOpts.maxSamples, "max-samples", 100_000, "at most this many samples: deeper chains are cut short")
@@ -92,7 +92,7 @@ func runPprof(c *cmdEnv, args []string) error {
 	if pprofOpts.out == "-" {
 		err = p.Write(c.stdout)
 	} else {
-		err = atomicfile.Write(pprofOpts.out, 0o644, func(w io.Writer) error { return p.Write(w) })
+		err = atomicfile.Write(pprofOpts.out, outputMode, func(w io.Writer) error { return p.Write(w) })
 	}
 	if err != nil {
 		return err

@@ -133,7 +133,7 @@ func runRun(c *cmdEnv, args []string) error {
 		return err
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.stdout, c.stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
 	pythonPath := site
 	if old := os.Getenv("PYTHONPATH"); old != "" {
 		pythonPath += string(os.PathListSeparator) + old

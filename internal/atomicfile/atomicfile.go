@@ -10,10 +10,14 @@ import (
 )
 
 // Write creates path with mode perm by writing to a temporary file in the
-// same directory, syncing it and renaming it into place. When fill fails, or
-// anything after it does, the temporary file is removed and path is left as
-// it was.
+// same directory, syncing it and renaming it into place. A regular file
+// already at path keeps its own mode, as a shell's > keeps it. When fill
+// fails, or anything after it does, the temporary file is removed and path
+// is left as it was.
 func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		perm = st.Mode().Perm()
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

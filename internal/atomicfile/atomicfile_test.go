@@ -44,3 +44,17 @@ func TestWriteFailureLeavesNothing(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+func TestWriteKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o640)
+	if err := Write(path, 0o600, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want the 0640 the file had", st.Mode().Perm())
+	}
+}

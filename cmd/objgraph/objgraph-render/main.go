@@ -9,7 +9,9 @@
 //	objgraph-render [-Tsvg|-Tdot] [-o OUTPUT] [INPUT]
 //
 // It reads DOT from INPUT, or from standard input when INPUT is absent or
-// "-", and writes to OUTPUT, or to standard output. -T names the format
+// "-", and writes to OUTPUT, or to standard output. OUTPUT is created with
+// mode 0600, since a graph of a snapshot carries its strings; a file that
+// exists keeps its mode. -T names the format
 // (svg, the default, or dot); -Tpng is refused, because the built-in
 // graphviz draws broken PNGs. The arguments follow graphviz's dot, so the
 // program can stand in for dot where only these are used. The exit status is
@@ -88,7 +90,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if out == "" || out == "-" {
 		err = render.Render(stdout, dot, format)
 	} else {
-		err = atomicfile.Write(out, 0o644, func(w io.Writer) error { return render.Render(w, dot, format) })
+		// a drawing of a snapshot's objects carries their labels: private,
+		// as objgraph writes its outputs
+		err = atomicfile.Write(out, 0o600, func(w io.Writer) error { return render.Render(w, dot, format) })
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "objgraph-render: %v\n", err)

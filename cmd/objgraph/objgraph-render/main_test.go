@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,24 @@ func TestRun(t *testing.T) {
 	}
 	if svg, err := os.ReadFile(out); err != nil || !bytes.Contains(svg, []byte("x\\</text>")) {
 		t.Errorf("-o %s: %v\n%.300s", out, err, svg)
+	}
+}
+
+// TestOutputMode checks that a drawing is created private (0600), as
+// objgraph's outputs are, and that a file that exists keeps its mode.
+func TestOutputMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	out := filepath.Join(t.TempDir(), "g.dot")
+	for _, want := range []os.FileMode{0o600, 0o644} {
+		var stderr bytes.Buffer
+		if code := run([]string{"-Tdot", "-o", out}, strings.NewReader("digraph { a -> b }"), io.Discard, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if st, err := os.Stat(out); err != nil || st.Mode().Perm() != want {
+			t.Errorf("mode %v (%v), want %v", st.Mode().Perm(), err, want)
+		}
+		os.Chmod(out, 0o644)
 	}
 }
