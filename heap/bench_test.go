@@ -100,3 +100,42 @@ func BenchmarkDominators10M(b *testing.B) {
 func BenchmarkDominatorsPython10M(b *testing.B) {
 	benchDominators(b, synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1, Shape: synth.Python})
 }
+
+// benchDominatorsDeep computes the dominator tree of a heap as deep as it
+// is large (see synth.Deep), built in memory once.
+func benchDominatorsDeep(b *testing.B, build func(int) (*synth.Deep, error), n int) {
+	d, err := build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := d.Heap
+	h.BuildReverse()
+	b.ReportAllocs()
+	var dt *heap.DomTree
+	for b.Loop() {
+		b.StopTimer()
+		dt = nil
+		runtime.GC()
+		b.StartTimer()
+		dt = heap.Dominators(h, heap.DominatorOptions{})
+	}
+	if dt.FellBack() {
+		b.Log("the iterative algorithm gave up: Lengauer–Tarjan computed the tree")
+	}
+	b.ReportMetric(float64(h.Len()), "objects")
+	b.ReportMetric(float64(dt.Steps())/float64(h.Len()+h.NumEdges()), "steps/(objects+edges)")
+}
+
+// BenchmarkDominatorsLinkedList1M computes the dominator tree of a linked
+// list of 1M instances, each with a __dict__ and a str, all referring to
+// their class (synth.LinkedList): 3M objects, 4M edges, 2M deep.
+func BenchmarkDominatorsLinkedList1M(b *testing.B) {
+	benchDominatorsDeep(b, synth.LinkedList, 1_000_000)
+}
+
+// BenchmarkDominatorsDeepTree1M computes the dominator tree of a tree of
+// instances 1M levels deep, each level a node with a str name and a list of
+// a leaf and the next level (synth.DeepTree): 4M objects, 7M edges.
+func BenchmarkDominatorsDeepTree1M(b *testing.B) {
+	benchDominatorsDeep(b, synth.DeepTree, 1_000_000)
+}

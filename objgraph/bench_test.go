@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/memstat"
+	"github.com/objgraph-go/objgraph/internal/synth"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -198,4 +202,67 @@ func TestChainScriptShape(t *testing.T) {
 	if h.Len() != 1000 || h.NumEdges() < 2900 {
 		t.Errorf("%d objects, %d edges", h.Len(), h.NumEdges())
 	}
+}
+
+// benchDeep runs f, an analysis that computes the dominator tree and the
+// retainer chains itself, over a heap as deep as it is large (see
+// synth.Deep), built in memory once, and reports the process's peak RSS
+// during the runs: the heap itself (some 200 bytes per object) and what
+// the analysis holds.
+func benchDeep(b *testing.B, build func(int) (*synth.Deep, error), n int, f func(*heap.Heap)) {
+	d, err := build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := d.Heap
+	h.BuildReverse()
+	b.ReportAllocs()
+	var peak float64
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		debug.FreeOSMemory()
+		memstat.ResetPeakRSS()
+		b.StartTimer()
+		f(h)
+		peak = max(peak, memstat.PeakRSS())
+	}
+	b.ReportMetric(float64(h.Len()), "objects")
+	b.ReportMetric(peak/1e6, "peak-RSS-MB")
+}
+
+func profileAll(h *heap.Heap) {
+	if p := objgraph.Profile(h, objgraph.ProfileOptions{}); len(p.Sample) == 0 {
+		panic("no samples")
+	}
+}
+
+// BenchmarkProfileLinkedList1M computes the pprof profile of a linked list
+// of 1M instances (synth.LinkedList, 3M objects), dominator tree and
+// retainer chains included.
+func BenchmarkProfileLinkedList1M(b *testing.B) {
+	benchDeep(b, synth.LinkedList, 1_000_000, profileAll)
+}
+
+// BenchmarkProfileDeepTree1M computes the pprof profile of a tree of
+// instances 1M levels deep (synth.DeepTree, 4M objects), dominator tree
+// and retainer chains included.
+func BenchmarkProfileDeepTree1M(b *testing.B) {
+	benchDeep(b, synth.DeepTree, 1_000_000, profileAll)
+}
+
+// BenchmarkLeaksLinkedList1M finds the leaks of a linked list of 1M
+// instances against the census of a list of one: every object but the
+// module, its dict, the class and the first node is new.
+func BenchmarkLeaksLinkedList1M(b *testing.B) {
+	old, err := synth.LinkedList(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	census := objgraph.NewCensus(old.Heap)
+	benchDeep(b, synth.LinkedList, 1_000_000, func(h *heap.Heap) {
+		if rep := objgraph.FindLeaks(census, h, nil, objgraph.LeakOptions{}); len(rep.Types) == 0 {
+			panic("no leaks")
+		}
+	})
 }

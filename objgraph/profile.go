@@ -89,16 +89,18 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	}
 	// The deepest chain first; when that makes too many samples, shallower
 	// cuts until the samples fit.
-	var sh *shapes
-	var samples map[sampleKey]*sampleAgg
+	sh := newShapes(h, r)
+	samples := &sampleSet{index: map[sampleKey]uint32{}}
 	for depth := r.maxDepth(); ; depth = depth * 2 / 3 {
 		if depth == 0 {
 			limit = math.MaxInt // the roots, and a sample per type under each
 		}
-		sh = newShapes(h, r)
-		if samples = sh.cut(dt, depth, limit); samples != nil {
+		visited, ok := sh.cut(dt, depth, limit, samples)
+		if ok {
 			break
 		}
+		sh.reset(r.Order()[:visited])
+		samples.reset()
 	}
 	type key = sampleKey
 	p := &profile.Profile{
@@ -114,10 +116,7 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	m := &profile.Mapping{ID: 1, File: "objgraph-heap", HasFunctions: true}
 	p.Mapping = []*profile.Mapping{m}
 	b := &profileBuilder{p: p, m: m, funcs: map[string]*profile.Function{}, locs: map[string]*profile.Location{}}
-	keys := make([]key, 0, len(samples))
-	for k := range samples {
-		keys = append(keys, k)
-	}
+	keys := slices.Clone(samples.keys)
 	// A stable order: by shape, then type.
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
@@ -130,7 +129,7 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	})
 	st := newStacker(sh, b, maxFrames, opts.Qualified)
 	for _, k := range keys {
-		a := samples[k]
+		a := samples.aggs[samples.index[k]]
 		typ := typeName(h, k.typ, opts.Qualified)
 		stack, elided := st.stack(k, typ)
 		s := &profile.Sample{
@@ -248,39 +247,50 @@ type sampleAgg struct {
 	count, bytes, retained int64
 }
 
-// cut sums up the reachable objects of the heap by the shapes of their
-// chains, with the chains cut at depth hops: an object further from its
-// root counts under the shape of its chain's first depth hops, and its
-// type. It returns nil as soon as there are more than limit samples. Every
-// shape it makes has objects, so the samples are the shapes plus the keys
-// of the objects past the cut.
-func (s *shapes) cut(dt *heap.DomTree, depth uint32, limit int) map[sampleKey]*sampleAgg {
+// sampleSet is the samples of a profile, each key's sums in aggs at its
+// index.
+type sampleSet struct {
+	index map[sampleKey]uint32
+	keys  []sampleKey // in the order added
+	aggs  []sampleAgg
+}
+
+func (ss *sampleSet) reset() {
+	clear(ss.index)
+	ss.keys, ss.aggs = ss.keys[:0], ss.aggs[:0]
+}
+
+// cut sums up the reachable objects of the heap into samples by the shapes
+// of their chains, with the chains cut at depth hops: an object further
+// from its root counts under the shape of its chain's first depth hops,
+// and its type. It stops, returning ok false, as soon as there are more
+// than limit samples, when it has computed the shapes of the first visited
+// objects of the retainers' order. Every shape it makes has objects, so
+// the samples are the shapes plus the keys of the objects past the cut.
+func (s *shapes) cut(dt *heap.DomTree, depth uint32, limit int, samples *sampleSet) (visited int, ok bool) {
 	h, r := s.h, s.r
-	samples := map[sampleKey]*sampleAgg{}
-	add := func(k sampleKey, id heap.ID) bool {
-		a := samples[k]
-		if a == nil {
-			if len(samples) >= limit {
-				return false
-			}
-			a = &sampleAgg{}
-			samples[k] = a
-		}
-		a.count++
-		a.bytes += int64(h.Size(id))
-		a.retained += int64(dt.Retained(id))
-		return true
-	}
 	// In breadth-first order, the object before each on its chain comes
 	// first.
-	for _, v := range r.Order() {
+	for i, v := range r.Order() {
 		sh := s.step(v, depth)
 		s.of[v] = sh
-		if !add(sampleKey{prefix: sh &^ past, typ: h.Type(v), cut: sh&past != 0}, v) {
-			return nil
+		k := sampleKey{prefix: sh &^ past, typ: h.Type(v), cut: sh&past != 0}
+		j, found := samples.index[k]
+		if !found {
+			if len(samples.keys) >= limit {
+				return i + 1, false
+			}
+			j = uint32(len(samples.keys))
+			samples.index[k] = j
+			samples.keys = append(samples.keys, k)
+			samples.aggs = append(samples.aggs, sampleAgg{})
 		}
+		a := &samples.aggs[j]
+		a.count++
+		a.bytes += int64(h.Size(v))
+		a.retained += int64(dt.Retained(v))
 	}
-	return samples
+	return len(r.Order()), true
 }
 
 // frameName names the frame of one hop of a chain.

@@ -91,6 +91,17 @@ func newShapes(h *heap.Heap, r *Retainers) *shapes {
 	return s
 }
 
+// reset forgets the shapes, and the shapes of the objects visited, to start
+// over with another cut depth (see shapes.cut). The edge classes and root
+// descriptions stay.
+func (s *shapes) reset(visited []heap.ID) {
+	for _, v := range visited {
+		s.of[v] = noShape
+	}
+	s.nodes = s.nodes[:0]
+	s.index.reset()
+}
+
 func (s *shapes) edgeClass(name string) uint32 {
 	if c, ok := s.edgeIDs[name]; ok {
 		return c
@@ -280,6 +291,11 @@ func (x *shapeIndex) get(k shapeKey) (uint32, bool) {
 			return x.vals[i] - 1, true
 		}
 	}
+}
+
+func (x *shapeIndex) reset() {
+	clear(x.vals)
+	x.n = 0
 }
 
 func (x *shapeIndex) put(k shapeKey, v uint32) {
