@@ -114,8 +114,8 @@ const (
 // A nearest common ancestor is found by walking up the tree built so far,
 // which costs the length of the walk. An object with many referrers, such
 // as the class of the instances of a linked list, would take a walk as long
-// as the list for each of them; its walks are marked so that each passes
-// every vertex once (see ncaMarked). Other shapes can still make the walks
+// as the list for each of them; once its walks get long they are marked,
+// so that they pass each vertex once (see ncaMarked). Other shapes can still make the walks
 // quadratic in the depth of the tree (a linked list whose values a list
 // near the root also holds), so the steps up the tree are counted
 // and the iterative algorithm gives up after ncaBudget steps per object and
@@ -218,16 +218,20 @@ func ncaMarked(idom, mark []uint32, stamp, a, b uint32) (anc uint32, steps uint6
 	return a, steps
 }
 
-// foldMarks are the marks of ncaMarked, for the objects of a pass with
-// more than wideFold referrers; each such object gets a stamp of its own.
+// foldMarks are the marks of ncaMarked, for the objects of a pass whose
+// walks up the tree get long; each such object gets a stamp of its own.
 type foldMarks struct {
 	mark  []uint32 // search number -> stamp of the object whose walks passed it last
 	stamp uint32
 }
 
-// wideFold is how many referrers an object needs for its walks to be
-// marked: with fewer, marking costs more than it saves.
-const wideFold = 32
+// An object's walks are marked once they have taken longWalk steps, and
+// it has more than wideFold referrers: with fewer, marking saves little.
+// (With no vertex marked yet, the marks can start at any referrer.)
+const (
+	longWalk = 1024
+	wideFold = 32
+)
 
 // next returns a fresh stamp, allocating the marks on first use and
 // clearing them when the stamps wrap around.
@@ -565,7 +569,7 @@ func keep(x uint64) { _ = x }
 // with one referrer (not counting unreachable ones and themselves), whose
 // candidate is final. Work is taken in blocks, as in search. It gives up,
 // returning ok false, when the steps up the tree exceed t.budget. The
-// walks for objects with many referrers are marked in marks (see
+// long walks of objects with many referrers are marked in marks (see
 // ncaMarked).
 func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed, ok bool) {
 	steps, budget := t.steps, t.budget
@@ -595,10 +599,7 @@ func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed,
 			nd, first, one := undefined, undefined, true
 			var mark []uint32
 			var stamp uint32
-			if hi[i]-lo[i] > wideFold {
-				stamp = marks.next(len(vertex))
-				mark = marks.mark
-			}
+			wide, walked := hi[i]-lo[i] > wideFold, uint64(0)
 			for _, p := range rsrc[lo[i]:hi[i]] {
 				q := num[p]
 				if q == 0 || q == k { // unreachable referrer, or a reference to itself
@@ -615,6 +616,10 @@ func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed,
 					c, n = ncaMarked(idom, mark, stamp, nd, q)
 				} else {
 					c, n = nca(idom, nd, q)
+					if walked += n; wide && walked > longWalk {
+						stamp = marks.next(len(vertex))
+						mark = marks.mark
+					}
 				}
 				if steps += n; steps > budget {
 					t.steps = steps

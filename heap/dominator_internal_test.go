@@ -65,6 +65,20 @@ func shapedHeap(r *rand.Rand, shape string, n int) *Heap {
 				edge(i, i+1)
 			}
 		}
+	case "deepclasses": // a deep tree with back and cross edges, whose nodes all refer to one of three classes
+		for i := 1; i < min(n, 5); i++ {
+			edge(0, i) // the classes 1, 2, 3 and the tree's top, 4
+		}
+		for i := 5; i < n; i++ {
+			edge(max(4, i-1-r.IntN(4)), i)
+			edge(i, 1+r.IntN(3))
+			if r.IntN(16) == 0 {
+				edge(i, 4+r.IntN(i-4)) // back
+			}
+			if r.IntN(16) == 0 {
+				edge(4+r.IntN(n-4), i) // cross, either way
+			}
+		}
 	case "heldlist": // a linked list of nodes 2, 4, …, whose values 3, 5, … a list near the root also holds
 		roots = 1
 		edge(0, 1) // the list
@@ -86,7 +100,7 @@ func shapedHeap(r *rand.Rand, shape string, n int) *Heap {
 	}
 	for i := range roots {
 		target := ID(r.IntN(n))
-		if shape == "classlist" || shape == "heldlist" {
+		if shape == "classlist" || shape == "heldlist" || shape == "deepclasses" {
 			target = 0
 		}
 		b.AddRoot(Root{Kind: RootModule, Name: fmt.Sprint(i), Target: target})
@@ -123,7 +137,7 @@ func sameTree(t *testing.T, what string, h *Heap, got, want *DomTree) {
 func TestIterativeAgainstLengauerTarjan(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	passes := map[string]int{}
-	for _, shape := range []string{"uniform", "tree", "ladder", "cycles", "hub"} {
+	for _, shape := range []string{"uniform", "tree", "ladder", "cycles", "hub", "classlist", "deepclasses"} {
 		for trial := range 20 {
 			n := 50 + r.IntN(3000)
 			h := shapedHeap(r, shape, n)
@@ -292,7 +306,7 @@ func referenceIDom(h *Heap, roots []ID) []ID {
 // the reference on random graphs of every shape.
 func TestLengauerTarjanAgainstReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 14))
-	for _, shape := range []string{"uniform", "tree", "ladder", "cycles", "hub", "classlist", "heldlist"} {
+	for _, shape := range []string{"uniform", "tree", "ladder", "cycles", "hub", "classlist", "deepclasses", "heldlist"} {
 		for trial := range 40 {
 			n := 3 + r.IntN(120)
 			h := shapedHeap(r, shape, n)

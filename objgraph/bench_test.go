@@ -204,11 +204,22 @@ func TestChainScriptShape(t *testing.T) {
 	}
 }
 
+// deepShapes are the heaps of the deep benchmarks (see synth.Deep): "list"
+// is a linked list of instances, each with a __dict__ and a str
+// (synth.LinkedList: 3 objects per node), "tree" a tree of instances, each
+// level a node with a str name and a list of a leaf and the next level
+// (synth.DeepTree: 4 objects per level). The sizes are the nodes of the
+// list, the levels of the tree.
+var deepShapes = []struct {
+	name  string
+	build func(int) (*synth.Deep, error)
+}{{"list", synth.LinkedList}, {"tree", synth.DeepTree}}
+
 // benchDeep runs f, an analysis that computes the dominator tree and the
-// retainer chains itself, over a heap as deep as it is large (see
-// synth.Deep), built in memory once, and reports the process's peak RSS
-// during the runs: the heap itself (some 200 bytes per object) and what
-// the analysis holds.
+// retainer chains itself, over a heap built in memory once, and reports
+// the process's peak RSS during the runs: the heap itself and what the
+// analysis holds. (A heap built in memory holds more than one read from a
+// snapshot: its columns grew by appending.)
 func benchDeep(b *testing.B, build func(int) (*synth.Deep, error), n int, f func(*heap.Heap)) {
 	d, err := build(n)
 	if err != nil {
@@ -231,38 +242,40 @@ func benchDeep(b *testing.B, build func(int) (*synth.Deep, error), n int, f func
 	b.ReportMetric(peak/1e6, "peak-RSS-MB")
 }
 
-func profileAll(h *heap.Heap) {
-	if p := objgraph.Profile(h, objgraph.ProfileOptions{}); len(p.Sample) == 0 {
-		panic("no samples")
-	}
-}
-
-// BenchmarkProfileLinkedList1M computes the pprof profile of a linked list
-// of 1M instances (synth.LinkedList, 3M objects), dominator tree and
-// retainer chains included.
-func BenchmarkProfileLinkedList1M(b *testing.B) {
-	benchDeep(b, synth.LinkedList, 1_000_000, profileAll)
-}
-
-// BenchmarkProfileDeepTree1M computes the pprof profile of a tree of
-// instances 1M levels deep (synth.DeepTree, 4M objects), dominator tree
-// and retainer chains included.
-func BenchmarkProfileDeepTree1M(b *testing.B) {
-	benchDeep(b, synth.DeepTree, 1_000_000, profileAll)
-}
-
-// BenchmarkLeaksLinkedList1M finds the leaks of a linked list of 1M
-// instances against the census of a list of one: every object but the
-// module, its dict, the class and the first node is new.
-func BenchmarkLeaksLinkedList1M(b *testing.B) {
-	old, err := synth.LinkedList(1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	census := objgraph.NewCensus(old.Heap)
-	benchDeep(b, synth.LinkedList, 1_000_000, func(h *heap.Heap) {
-		if rep := objgraph.FindLeaks(census, h, nil, objgraph.LeakOptions{}); len(rep.Types) == 0 {
-			panic("no leaks")
+// BenchmarkProfileDeep computes the pprof profile of deep heaps, dominator
+// tree and retainer chains included.
+func BenchmarkProfileDeep(b *testing.B) {
+	for _, shape := range deepShapes {
+		for _, n := range []int{5_000, 80_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", shape.name, n/1000), func(b *testing.B) {
+				benchDeep(b, shape.build, n, func(h *heap.Heap) {
+					if p := objgraph.Profile(h, objgraph.ProfileOptions{}); len(p.Sample) == 0 {
+						b.Fatal("no samples")
+					}
+				})
+			})
 		}
-	})
+	}
+}
+
+// BenchmarkLeaksDeep finds the leaks of deep heaps against the census of
+// the same shape of size 1: every object but the first node's (or level's)
+// and the module's and class's is new.
+func BenchmarkLeaksDeep(b *testing.B) {
+	for _, shape := range deepShapes {
+		old, err := shape.build(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		census := objgraph.NewCensus(old.Heap)
+		for _, n := range []int{5_000, 80_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", shape.name, n/1000), func(b *testing.B) {
+				benchDeep(b, shape.build, n, func(h *heap.Heap) {
+					if rep := objgraph.FindLeaks(census, h, nil, objgraph.LeakOptions{}); len(rep.Types) == 0 {
+						b.Fatal("no leaks")
+					}
+				})
+			})
+		}
+	}
 }
