@@ -1,6 +1,7 @@
 package heap_test
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -99,4 +100,44 @@ func BenchmarkDominators10M(b *testing.B) {
 // heap shaped like a Python program's (see synth.Python).
 func BenchmarkDominatorsPython10M(b *testing.B) {
 	benchDominators(b, synth.Options{Objects: 10_000_000, EdgesPerObj: 3, Seed: 1, Shape: synth.Python})
+}
+
+// BenchmarkDominatorsDeep computes the dominator tree of heaps as deep as
+// they are large, built in memory once (see synth.Deep): "list" is a linked
+// list of instances, each with a __dict__ and a str, all referring to their
+// class (synth.LinkedList: 3 objects and 4 edges per node, 2 hops deep per
+// node); "tree" a tree of instances, each level a node with a str name and
+// a list of a leaf and the next level (synth.DeepTree: 4 objects and 7
+// edges per level). The sizes are the nodes of the list, the levels of the
+// tree.
+func BenchmarkDominatorsDeep(b *testing.B) {
+	for _, shape := range []struct {
+		name  string
+		build func(int) (*synth.Deep, error)
+	}{{"list", synth.LinkedList}, {"tree", synth.DeepTree}} {
+		for _, n := range []int{80_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", shape.name, n/1000), func(b *testing.B) {
+				d, err := shape.build(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h := d.Heap
+				h.BuildReverse()
+				b.ReportAllocs()
+				var dt *heap.DomTree
+				for b.Loop() {
+					b.StopTimer()
+					dt = nil
+					runtime.GC()
+					b.StartTimer()
+					dt = heap.Dominators(h, heap.DominatorOptions{})
+				}
+				if dt.FellBack() {
+					b.Log("the iterative algorithm gave up: Lengauer–Tarjan computed the tree")
+				}
+				b.ReportMetric(float64(h.Len()), "objects")
+				b.ReportMetric(float64(dt.Steps())/float64(h.Len()+h.NumEdges()), "steps/(objects+edges)")
+			})
+		}
+	}
 }

@@ -30,7 +30,9 @@ type DomTree struct {
 	idom     []uint32 // search number -> search number of the immediate dominator
 	retained []uint64 // search number -> retained size
 	roots    []ID     // the roots used, in order
-	passes   int      // passes over the predecessors after the first sweep; -1 when Semi-NCA finished the job
+	passes   int      // passes over the predecessors after the first sweep; -1 when Lengauer–Tarjan finished the job
+	steps    uint64   // steps taken up idom chains and, after a fallback, by Lengauer–Tarjan (see Dominators)
+	budget   uint64   // steps up idom chains the iterative algorithm may take before it gives up
 }
 
 // ExternalRefs is the number of references to id from outside the graph:
@@ -74,8 +76,17 @@ func (h *Heap) RootIDs(noExternal bool) []ID {
 }
 
 // maxPasses bounds the passes of the iterative algorithm after the first;
-// a graph that needs more is finished by Semi-NCA.
+// a graph that needs more is finished by Lengauer–Tarjan.
 const maxPasses = 8
+
+// The iterative algorithm may take ncaBudget steps up the tree per object
+// and edge of the heap, plus minBudget, before it gives up. The synthetic
+// 10M-object heaps take under one step per object and edge, random graphs
+// of a few thousand objects under seven.
+const (
+	ncaBudget = 4
+	minBudget = 1 << 20
+)
 
 // Dominators computes the dominator tree.
 //
@@ -98,31 +109,46 @@ const maxPasses = 8
 // and the edges in about the order they are stored, and independent
 // look-ups in per-object arrays, instead of the long chains of dependent
 // loads of a depth-first search and path compression, which on a heap of
-// millions of objects wait for main memory at every step. A graph that
-// still needs more than a few passes (long chains of references that lead
-// back against the breadth-first order), and a heap of 2^30 objects or
-// more, is handled by the Semi-NCA algorithm, whose running time does not
-// depend on the graph's shape.
+// millions of objects wait for main memory at every step.
+//
+// A nearest common ancestor is found by walking up the tree built so far,
+// which costs the length of the walk. An object with many referrers, such
+// as the class of the instances of a linked list, would take a walk as long
+// as the list for each of them; once its walks get long they are marked,
+// so that they pass each vertex once (see ncaMarked). Other shapes can still make the walks
+// quadratic in the depth of the tree (a linked list whose values a list
+// near the root also holds), so the steps up the tree are counted
+// and the iterative algorithm gives up after ncaBudget steps per object and
+// edge, as it does after maxPasses passes; either way it has done
+// O(objects + edges) work. A graph it gives up on, and a heap of 2^30
+// objects or more, is handled by the algorithm of Lengauer and Tarjan,
+// whose running time is O(edges · log objects) whatever the graph's shape,
+// but which on a large heap waits for main memory at most of its steps.
 func Dominators(h *Heap, opts DominatorOptions) *DomTree {
 	h.BuildReverse()
 	t := &DomTree{h: h, roots: h.RootIDs(opts.NoExternal)}
-	if h.Len() < maxSearch {
-		late, multi := t.search()
-		if t.settle(late, multi, maxPasses) {
+	t.budget = ncaBudget*(uint64(h.Len())+uint64(h.NumEdges())) + minBudget
+	return t.compute()
+}
+
+// compute computes the tree t.roots and t.budget describe.
+func (t *DomTree) compute() *DomTree {
+	t.h.BuildReverse()
+	if t.h.Len() < maxSearch {
+		if late, multi, ok := t.search(); ok && t.settle(late, multi, maxPasses) {
 			t.sumRetained()
 			return t
 		}
-	} else {
-		t.number()
 	}
-	t.semiNCA()
+	t.number()
+	t.lengauerTarjan()
 	t.passes = -1
 	t.sumRetained()
 	return t
 }
 
 // number numbers the reachable objects breadth first from the roots,
-// without computing anything else, for semiNCA.
+// without computing anything else, for lengauerTarjan.
 func (t *DomTree) number() {
 	h := t.h
 	num := make([]uint32, h.Len())
@@ -148,17 +174,76 @@ func (t *DomTree) number() {
 const undefined = ^uint32(0)
 
 // nca is the nearest common ancestor of the vertices numbered a and b in the
-// tree idom, where every vertex's parent has a smaller number than itself.
-func nca(idom []uint32, a, b uint32) uint32 {
+// tree idom, where every vertex's parent has a smaller number than itself,
+// and the number of steps up the tree it took to find it.
+func nca(idom []uint32, a, b uint32) (anc uint32, steps uint64) {
 	for a != b {
 		for a > b {
 			a = idom[a]
+			steps++
 		}
 		for b > a {
 			b = idom[b]
+			steps++
 		}
 	}
-	return a
+	return a, steps
+}
+
+// ncaMarked is nca for narrowing the candidate dominator a of an object
+// with one more of its referrers, b, when the vertices marked with stamp
+// all descend from a (or are a). Then a walk up from b that reaches a
+// marked vertex has found that a is the ancestor, and stops there. The
+// vertices it walks past descend from the ancestor it returns, and it
+// marks them. So narrowing the candidate of one object with all its
+// referrers walks past each vertex once: the candidate of a class from
+// the instances of a linked list costs the length of the list, not its
+// square.
+func ncaMarked(idom, mark []uint32, stamp, a, b uint32) (anc uint32, steps uint64) {
+	for a != b {
+		for a > b {
+			mark[a] = stamp
+			a = idom[a]
+			steps++
+		}
+		for b > a {
+			if mark[b] == stamp {
+				return a, steps
+			}
+			mark[b] = stamp
+			b = idom[b]
+			steps++
+		}
+	}
+	return a, steps
+}
+
+// foldMarks are the marks of ncaMarked, for the objects of a pass whose
+// walks up the tree get long; each such object gets a stamp of its own.
+type foldMarks struct {
+	mark  []uint32 // search number -> stamp of the object whose walks passed it last
+	stamp uint32
+}
+
+// An object's walks are marked once they have taken longWalk steps, and
+// it has more than wideFold referrers: with fewer, marking saves little.
+// (With no vertex marked yet, the marks can start at any referrer.)
+const (
+	longWalk = 1024
+	wideFold = 32
+)
+
+// next returns a fresh stamp, allocating the marks on first use and
+// clearing them when the stamps wrap around.
+func (f *foldMarks) next(n int) uint32 {
+	if f.mark == nil {
+		f.mark = make([]uint32, n)
+	}
+	if f.stamp++; f.stamp == 0 {
+		clear(f.mark)
+		f.stamp = 1
+	}
+	return f.stamp
 }
 
 // searchBlock is how many objects the search prepares at once.
@@ -176,7 +261,8 @@ const (
 // runs the first pass of the iterative algorithm on the way (see
 // Dominators). It returns, in increasing order, the numbers of the objects
 // with a referrer numbered after them whose candidate is not the virtual
-// root, and the set of objects with more than one reference to them.
+// root, and the set of objects with more than one reference to them. It
+// gives up, returning ok false, when its steps up the tree exceed t.budget.
 //
 // Each level of the search is numbered in about id order, which is, mostly,
 // the order of the objects' edges in memory. Objects are taken off the queue in
@@ -186,8 +272,9 @@ const (
 // processed in order, from the cache. (A branch that depends on a load that
 // misses the cache stalls everything behind it until main memory answers.)
 // All the search's state lives in one word per object for the same reason.
-func (t *DomTree) search() (late []uint32, multi bitset) {
+func (t *DomTree) search() (late []uint32, multi bitset, ok bool) {
 	h := t.h
+	steps, budget := t.steps, t.budget
 	n := h.Len()
 	// acc[id] is 0 for an object not found yet; for one found, 1 + the
 	// number of its candidate dominator until it is numbered; then its own
@@ -285,7 +372,12 @@ func (t *DomTree) search() (late []uint32, multi bitset) {
 					if d == 0 {
 						acc[to] = 1
 					} else {
-						acc[to] = nca(idom, a-1, d) + 1
+						c, n := nca(idom, a-1, d)
+						acc[to] = c + 1
+						if steps += n; steps > budget {
+							t.steps = steps
+							return nil, nil, false
+						}
 					}
 				}
 			}
@@ -312,8 +404,8 @@ func (t *DomTree) search() (late []uint32, multi bitset) {
 			word &= word - 1
 		}
 	}
-	t.num, t.vertex, t.idom = acc, vertex, idom
-	return late, multi
+	t.num, t.vertex, t.idom, t.steps = acc, vertex, idom, steps
+	return late, multi, true
 }
 
 const (
@@ -475,8 +567,12 @@ func keep(x uint64) { _ = x }
 // order, as the nearest common ancestor of their referrers in the current
 // tree. It reports whether any changed, and adds to single the objects
 // with one referrer (not counting unreachable ones and themselves), whose
-// candidate is final. Work is taken in blocks, as in search.
-func (t *DomTree) pass(work []uint32, single bitset) (changed bool) {
+// candidate is final. Work is taken in blocks, as in search. It gives up,
+// returning ok false, when the steps up the tree exceed t.budget. The
+// long walks of objects with many referrers are marked in marks (see
+// ncaMarked).
+func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed, ok bool) {
+	steps, budget := t.steps, t.budget
 	roff, rsrc := t.h.rev.off, t.h.rev.src
 	num, idom, vertex := t.num, t.idom, t.vertex
 	var lo, hi [searchBlock]uint32
@@ -501,6 +597,9 @@ func (t *DomTree) pass(work []uint32, single bitset) (changed bool) {
 		}
 		for i, k := range blk {
 			nd, first, one := undefined, undefined, true
+			var mark []uint32
+			var stamp uint32
+			wide, walked := hi[i]-lo[i] > wideFold, uint64(0)
 			for _, p := range rsrc[lo[i]:hi[i]] {
 				q := num[p]
 				if q == 0 || q == k { // unreachable referrer, or a reference to itself
@@ -511,7 +610,22 @@ func (t *DomTree) pass(work []uint32, single bitset) (changed bool) {
 					continue
 				}
 				one = one && q == first
-				if nd = nca(idom, nd, q); nd == 0 {
+				var c uint32
+				var n uint64
+				if mark != nil {
+					c, n = ncaMarked(idom, mark, stamp, nd, q)
+				} else {
+					c, n = nca(idom, nd, q)
+					if walked += n; wide && walked > longWalk {
+						stamp = marks.next(len(vertex))
+						mark = marks.mark
+					}
+				}
+				if steps += n; steps > budget {
+					t.steps = steps
+					return false, false
+				}
+				if nd = c; nd == 0 {
 					break
 				}
 			}
@@ -525,24 +639,30 @@ func (t *DomTree) pass(work []uint32, single bitset) (changed bool) {
 		}
 	}
 	keep(sink)
-	return changed
+	t.steps = steps
+	return changed, true
 }
 
 // settle runs the passes that follow the search, the first over work, until
 // the tree no longer changes, at most limit passes; it reports whether the
-// tree settled. Only objects in multi, with more than one reference to them,
-// can change.
+// tree settled, which it has not when the passes ran out or their steps
+// up the tree exceeded t.budget. Only objects in multi, with more than one
+// reference to them, can change.
 func (t *DomTree) settle(work []uint32, multi bitset, limit int) bool {
 	if len(work) > 0 {
 		t.h.BuildReverse()
 	}
 	single := make(bitset, (len(t.vertex)+63)/64)
+	var marks foldMarks
 	for pass := 0; len(work) > 0; pass++ {
 		if pass > limit {
 			return false
 		}
 		t.passes = pass + 1
-		changed := t.pass(work, single)
+		changed, ok := t.pass(work, single, &marks)
+		if !ok {
+			return false
+		}
 		if !changed {
 			return true
 		}
@@ -559,13 +679,18 @@ func (t *DomTree) settle(work []uint32, multi bitset, limit int) bool {
 	return true
 }
 
-// semiNCA recomputes the immediate dominators with the Semi-NCA algorithm
-// over a depth-first numbering, iteratively, and stores them in the
-// breadth-first numbering of t.
-func (t *DomTree) semiNCA() {
+// lengauerTarjan recomputes the immediate dominators with the algorithm of
+// Lengauer and Tarjan over a depth-first numbering, and stores them in the
+// breadth-first numbering of t. It is the version with path compression
+// and simple linking: O(edges · log objects) whatever the graph's shape.
+// (Semi-NCA, which finds each immediate dominator by walking up the tree
+// from the object's parent, takes quadratic time on a linked list whose
+// values a list near the root also holds, when the search goes down the
+// list first.) The search, the evaluations and their path compression all
+// run on explicit stacks.
+func (t *DomTree) lengauerTarjan() {
 	h := t.h
-	n := h.Len()
-	pre := make([]uint32, n) // object id -> preorder number; 0 = not visited
+	pre := make([]uint32, h.Len()) // object id -> preorder number; 0 = not visited
 	vertex := make([]ID, 1, len(t.vertex))
 	vertex[0] = NoID
 	parent := make([]uint32, 1, len(t.vertex))
@@ -581,7 +706,9 @@ func (t *DomTree) semiNCA() {
 		parent = append(parent, from)
 		stack = append(stack, frame{p, h.off[id], h.off[id+1]})
 	}
+	isRoot := newBitset(h.Len())
 	for _, r := range t.roots {
+		isRoot.set(r)
 		if pre[r] != 0 {
 			continue
 		}
@@ -599,74 +726,105 @@ func (t *DomTree) semiNCA() {
 			}
 		}
 	}
-	m := len(vertex)
+	stack = nil
+	m := uint32(len(vertex))
+	steps := uint64(m)
 
-	// Semidominators in reverse preorder, with path compression over the
-	// ancestor links, which start as the parents.
+	// The forest of vertices linked so far: those numbered from linked up,
+	// since vertices are linked in decreasing preorder, each to its
+	// parent. anc is a vertex's ancestor in the forest, which path
+	// compression moves up; label, the vertex of smallest semidominator on
+	// the path from the vertex up to anc, anc excluded.
 	type info struct{ anc, label, semi uint32 }
 	in := make([]info, m)
 	for p := range m {
-		in[p] = info{anc: parent[p], label: uint32(p), semi: uint32(p)}
+		in[p] = info{anc: parent[p], label: p, semi: p}
 	}
-	var evalStack []uint32
-	eval := func(v, lastLinked uint32) uint32 {
-		if in[v].anc < lastLinked {
+	var path []uint32
+	// eval is the vertex of smallest semidominator on the path from v up
+	// to the root of its tree in the forest, the root excluded; v itself
+	// when v is a root (not linked yet).
+	eval := func(v, linked uint32) uint32 {
+		if in[v].anc < linked {
 			return in[v].label
 		}
-		evalStack = evalStack[:0]
-		for in[v].anc >= lastLinked {
-			evalStack = append(evalStack, v)
+		path = path[:0]
+		for in[v].anc >= linked {
+			path = append(path, v)
 			v = in[v].anc
 		}
-		pv := v
-		pLabel := in[pv].label
-		for i := len(evalStack) - 1; i >= 0; i-- {
-			w := evalStack[i]
-			in[w].anc = in[pv].anc
-			if wl := in[w].label; in[pLabel].semi < in[wl].semi {
-				in[w].label = pLabel
+		steps += uint64(len(path))
+		// v is the last vertex before the root: its label is final. Going
+		// back down, point each vertex at the root and fold in the labels
+		// above it.
+		root, label := in[v].anc, in[v].label
+		for i := len(path) - 1; i >= 0; i-- {
+			w := path[i]
+			in[w].anc = root
+			if wl := in[w].label; in[label].semi < in[wl].semi {
+				in[w].label = label
 			} else {
-				pLabel = wl
+				label = wl
 			}
-			pv = w
 		}
-		return in[pv].label
+		return in[path[0]].label
 	}
-	isRoot := newBitset(n)
-	for _, r := range t.roots {
-		isRoot.set(r)
-	}
-	for w := uint32(m - 1); w >= 1; w-- {
+	// bucket[s] lists the vertices whose semidominator is s, through next;
+	// 0 ends a list (vertex 0, the virtual root, is in none).
+	bucket := make([]uint32, m)
+	next := make([]uint32, m)
+	// The immediate dominators overwrite the parents: idom[v] is written at
+	// step w <= v, and parent[v] is read at step v only.
+	idom := parent
+	for w := m - 1; w >= 1; w-- {
+		p := parent[w]
+		s := p
 		if isRoot.has(vertex[w]) {
-			in[w].semi = 0 // the virtual root refers to it
-			continue
-		}
-		s := parent[w]
-		for _, p := range h.Referrers(vertex[w]) {
-			if pv := pre[p]; pv != 0 {
-				if su := in[eval(pv, w+1)].semi; su < s {
-					s = su
+			s = 0 // the virtual root refers to it
+		} else {
+			for _, q := range h.Referrers(vertex[w]) {
+				if v := pre[q]; v != 0 {
+					steps++
+					if su := in[eval(v, w+1)].semi; su < s {
+						s = su
+					}
 				}
 			}
 		}
 		in[w].semi = s
-	}
-	idom := parent
-	for w := 1; w < m; w++ {
-		d := idom[w]
-		for d > in[w].semi {
-			d = idom[d]
+		if s == 0 {
+			idom[w] = 0 // the virtual root is its only dominator
+		} else {
+			next[w], bucket[s] = bucket[s], w
 		}
-		idom[w] = d
+		// Link w to its parent, then settle the vertices whose
+		// semidominator is the parent: their immediate dominator is the
+		// parent, or the same as that of the vertex of smallest
+		// semidominator between them and w.
+		for v := bucket[p]; v != 0; v = next[v] {
+			steps++
+			if u := eval(v, w); in[u].semi < in[v].semi {
+				idom[v] = u
+			} else {
+				idom[v] = p
+			}
+		}
+		bucket[p] = 0
+	}
+	for w := uint32(1); w < m; w++ {
+		if idom[w] != in[w].semi {
+			idom[w] = idom[idom[w]]
+		}
 	}
 	// Back to breadth-first numbers.
-	for w := 1; w < m; w++ {
+	for w := uint32(1); w < m; w++ {
 		d := uint32(0)
 		if idom[w] != 0 {
 			d = t.num[vertex[idom[w]]]
 		}
 		t.idom[t.num[vertex[w]]] = d
 	}
+	t.steps += steps
 }
 
 // sumRetained adds up retained sizes, every object before its dominator.

@@ -95,16 +95,9 @@ func TestDominatorsAgainstDefinition(t *testing.T) {
 	for trial := range 300 {
 		n := 2 + r.IntN(40)
 		h := randomHeap(r, n, r.IntN(3*n), 1+r.IntN(3))
-		dt := heap.Dominators(h, heap.DominatorOptions{NoExternal: true})
+		opts := heap.DominatorOptions{NoExternal: true}
+		dt := heap.Dominators(h, opts)
 		want, reach := naiveIDom(h, dt.Roots())
-		for id := range h.All() {
-			if dt.Reachable(id) != reach[id] {
-				t.Fatalf("trial %d: Reachable(%d) = %v, want %v", trial, id, dt.Reachable(id), reach[id])
-			}
-			if got := dt.IDom(id); got != want[id] {
-				t.Fatalf("trial %d (n=%d): IDom(%d) = %d, want %d", trial, n, id, got, want[id])
-			}
-		}
 		// retained = own size + retained of dominator-tree children
 		sum := make([]uint64, n)
 		for id := range h.All() {
@@ -114,9 +107,17 @@ func TestDominatorsAgainstDefinition(t *testing.T) {
 				}
 			}
 		}
-		for id := range h.All() {
-			if got := dt.Retained(id); got != sum[id] {
-				t.Fatalf("trial %d: Retained(%d) = %d, want %d", trial, id, got, sum[id])
+		for _, dt := range []*heap.DomTree{dt, heap.LengauerTarjan(h, opts)} {
+			for id := range h.All() {
+				if dt.Reachable(id) != reach[id] {
+					t.Fatalf("trial %d (fell back %v): Reachable(%d) = %v, want %v", trial, dt.FellBack(), id, dt.Reachable(id), reach[id])
+				}
+				if got := dt.IDom(id); got != want[id] {
+					t.Fatalf("trial %d (n=%d, fell back %v): IDom(%d) = %d, want %d", trial, n, dt.FellBack(), id, got, want[id])
+				}
+				if got := dt.Retained(id); got != sum[id] {
+					t.Fatalf("trial %d (fell back %v): Retained(%d) = %d, want %d", trial, dt.FellBack(), id, got, sum[id])
+				}
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,8 @@ import (
 	"time"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/memstat"
+	"github.com/objgraph-go/objgraph/internal/synth"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -197,5 +201,81 @@ func TestChainScriptShape(t *testing.T) {
 	}
 	if h.Len() != 1000 || h.NumEdges() < 2900 {
 		t.Errorf("%d objects, %d edges", h.Len(), h.NumEdges())
+	}
+}
+
+// deepShapes are the heaps of the deep benchmarks (see synth.Deep): "list"
+// is a linked list of instances, each with a __dict__ and a str
+// (synth.LinkedList: 3 objects per node), "tree" a tree of instances, each
+// level a node with a str name and a list of a leaf and the next level
+// (synth.DeepTree: 4 objects per level). The sizes are the nodes of the
+// list, the levels of the tree.
+var deepShapes = []struct {
+	name  string
+	build func(int) (*synth.Deep, error)
+}{{"list", synth.LinkedList}, {"tree", synth.DeepTree}}
+
+// benchDeep runs f, an analysis that computes the dominator tree and the
+// retainer chains itself, over a heap built in memory once, and reports
+// the process's peak RSS during the runs: the heap itself and what the
+// analysis holds. (A heap built in memory holds more than one read from a
+// snapshot: its columns grew by appending.)
+func benchDeep(b *testing.B, build func(int) (*synth.Deep, error), n int, f func(*heap.Heap)) {
+	d, err := build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := d.Heap
+	h.BuildReverse()
+	b.ReportAllocs()
+	var peak float64
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		debug.FreeOSMemory()
+		memstat.ResetPeakRSS()
+		b.StartTimer()
+		f(h)
+		peak = max(peak, memstat.PeakRSS())
+	}
+	b.ReportMetric(float64(h.Len()), "objects")
+	b.ReportMetric(peak/1e6, "peak-RSS-MB")
+}
+
+// BenchmarkProfileDeep computes the pprof profile of deep heaps, dominator
+// tree and retainer chains included.
+func BenchmarkProfileDeep(b *testing.B) {
+	for _, shape := range deepShapes {
+		for _, n := range []int{5_000, 80_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", shape.name, n/1000), func(b *testing.B) {
+				benchDeep(b, shape.build, n, func(h *heap.Heap) {
+					if p := objgraph.Profile(h, objgraph.ProfileOptions{}); len(p.Sample) == 0 {
+						b.Fatal("no samples")
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkLeaksDeep finds the leaks of deep heaps against the census of
+// the same shape of size 1: every object but the first node's (or level's)
+// and the module's and class's is new.
+func BenchmarkLeaksDeep(b *testing.B) {
+	for _, shape := range deepShapes {
+		old, err := shape.build(1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		census := objgraph.NewCensus(old.Heap)
+		for _, n := range []int{5_000, 80_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", shape.name, n/1000), func(b *testing.B) {
+				benchDeep(b, shape.build, n, func(h *heap.Heap) {
+					if rep := objgraph.FindLeaks(census, h, nil, objgraph.LeakOptions{}); len(rep.Types) == 0 {
+						b.Fatal("no leaks")
+					}
+				})
+			})
+		}
 	}
 }

@@ -8,9 +8,10 @@ import (
 )
 
 // LeakOptions tune FindLeaks. The zero value names types by their short
-// names and computes what it needs.
+// names, groups chains by their first 64 hops and computes what it needs.
 type LeakOptions struct {
 	Qualified  bool          // module-qualified type names ("app.Session" rather than "Session")
+	MaxDepth   int           // group chains longer than this many hops by their first MaxDepth hops and the object's type (see LeakGroup.Shape); 0 means 64
 	Dominators *heap.DomTree // the dominator tree of the heap analysed, if already computed
 	Retainers  *Retainers    // its shortest retainer chains, if already computed
 }
@@ -39,10 +40,12 @@ type LeakType struct {
 // A LeakGroup is the leak candidates of one type whose shortest retainer
 // chains have the same shape: the same root, and hop by hop the same types
 // and reference names, with the names of container elements collapsed to
-// "[*]" (see ShapeStep).
+// "[*]" (see ShapeStep). Chains longer than LeakOptions.MaxDepth hops, as
+// those of the nodes of a long linked list, are grouped by their first
+// MaxDepth hops: their shape ends in a step {Edge: "…", Type: the type}.
 type LeakGroup struct {
 	Root  string      // where the chains start: "module __main__", "local MainThread: run (app.py:12) seen", …; for garbage, "garbage"
-	Shape []ShapeStep // the chains' shape, root object first
+	Shape []ShapeStep // the chains' shape, root object first; at most MaxDepth+2 steps
 	Count int         // objects
 	Bytes uint64      // their own sizes
 	// Retained is the size of the objects that one of the group's objects
@@ -114,19 +117,26 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	}
 	rep.Growth = growth(counts)
 
+	maxDepth := uint32(64)
+	if opts.MaxDepth > 0 {
+		maxDepth = uint32(opts.MaxDepth)
+	}
 	sh := newShapes(cur, r)
 	type key struct {
 		typ   string
 		shape uint32 // noShape for garbage
+		cut   bool   // the chains are longer than maxDepth, and shape is that of their first maxDepth hops
 	}
 	groupOf := map[key]int{}
 	var groups []*LeakGroup
 	var groupKeys []key
+	typeIndex := map[string]int32{}
+	var groupType []int32              // group index -> index of its type name
 	member := make([]int32, cur.Len()) // object id -> group index + 1
 	for _, id := range candidates {
-		k := key{TypeName(cur, id, opts.Qualified), noShape}
+		k := key{TypeName(cur, id, opts.Qualified), noShape, false}
 		if r.Reached(id) {
-			k.shape = sh.shape(id)
+			k.shape, k.cut = sh.shape(id, maxDepth)
 		}
 		gi, ok := groupOf[k]
 		if !ok {
@@ -134,6 +144,12 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			groupOf[k] = gi
 			groups = append(groups, &LeakGroup{})
 			groupKeys = append(groupKeys, k)
+			ti, ok := typeIndex[k.typ]
+			if !ok {
+				ti = int32(len(typeIndex))
+				typeIndex[k.typ] = ti
+			}
+			groupType = append(groupType, ti)
 		}
 		g := groups[gi]
 		g.Count++
@@ -143,10 +159,8 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	}
 
 	// Retained sizes: a member counts when no other member of its group
-	// (of its type, for the type's total) dominates it. near[id] is the
-	// nearest candidate among id's proper dominators.
-	near := nearestMarked(dt, member)
-	typeOf := func(gi int32) string { return groupKeys[gi-1].typ }
+	// (of its type, for the type's total) dominates it.
+	sameGroup, sameType := dominatedBySame(dt, candidates, member, groupType, len(typeIndex))
 	for gi, g := range groups {
 		if groupKeys[gi].shape == noShape {
 			continue
@@ -157,7 +171,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			if i == 0 || ret > best {
 				g.Example, best = id, ret
 			}
-			if !dominatedWithin(near, member, id, func(m int32) bool { return m == int32(gi+1) }) {
+			if !sameGroup.has(id) {
 				g.Retained += ret
 			}
 		}
@@ -189,6 +203,9 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			g.Chain = garbageChain(cur, g.Example)
 		} else {
 			g.Root, g.Shape = sh.steps(k.shape, opts.Qualified)
+			if k.cut {
+				g.Shape = append(g.Shape, ShapeStep{Edge: "…", Type: k.typ})
+			}
 			g.Chain = r.Chain(g.Example)
 		}
 		g.Edges = chainEdges(cur, g.Chain)
@@ -199,7 +216,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	for _, t := range types {
 		for _, g := range t.Groups {
 			for _, id := range g.Objects {
-				if !dominatedWithin(near, member, id, func(m int32) bool { return typeOf(m) == t.Type }) {
+				if !sameType.has(id) {
 					t.Retained += dt.Retained(id)
 				}
 			}
@@ -348,15 +365,80 @@ func nearestMarked(dt *heap.DomTree, marked []int32) []heap.ID {
 	return near
 }
 
-// dominatedWithin reports whether a proper dominator of id is marked with
-// a value in.
-func dominatedWithin(near []heap.ID, marked []int32, id heap.ID, in func(int32) bool) bool {
-	for d := near[id]; d != heap.NoID; d = near[d] {
-		if in(marked[d]) {
-			return true
+// dominatedBySame tells which of ids, the objects marked in member with
+// their group + 1, have a proper dominator in their own group (byGroup),
+// and which have one of their own type (byType; groupType gives the type
+// of each group, below ntypes). It walks the tree of the marked objects,
+// each under its nearest marked proper dominator, depth first, counting
+// the objects of each group and type on the path from the top: one step
+// per object, where walking up the dominators of each object would take
+// as many as it has, and a linked list of candidates the square of its
+// length.
+func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType []int32, ntypes int) (byGroup, byType bitset) {
+	near := nearestMarked(dt, member)
+	n := len(member)
+	byGroup, byType = newBitset(n), newBitset(n)
+	// The marked objects under each: kids[off[i]:off[i+1]] for ids[i].
+	index := make([]int32, n)
+	for i, id := range ids {
+		index[id] = int32(i)
+	}
+	off := make([]int32, len(ids)+1)
+	for _, id := range ids {
+		if d := near[id]; d != heap.NoID {
+			off[index[d]+1]++
 		}
 	}
-	return false
+	for i := range ids {
+		off[i+1] += off[i]
+	}
+	kids := make([]heap.ID, off[len(ids)])
+	fill := slices.Clone(off[:len(ids)])
+	for _, id := range ids {
+		if d := near[id]; d != heap.NoID {
+			kids[fill[index[d]]] = id
+			fill[index[d]]++
+		}
+	}
+	inGroup := make([]int32, len(groupType)) // objects of each group on the path
+	inType := make([]int32, ntypes)
+	type frame struct {
+		id   heap.ID
+		next int32 // next child, in kids
+	}
+	var stack []frame
+	enter := func(id heap.ID) {
+		g := member[id] - 1
+		if inGroup[g] > 0 {
+			byGroup.set(id)
+		}
+		if inType[groupType[g]] > 0 {
+			byType.set(id)
+		}
+		inGroup[g]++
+		inType[groupType[g]]++
+		stack = append(stack, frame{id, off[index[id]]})
+	}
+	for _, top := range ids {
+		if near[top] != heap.NoID {
+			continue
+		}
+		enter(top)
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.next < off[index[f.id]+1] {
+				kid := kids[f.next]
+				f.next++
+				enter(kid)
+				continue
+			}
+			g := member[f.id] - 1
+			inGroup[g]--
+			inType[groupType[g]]--
+			stack = stack[:len(stack)-1]
+		}
+	}
+	return byGroup, byType
 }
 
 // chainEdges names the references along a chain: for each hop, the first

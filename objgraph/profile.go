@@ -12,13 +12,22 @@ import (
 )
 
 // ProfileOptions tune Profile. The zero value gives at most 100,000
-// samples and short type names.
+// samples of at most 64 frames each, and short type names.
 type ProfileOptions struct {
 	Qualified  bool          // module-qualified type names in frames
 	MaxSamples int           // at most this many samples; 0 means 100,000
+	MaxFrames  int           // at most this many frames per stack: the half nearest the root, one elided-frames frame, the rest nearest the object; 0 means 64, less than 3 means 3
 	Dominators *heap.DomTree // h's dominator tree, if already computed
 	Retainers  *Retainers    // h's retainer chains, if already computed
 }
+
+// elidedFrame stands for the frames left out of the middle of a stack
+// longer than ProfileOptions.MaxFrames; the sample's numeric label
+// elidedLabel says how many.
+const (
+	elidedFrame = "… elided frames …"
+	elidedLabel = "elided frames"
+)
 
 // Profile sample types, in order.
 var profileSampleTypes = []*profile.ValueType{
@@ -47,14 +56,29 @@ var profileSampleTypes = []*profile.ValueType{
 // When the heap has more distinct shapes than opts.MaxSamples, chains are
 // cut short: the hops past some depth are replaced by one "…" frame and
 // the frame of the object's type. The depth starts at the longest chain's
-// and shrinks by a third until the samples fit. The
-// profile's names do not depend on addresses, so profiles of two snapshots
-// of one process compare with pprof's -diff_base.
+// and shrinks by a third until the samples fit.
+//
+// A stack has at most opts.MaxFrames frames (64 by default): a longer one,
+// as the objects of a long linked list get, keeps the frames nearest the
+// root and those nearest the object, half and half, with one
+// "… elided frames …" frame between them, and its sample has a numeric
+// label "elided frames" with the number of frames left out. Samples whose
+// chains differ only in the frames left out share a stack. So a profile
+// takes time and memory in proportion to the objects and the samples,
+// whatever the depth of the heap.
+//
+// The profile's names do not depend on addresses, so profiles of two
+// snapshots of one process compare with pprof's -diff_base.
 func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	limit := opts.MaxSamples
 	if limit <= 0 {
 		limit = 100_000
 	}
+	maxFrames := opts.MaxFrames
+	if maxFrames <= 0 {
+		maxFrames = 64
+	}
+	maxFrames = max(maxFrames, 3)
 	dt := opts.Dominators
 	if dt == nil {
 		dt = heap.Dominators(h, heap.DominatorOptions{})
@@ -65,16 +89,18 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	}
 	// The deepest chain first; when that makes too many samples, shallower
 	// cuts until the samples fit.
-	var sh *shapes
-	var samples map[sampleKey]*sampleAgg
+	sh := newShapes(h, r)
+	samples := &sampleSet{index: map[sampleKey]uint32{}}
 	for depth := r.maxDepth(); ; depth = depth * 2 / 3 {
 		if depth == 0 {
 			limit = math.MaxInt // the roots, and a sample per type under each
 		}
-		sh = newShapes(h, r)
-		if samples = sh.cut(dt, depth, limit); samples != nil {
+		visited, ok := sh.cut(dt, depth, limit, samples)
+		if ok {
 			break
 		}
+		sh.reset(r.Order()[:visited])
+		samples.reset()
 	}
 	type key = sampleKey
 	p := &profile.Profile{
@@ -90,10 +116,7 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	m := &profile.Mapping{ID: 1, File: "objgraph-heap", HasFunctions: true}
 	p.Mapping = []*profile.Mapping{m}
 	b := &profileBuilder{p: p, m: m, funcs: map[string]*profile.Function{}, locs: map[string]*profile.Location{}}
-	keys := make([]key, 0, len(samples))
-	for k := range samples {
-		keys = append(keys, k)
-	}
+	keys := slices.Clone(samples.keys)
 	// A stable order: by shape, then type.
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
@@ -104,29 +127,105 @@ func Profile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 		}
 		return cmp.Compare(boolInt(a.cut), boolInt(b.cut))
 	})
+	st := newStacker(sh, b, maxFrames, opts.Qualified)
 	for _, k := range keys {
-		a := samples[k]
-		root, steps := sh.steps(k.prefix, opts.Qualified)
-		var stack []*profile.Location // leaf first
+		a := samples.aggs[samples.index[k]]
 		typ := typeName(h, k.typ, opts.Qualified)
-		if k.cut {
-			stack = append(stack, b.loc(typ), b.loc("…"))
-		}
-		for i := len(steps) - 1; i >= 1; i-- {
-			stack = append(stack, b.loc(frameName(steps[i])))
-		}
-		rootFrame := root
-		if strings.HasPrefix(root, "held from outside") {
-			rootFrame = root + ": " + steps[0].Type
-		}
-		stack = append(stack, b.loc(rootFrame))
-		p.Sample = append(p.Sample, &profile.Sample{
+		stack, elided := st.stack(k, typ)
+		s := &profile.Sample{
 			Location: stack,
 			Value:    []int64{a.count, a.bytes, a.retained},
 			Label:    map[string][]string{"type": {typ}},
-		})
+		}
+		if elided > 0 {
+			s.NumLabel = map[string][]int64{elidedLabel: {int64(elided)}}
+		}
+		p.Sample = append(p.Sample, s)
 	}
 	return p
+}
+
+// stacker spells the stacks of samples, with at most maxFrames frames each.
+// Frames are looked up once per shape, and a stack that is too long is
+// built from its two ends, so that a stack costs at most maxFrames steps
+// whatever the depth of its shape.
+type stacker struct {
+	sh         *shapes
+	b          *profileBuilder
+	qualified  bool
+	head, tail int      // frames kept nearest the root and nearest the object, in a stack too long
+	loc        []uint32 // shape -> index of its frame's location in b.p.Location + 1; 0 = not looked up yet
+	anchor     []uint32 // shape -> its ancestor at depth head-1, or itself when not as deep
+}
+
+func newStacker(sh *shapes, b *profileBuilder, maxFrames int, qualified bool) *stacker {
+	head := maxFrames / 2
+	st := &stacker{sh: sh, b: b, qualified: qualified, head: head, tail: maxFrames - head - 1,
+		loc: make([]uint32, len(sh.nodes)), anchor: make([]uint32, len(sh.nodes))}
+	// A shape's parent comes before it (see shapes.intern).
+	for i, n := range sh.nodes {
+		st.anchor[i] = uint32(i)
+		if n.depth >= uint32(head) {
+			st.anchor[i] = st.anchor[n.parent]
+		}
+	}
+	return st
+}
+
+// frame is the location of the last step of shape sh.
+func (st *stacker) frame(sh uint32) *profile.Location {
+	if l := st.loc[sh]; l != 0 {
+		return st.b.p.Location[l-1]
+	}
+	s := st.sh
+	n := s.nodes[sh]
+	typ := typeName(s.h, n.typ, st.qualified)
+	var name string
+	switch {
+	case n.parent != noShape:
+		name = frameName(ShapeStep{Edge: s.edges[n.edge], Type: typ})
+	case strings.HasPrefix(s.roots[n.root], "held from outside"):
+		name = s.roots[n.root] + ": " + typ
+	default:
+		name = s.roots[n.root]
+	}
+	l := st.b.loc(name)
+	st.loc[sh] = uint32(l.ID) // IDs are indexes + 1
+	return l
+}
+
+// stack is the stack of the sample with key k, whose type is named typ,
+// leaf first, and the number of frames left out of its middle.
+func (st *stacker) stack(k sampleKey, typ string) (stack []*profile.Location, elided int) {
+	s := st.sh
+	// Leaf first, the frames are: with a cut, the type and "…"; then a
+	// frame per step of the shape, up to the root's.
+	var extra []*profile.Location
+	if k.cut {
+		extra = []*profile.Location{st.b.loc(typ), st.b.loc("…")}
+	}
+	total := len(extra) + int(s.nodes[k.prefix].depth) + 1
+	if total <= st.head+st.tail+1 {
+		stack = make([]*profile.Location, 0, total)
+		stack = append(stack, extra...)
+		for n := k.prefix; n != noShape; n = s.nodes[n].parent {
+			stack = append(stack, st.frame(n))
+		}
+		return stack, 0
+	}
+	stack = make([]*profile.Location, 0, st.head+st.tail+1)
+	stack = append(stack, extra[:min(len(extra), st.tail)]...)
+	n := k.prefix
+	for len(stack) < st.tail {
+		stack = append(stack, st.frame(n))
+		n = s.nodes[n].parent
+	}
+	elided = total - st.head - st.tail
+	stack = append(stack, st.b.loc(elidedFrame))
+	for n := st.anchor[k.prefix]; n != noShape; n = s.nodes[n].parent {
+		stack = append(stack, st.frame(n))
+	}
+	return stack, elided
 }
 
 func boolInt(b bool) int {
@@ -148,55 +247,50 @@ type sampleAgg struct {
 	count, bytes, retained int64
 }
 
-// cut sums up the reachable objects of the heap by the shapes of their
-// chains, with the chains cut at depth hops: an object further from its
-// root counts under the shape of its chain's first depth hops, and its
-// type. It returns nil as soon as there are more than limit samples. Every
-// shape it makes has objects, so the samples are the shapes plus the keys
-// of the objects past the cut.
-func (s *shapes) cut(dt *heap.DomTree, depth uint32, limit int) map[sampleKey]*sampleAgg {
-	const past = 1 << 31 // in s.of: the object is past the cut, under this shape
+// sampleSet is the samples of a profile, each key's sums in aggs at its
+// index.
+type sampleSet struct {
+	index map[sampleKey]uint32
+	keys  []sampleKey // in the order added
+	aggs  []sampleAgg
+}
+
+func (ss *sampleSet) reset() {
+	clear(ss.index)
+	ss.keys, ss.aggs = ss.keys[:0], ss.aggs[:0]
+}
+
+// cut sums up the reachable objects of the heap into samples by the shapes
+// of their chains, with the chains cut at depth hops: an object further
+// from its root counts under the shape of its chain's first depth hops,
+// and its type. It stops, returning ok false, as soon as there are more
+// than limit samples, when it has computed the shapes of the first visited
+// objects of the retainers' order. Every shape it makes has objects, so
+// the samples are the shapes plus the keys of the objects past the cut.
+func (s *shapes) cut(dt *heap.DomTree, depth uint32, limit int, samples *sampleSet) (visited int, ok bool) {
 	h, r := s.h, s.r
-	samples := map[sampleKey]*sampleAgg{}
-	add := func(k sampleKey, id heap.ID) bool {
-		a := samples[k]
-		if a == nil {
-			if len(samples) >= limit {
-				return false
+	// In breadth-first order, the object before each on its chain comes
+	// first.
+	for i, v := range r.Order() {
+		sh := s.step(v, depth)
+		s.of[v] = sh
+		k := sampleKey{prefix: sh &^ past, typ: h.Type(v), cut: sh&past != 0}
+		j, found := samples.index[k]
+		if !found {
+			if len(samples.keys) >= limit {
+				return i + 1, false
 			}
-			a = &sampleAgg{}
-			samples[k] = a
+			j = uint32(len(samples.keys))
+			samples.index[k] = j
+			samples.keys = append(samples.keys, k)
+			samples.aggs = append(samples.aggs, sampleAgg{})
 		}
+		a := &samples.aggs[j]
 		a.count++
-		a.bytes += int64(h.Size(id))
-		a.retained += int64(dt.Retained(id))
-		return true
+		a.bytes += int64(h.Size(v))
+		a.retained += int64(dt.Retained(v))
 	}
-	for _, v := range r.Order() {
-		p, e := r.Parent(v)
-		var k sampleKey
-		switch {
-		case p == heap.NoID:
-			sh := s.intern(shapeKey{noShape, s.rootIndex(s.rootDesc(v)), uint32(h.Type(v)), 1})
-			s.of[v] = sh
-			k = sampleKey{prefix: sh, typ: h.Type(v)}
-		case s.of[p]&past != 0:
-			s.of[v] = s.of[p]
-			k = sampleKey{prefix: s.of[p] &^ past, typ: h.Type(v), cut: true}
-		case s.nodes[s.of[p]].depth >= depth:
-			s.of[v] = s.of[p] | past
-			k = sampleKey{prefix: s.of[p], typ: h.Type(v), cut: true}
-		default:
-			ps := s.of[p]
-			sh := s.intern(shapeKey{ps, s.classOf(e, s.nodes[ps].data), uint32(h.Type(v)), 0})
-			s.of[v] = sh
-			k = sampleKey{prefix: sh, typ: h.Type(v)}
-		}
-		if !add(k, v) {
-			return nil
-		}
-	}
-	return samples
+	return len(r.Order()), true
 }
 
 // frameName names the frame of one hop of a chain.

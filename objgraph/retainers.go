@@ -146,13 +146,17 @@ func (r *Retainers) Chain(id heap.ID) []heap.ID {
 // object of each of the two breadth-first searches is the furthest from
 // its roots.
 func (r *Retainers) maxDepth() uint32 {
-	d := 0
+	d := uint32(0)
 	for _, end := range []int{r.start, len(r.order)} {
 		if end > 0 {
-			d = max(d, len(r.Chain(r.order[end-1]))-1)
+			n := uint32(0)
+			for id := r.order[end-1]; r.parent[id] != id; id = r.parent[id] {
+				n++
+			}
+			d = max(d, n)
 		}
 	}
-	return uint32(d)
+	return d
 }
 
 // Order is every reached object, each after the object before it on its

@@ -69,6 +69,7 @@ type shapes struct {
 	of      []uint32 // object id -> shape, noShape until computed
 	mapping []bool   // type id -> mapping type
 	rootOf  map[heap.ID]string
+	walk    []heap.ID // shape's stack, kept for the next call
 }
 
 func newShapes(h *heap.Heap, r *Retainers) *shapes {
@@ -88,6 +89,17 @@ func newShapes(h *heap.Heap, r *Retainers) *shapes {
 	}
 	s.edgeClass("") // class 0: no name
 	return s
+}
+
+// reset forgets the shapes, and the shapes of the objects visited, to start
+// over with another cut depth (see shapes.cut). The edge classes and root
+// descriptions stay.
+func (s *shapes) reset(visited []heap.ID) {
+	for _, v := range visited {
+		s.of[v] = noShape
+	}
+	s.nodes = s.nodes[:0]
+	s.index.reset()
 }
 
 func (s *shapes) edgeClass(name string) uint32 {
@@ -154,35 +166,56 @@ func (s *shapes) rootIndex(d string) uint32 {
 	return ri
 }
 
-// shape returns the shape of id's chain, computing the shapes of the objects
-// before it on the chain as needed; noShape when no root reaches id.
-func (s *shapes) shape(id heap.ID) uint32 {
-	if sh := s.of[id]; sh != noShape || !s.r.Reached(id) {
-		return sh
+// past marks, in shapes.of, an object whose chain is longer than the cut
+// depth: it counts under the shape of its chain's first hops, the rest of
+// its entry.
+const past = 1 << 31
+
+// step computes the entry of shapes.of for v from that of the object
+// before it on its chain, which must be known, with chains cut at depth
+// hops: an object further from its root gets the shape of its chain's
+// first depth hops, marked past.
+func (s *shapes) step(v heap.ID, depth uint32) uint32 {
+	p, e := s.r.Parent(v)
+	switch {
+	case p == heap.NoID:
+		return s.intern(shapeKey{noShape, s.rootIndex(s.rootDesc(v)), uint32(s.h.Type(v)), 1})
+	case s.of[p]&past != 0:
+		return s.of[p]
+	case s.nodes[s.of[p]].depth >= depth:
+		return s.of[p] | past
+	default:
+		ps := s.of[p]
+		return s.intern(shapeKey{ps, s.classOf(e, s.nodes[ps].data), uint32(s.h.Type(v)), 0})
 	}
-	// Walk up to an object whose shape is known, then come back down.
-	var stack []heap.ID
-	for v := id; s.of[v] == noShape; {
-		stack = append(stack, v)
-		p, _ := s.r.Parent(v)
-		if p == heap.NoID {
-			break
+}
+
+// shape returns the shape of id's chain, cut at depth hops (see step):
+// the shape, and whether the chain is longer, in which case the shape is
+// that of its first depth hops. It computes the shapes of the objects
+// before id on its chain as needed, each once; it returns noShape when no
+// root reaches id.
+func (s *shapes) shape(id heap.ID, depth uint32) (sh uint32, cut bool) {
+	if !s.r.Reached(id) {
+		return noShape, false
+	}
+	if s.of[id] == noShape {
+		// Walk up to an object whose shape is known, then come back down.
+		stack := s.walk[:0]
+		for v := id; s.of[v] == noShape; {
+			stack = append(stack, v)
+			p, _ := s.r.Parent(v)
+			if p == heap.NoID {
+				break
+			}
+			v = p
 		}
-		v = p
-	}
-	for i := len(stack) - 1; i >= 0; i-- {
-		v := stack[i]
-		p, e := s.r.Parent(v)
-		var key shapeKey
-		if p == heap.NoID {
-			key = shapeKey{noShape, s.rootIndex(s.rootDesc(v)), uint32(s.h.Type(v)), 1}
-		} else {
-			ps := s.of[p]
-			key = shapeKey{ps, s.classOf(e, s.nodes[ps].data), uint32(s.h.Type(v)), 0}
+		for i := len(stack) - 1; i >= 0; i-- {
+			s.of[stack[i]] = s.step(stack[i], depth)
 		}
-		s.of[v] = s.intern(key)
+		s.walk = stack
 	}
-	return s.of[id]
+	return s.of[id] &^ past, s.of[id]&past != 0
 }
 
 // intern returns the shape with key, adding it when new.
@@ -258,6 +291,11 @@ func (x *shapeIndex) get(k shapeKey) (uint32, bool) {
 			return x.vals[i] - 1, true
 		}
 	}
+}
+
+func (x *shapeIndex) reset() {
+	clear(x.vals)
+	x.n = 0
 }
 
 func (x *shapeIndex) put(k shapeKey, v uint32) {

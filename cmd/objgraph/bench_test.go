@@ -2,10 +2,13 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"testing"
 
+	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/memstat"
 	"github.com/objgraph-go/objgraph/internal/synth"
 )
@@ -39,4 +42,64 @@ func BenchmarkLeaks10M(b *testing.B) {
 		peak = max(peak, memstat.PeakRSS())
 	}
 	b.ReportMetric(peak/1e6, "peak-RSS-MB")
+}
+
+// writeDeep writes a heap of synth's deep shapes to a snapshot in dir.
+func writeDeep(b *testing.B, dir, name string, build func(int) (*synth.Deep, error), n int) string {
+	d, err := build(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".ogs")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := heap.Write(f, d.Heap, heap.EncoderOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkDeep1M runs objgraph dominators, pprof and leaks end to end,
+// reading included, on snapshots as deep as they are large: a linked list
+// of 1M instances (synth.LinkedList, 3M objects) and a tree of instances
+// 1M levels deep (synth.DeepTree, 4M objects); leaks against a list of
+// one.
+func BenchmarkDeep1M(b *testing.B) {
+	dir := b.TempDir()
+	one := writeDeep(b, dir, "list1", synth.LinkedList, 1)
+	list := writeDeep(b, dir, "list", synth.LinkedList, 1_000_000)
+	tree := writeDeep(b, dir, "tree", synth.DeepTree, 1_000_000)
+	out := filepath.Join(dir, "out.pb.gz")
+	for _, bc := range []struct {
+		name string
+		args []string
+	}{
+		{"list/dominators", []string{"dominators", list}},
+		{"list/pprof", []string{"pprof", list, "-o", out}},
+		{"list/leaks", []string{"leaks", one, list}},
+		{"tree/dominators", []string{"dominators", tree}},
+		{"tree/pprof", []string{"pprof", tree, "-o", out}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var peak float64
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				debug.FreeOSMemory()
+				memstat.ResetPeakRSS()
+				b.StartTimer()
+				if code := run(bc.args, io.Discard, io.Discard); code != 0 {
+					b.Fatalf("exit %d", code)
+				}
+				peak = max(peak, memstat.PeakRSS())
+			}
+			b.ReportMetric(peak/1e6, "peak-RSS-MB")
+		})
+	}
 }
