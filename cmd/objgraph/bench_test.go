@@ -94,7 +94,7 @@ func BenchmarkDeep1M(b *testing.B) {
 				debug.FreeOSMemory()
 				memstat.ResetPeakRSS()
 				b.StartTimer()
-				if code := run(bc.args, io.Discard, io.Discard); code != 0 {
+				if code := run(bc.args, nil, io.Discard, io.Discard); code != 0 {
 					b.Fatalf("exit %d", code)
 				}
 				peak = max(peak, memstat.PeakRSS())
