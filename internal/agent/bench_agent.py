@@ -13,6 +13,8 @@ snapshots and prints, per snapshot:
   objects/s   objects / seconds
   rss+        peak RSS during the capture minus RSS before it, in bytes per
               object written.
+  --busy N    starts N threads that run Python code all the time: the
+              capture shares the GIL with them (the pause under load).
   --threads N starts N idle threads: with other threads the capture cannot
               assume the heap stands still and deduplicates every untracked
               object through its byte map (slower). Peak RSS is VmHWM from /proc/self/status,
@@ -183,11 +185,16 @@ def main():
     ap.add_argument("--busy", type=int, default=0,
                     help="start this many busy threads first (pure-Python loops that contend for the GIL): "
                          "the capture's pause with a loaded program")
+    ap.add_argument("--stream", action="store_true",
+                    help="write records during the walk even with other threads (the agent holds them "
+                         "until the walk ends): for comparison")
     ap.add_argument("--threads", type=int, default=0,
                     help="start this many idle threads first (the capture then cannot assume that "
                          "nothing else runs, and deduplicates every untracked object)")
     args = ap.parse_args()
 
+    if args.stream:
+        objgraph_agent._HOLD_WITH_THREADS = False
     stop = threading.Event()
     for _ in range(args.threads):
         threading.Thread(target=stop.wait, daemon=True).start()

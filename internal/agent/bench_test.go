@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -49,6 +50,47 @@ func BenchmarkCapture(b *testing.B) {
 	b.ReportMetric(median(perObj), "rss-B/object")
 	b.ReportMetric(atof(b, naive[3]), "naive-objects/s")
 	b.ReportMetric(atof(b, naive[4]), "naive-rss-B/object")
+}
+
+// BenchmarkCaptureBusy measures the pause of a snapshot of a 330k-object
+// heap while N other threads run Python code all the time and contend for
+// the GIL, with the records held until the walk ends (the agent's way with
+// other threads) and, for comparison in the same run, written during the
+// walk. pause-s is the median over b.N snapshots.
+func BenchmarkCaptureBusy(b *testing.B) {
+	py := os.Getenv("OBJGRAPH_BENCH_PYTHON")
+	if py == "" {
+		py = "python3"
+	}
+	path, err := exec.LookPath(py)
+	if err != nil {
+		b.Skipf("%s is not installed", py)
+	}
+	for _, busy := range []int{0, 1, 8} {
+		for _, mode := range []string{"hold", "stream"} {
+			if busy == 0 && mode == "stream" {
+				continue // alone, the agent streams anyway
+			}
+			b.Run(fmt.Sprintf("busy=%d/%s", busy, mode), func(b *testing.B) {
+				args := []string{"bench_agent.py", "--scale", "0.1", "--repeat", strconv.Itoa(b.N), "--busy", strconv.Itoa(busy)}
+				if mode == "stream" {
+					args = append(args, "--stream")
+				}
+				out, err := exec.Command(path, args...).CombinedOutput()
+				if err != nil {
+					b.Fatalf("bench_agent.py: %v\n%s", err, out)
+				}
+				var secs []float64
+				for _, m := range benchSnapshotLine.FindAllStringSubmatch(string(out), -1) {
+					secs = append(secs, atof(b, m[2]))
+				}
+				if len(secs) != b.N {
+					b.Fatalf("bench_agent.py printed %d snapshot lines for %d runs:\n%s", len(secs), b.N, out)
+				}
+				b.ReportMetric(median(secs), "pause-s")
+			})
+		}
+	}
 }
 
 func atof(b *testing.B, s string) float64 {

@@ -92,7 +92,7 @@ Edge names. List and tuple elements are named by index; dict values by
 their key (an identifier key as itself, e.g. ``cache``; an int key from 0
 to 2**31-1 as an index ``[k]``; other keys of builtin types by their repr,
 cut to 40 characters, in dicts of up to 256 entries; with ``redact=True``
-str and bytes keys that are not identifiers are not used). Dicts whose keys
+str and bytes keys by their type and length, see Redaction). Dicts whose keys
 are all str do not report their keys to the collector, yet they hold them:
 the agent adds those edges, named ``<key>`` like the key edges of other
 dicts. Instance attributes are named even on 3.11+, where they live inline
@@ -127,13 +127,32 @@ listed object in its byte map, and writes every tracked referent not marked
 there as a frozen object (flag ``permanent``), found by following
 references; frozen objects nothing else refers to are not found then.
 
-Hygiene. The collector is disabled during the walk and its previous state
-is restored in every case. Collections other threads ask for during the
-walk wait for it to end (a ``gc.callbacks`` hook), since a collection would
-untrack objects under the walk. Objects the agent makes are kept out of the
-snapshot. The file is written to a temporary name in the same directory,
-synced and renamed; on any error the temporary file is removed and the
-error raised to the caller of ``snapshot()``.
+Hygiene. Automatic collections are off during the walk (generation 0's
+threshold is 0) and a gc.collect() another thread of the program asks for
+waits for the walk to end (a ``gc.callbacks`` hook), since a collection
+would untrack objects under the walk. The agent never calls gc.disable() or
+gc.enable(): what the program's threads do with them during a capture
+stands. The agent's own threads never wait in the hook, and the hook stops
+waiting when the capturing thread is gone or the interpreter is shutting
+down, so no collection waits for ever. A child forked during a capture gets
+the program's threshold back, the hook removed and the agent's locks new
+(``os.register_at_fork``). No Python code of the program runs during the
+walk: a ``__sizeof__`` written in Python is not called (the object's C-level
+size is written, flagged estimated); with a capture on the main thread, the
+program's Python signal handlers are held and the signals raised again once
+the agent's state is restored, so that what they raise reaches the program.
+With other threads in the process, the walk does no I/O (records are held
+in memory and written after it): each time it let go of the GIL it waited
+for every busy thread to have its turn. Objects the agent makes are kept out
+of the snapshot. The file is written to a temporary name in the same
+directory, synced and renamed; on any error the temporary file is removed
+and the error raised to the caller of ``snapshot()``.
+
+Redaction (``redact=True``) leaves out the contents of every str and bytes
+object wherever they would appear: labels, dict keys used as edge names
+(a key is named only when it is a name of the program's code, see
+``_code_vocabulary``; other keys become ``<str of N>``), thread names (by
+their place instead), the command line's arguments and error details.
 
 Signals. The snapshot is taken in the signal handler, on the main thread,
 which is stopped meanwhile, so the heap holds still (see the comment above
