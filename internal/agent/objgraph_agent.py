@@ -369,7 +369,7 @@ _METHOD_DESC = type(dict.__dict__["__sizeof__"])
 _GETSET_DESC = type(types.FunctionType.__dict__["__code__"])
 _HEAPTYPE = 1 << 9
 _HAVE_GC = 1 << 14
-_PREHEADER = (1 << 3) | (1 << 4)   # Py_TPFLAGS_MANAGED_WEAKREF | _MANAGED_DICT (3.12+)
+_PREHEADER = (1 << 3) | (1 << 4)   # Py_TPFLAGS_MANAGED_WEAKREF (3.12+) | _MANAGED_DICT (3.11+)
 _GC_HEAD = sys.getsizeof(()) - ().__sizeof__()
 
 _CellType = type((lambda x: lambda: x)(0).__closure__[0])
@@ -2565,11 +2565,11 @@ def _walk_end():
     w = _walk
     if w["owner"] is None:
         return
-    try:
-        while _gc_guard in gc.callbacks:
-            gc.callbacks.remove(_gc_guard)
-    except ValueError:
-        pass
+    cbs = gc.callbacks
+    for i in range(len(cbs) - 1, -1, -1):
+        # by identity: `in` and remove() would call the program's callbacks' __eq__
+        if cbs[i] is _gc_guard:
+            del cbs[i]
     thr = w["threshold"]
     if thr and gc.get_threshold()[0] == 0:
         gc.set_threshold(thr)
