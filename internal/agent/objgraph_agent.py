@@ -2516,7 +2516,9 @@ _agent_idents = set()
 # another thread does with it during the capture stands afterwards. The
 # agent's own threads (the capturing one and its writer) never wait in the
 # guard, so no collection can wait on a thread that waits on it.
-_walk = {"owner": None, "exempt": frozenset(), "threshold": 0, "fd": -1}
+# (exempt and the held signals are kept in objects made once: an object a
+# capture made before it lists the heap would be in the snapshot)
+_walk = {"owner": None, "exempt": set(), "threshold": 0, "fd": -1}
 _walk_lock = _thread.allocate_lock()
 
 
@@ -2549,14 +2551,15 @@ def _walk_begin(fd):
     if w["threshold"]:
         gc.set_threshold(0)
     me = _thread.get_ident()
-    w["exempt"] = frozenset((me,))
+    w["exempt"].clear()
+    w["exempt"].add(me)
     w["owner"] = me
     gc.callbacks.append(_gc_guard)
 
 
 def _walk_exempt(ident):
     """The agent's writer thread: never held up by the guard."""
-    _walk["exempt"] = _walk["exempt"] | {ident}
+    _walk["exempt"].add(ident)
 
 
 def _walk_end():
@@ -2574,7 +2577,7 @@ def _walk_end():
     if thr and gc.get_threshold()[0] == 0:
         gc.set_threshold(thr)
     w["owner"] = None
-    w["exempt"] = frozenset()
+    w["exempt"].clear()
     w["fd"] = -1
     _walk_lock.release()
 
@@ -2660,7 +2663,8 @@ def snapshot(path, collect=True, redact=False):
 # handlers are put back and the noted signals raised again, so that each
 # handler runs, and what it raises reaches the program, once the agent's
 # state is restored. The signals' OS-level disposition never changes.
-_held_signals = []
+_held_signals = []    # signals that arrived while held
+_held_saved = []      # [signum, handler, signum, handler, ...] of the handlers held
 _VALID_SIGNALS = sorted(getattr(signal, "valid_signals", lambda: range(1, getattr(signal, "NSIG", 65)))())
 
 
@@ -2669,29 +2673,34 @@ def _held(signum, frame):
 
 
 def _hold_signals():
-    if _thread.get_ident() != threading.main_thread().ident:
-        return None
-    saved = []
+    """Hold the program's handlers, on the main thread; returns whether it
+    did (and _release_signals must follow)."""
+    if _thread.get_ident() != threading.main_thread().ident or _held_saved:
+        return False
+    saved = _held_saved
     for s in _VALID_SIGNALS:
         try:
             h = signal.getsignal(s)
             if callable(h) and h is not _on_signal and h is not _held:
                 signal.signal(s, _held)
-                saved.append((s, h))
+                saved.append(s)
+                saved.append(h)
         except (ValueError, OSError, RuntimeError, TypeError):
             pass
-    return saved
+    return True
 
 
-def _release_signals(saved):
-    if not saved:
+def _release_signals(held):
+    if not held:
         return
-    for s, h in saved:
+    saved = _held_saved
+    for i in range(0, len(saved), 2):
         try:
-            if signal.getsignal(s) is _held:
-                signal.signal(s, h)
+            if signal.getsignal(saved[i]) is _held:
+                signal.signal(saved[i], saved[i + 1])
         except (ValueError, OSError, RuntimeError, TypeError):
             pass
+    del saved[:]
     pending = sorted(set(_held_signals))
     del _held_signals[:]
     for s in pending:
