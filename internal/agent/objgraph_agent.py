@@ -2610,8 +2610,10 @@ def _sync_dir(path):
 # with a message). It is also what keeps the snapshot consistent: while the
 # handler runs, the program's main thread is stopped, whereas a capture on
 # another thread would race with it. Periodic snapshots are requests to the
-# main thread by the same signal (pthread_kill); without a signal, or where
-# there is no pthread_kill, the periodic thread takes them itself.
+# main thread by the same signal (pthread_kill); the periodic thread waits for
+# the handler to return (_Installed._done) before it counts the next period.
+# Without a signal, where there is no pthread_kill, or when the program has
+# replaced the handler, the periodic thread takes them itself.
 
 
 class _Installed:
@@ -2622,8 +2624,11 @@ class _Installed:
         self.redact = redact
         self.collect = collect
         self.count = 0
-        self.stop = _thread.allocate_lock()
-        self.stop.acquire()
+        self.stopped = False          # set by uninstall()
+        self.wake = _thread.allocate_lock()  # released to wake the periodic thread
+        self.wake.acquire()
+        self.handled = 0              # signal handler calls that have returned
+        self.dropped = False          # a dropped request was reported
         self.thread = None
 
     def next_path(self):
@@ -2656,17 +2661,58 @@ class _Installed:
             _lock.release()
 
     def periodic(self):
+        """The periodic thread: a snapshot every `every` seconds, counted
+        from the end of the previous one, so that snapshots that take longer
+        than `every` are never taken back to back."""
         _agent_idents.add(_thread.get_ident())
         main = threading.main_thread()
-        while not self.stop.acquire(timeout=self.every):
-            if self.signum is not None and _pthread_kill is not None and main.is_alive():
+        try:
+            while self._sleep(self.every):
+                if (self.signum is None or _pthread_kill is None or not main.is_alive()
+                        or signal.getsignal(self.signum) is not _on_signal):
+                    self.take()
+                    continue
+                seen = self.handled
                 try:
                     _pthread_kill(main.ident, self.signum)
-                    continue
                 except (OSError, ValueError):
-                    pass
-            self.take()
-        _agent_idents.discard(_thread.get_ident())
+                    self.take()
+                    continue
+                # The main thread takes it in the handler: wait till that is
+                # over (or the main thread is gone) before counting again.
+                while main.is_alive() and (self.handled == seen or _lock.locked()):
+                    if not self._sleep(1.0, seen):
+                        return
+        finally:
+            _agent_idents.discard(_thread.get_ident())
+
+    def _sleep(self, seconds, seen=None):
+        """Wait for seconds; with seen, only until a signal handler call
+        after the count `seen` has returned and no snapshot is being taken.
+        Returns False when uninstall() stopped the thread."""
+        end = time.monotonic() + seconds
+        while not self.stopped:
+            left = end - time.monotonic()
+            if left <= 0 or (seen is not None and self.handled != seen and not _lock.locked()):
+                return True
+            self.wake.acquire(timeout=min(left, _thread.TIMEOUT_MAX))
+        return False
+
+    def _done(self):
+        """Called as the signal handler returns, whatever it did: the
+        periodic thread waits for it."""
+        self.handled += 1
+        try:
+            self.wake.release()
+        except RuntimeError:  # already released
+            pass
+
+    def _drop(self):
+        """A request came while a snapshot was being taken: say so once per
+        run of such requests."""
+        if not self.dropped:
+            self.dropped = True
+            _say("objgraph_agent: a snapshot is being taken; requests are dropped until it is done")
 
 
 _installed = None
@@ -2684,8 +2730,16 @@ def _say(msg):
 
 def _on_signal(signum, frame):
     a = _installed
-    if a is not None:
-        a.take(wait=False)
+    if a is None:
+        return
+    try:
+        if _lock.locked():
+            a._drop()
+        else:
+            a.dropped = False
+            a.take(wait=False)
+    finally:
+        a._done()
 
 
 def _on_exit():
@@ -2735,8 +2789,9 @@ def uninstall():
     except Exception:
         pass
     if a is not None:
+        a.stopped = True
         try:
-            a.stop.release()
+            a.wake.release()
         except RuntimeError:
             pass
 

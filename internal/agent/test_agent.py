@@ -763,6 +763,80 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(os.listdir(self.tmp)), 2, r.stderr)
 
+    # periodic snapshots
+
+    def test_periodic_snapshots_are_counted_from_the_end_of_the_last(self):
+        if not hasattr(signal, "SIGUSR2"):
+            self.skipTest("no SIGUSR2")
+        # every is a quarter of what a snapshot takes: snapshots must still
+        # be `every` apart, with nothing dropped.
+        code = """if 1:
+            import os, signal, time, objgraph_agent
+            d = %r
+            heap = [[i, str(i)] for i in range(150000)]
+            t = time.monotonic()
+            objgraph_agent.snapshot(os.path.join(d, "probe.ogs"))
+            took = time.monotonic() - t
+            os.unlink(os.path.join(d, "probe.ogs"))
+            every = took / 4
+            objgraph_agent.install(signal.SIGUSR2, d, every=every)
+            t = time.monotonic()
+            while len([f for f in os.listdir(d) if f.endswith(".ogs")]) < 3 and time.monotonic() - t < 300:
+                sum(range(1000))
+            objgraph_agent.uninstall()
+            print(every)
+        """ % self.tmp
+        r = run_python(code, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        every = float(r.stdout)
+        import datetime
+        spans = []
+        for f in os.listdir(self.tmp):
+            m = decode(os.path.join(self.tmp, f)).meta
+            start = datetime.datetime.strptime(m["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+            spans.append((start, start + m["capture"]["seconds"]))
+        spans.sort()
+        self.assertGreaterEqual(len(spans), 3, r.stderr)
+        gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+        self.assertGreater(min(gaps), every * 0.8, "gaps %r, every %r" % (gaps, every))
+        self.assertNotIn("dropped", r.stderr)
+
+    def test_requests_during_a_snapshot_are_said_dropped_once(self):
+        if not hasattr(signal, "SIGUSR2"):
+            self.skipTest("no SIGUSR2")
+        code = """if 1:
+            import os, signal, time, objgraph_agent
+            heap = [[i, str(i)] for i in range(300000)]
+            objgraph_agent.install(signal.SIGUSR2, %r)
+            os.kill(os.getpid(), signal.SIGUSR2)
+            time.sleep(0.5)
+        """ % self.tmp
+        e = dict(os.environ)
+        e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+        p = subprocess.Popen([sys.executable, "-c", code], env=e, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, universal_newlines=True)
+        try:
+            sent = 0
+            deadline = time.time() + 120
+            while sent < 5 and time.time() < deadline and p.poll() is None:
+                files = os.listdir(self.tmp)
+                if any(f.endswith(".ogs") for f in files):
+                    break  # the snapshot is done
+                if any(".tmp-" in f for f in files):  # it is being taken
+                    os.kill(p.pid, signal.SIGUSR2)
+                    sent += 1
+                    time.sleep(0.03)
+                else:
+                    time.sleep(0.002)
+            out, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertGreaterEqual(sent, 2, "the snapshot was too quick to send requests during it")
+        self.assertEqual(err.count("dropped"), 1, err)
+
     def test_command_line(self):
         r = subprocess.run([sys.executable, os.path.join(HERE, "objgraph_agent.py"), "--help"],
                            stdout=subprocess.PIPE, universal_newlines=True, timeout=60)
