@@ -2755,7 +2755,9 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     (at_exit=True). Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
-    rule for signal handlers)."""
+    rule for signal handlers). Under objgraph run, install() then publishes
+    this process for 'objgraph snapshot' (_publish); uninstall() withdraws
+    it."""
     global _installed
     uninstall()
     directory = os.fspath(directory)
@@ -2771,11 +2773,17 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
         a.thread.start()
     if at_exit:
         atexit.register(_on_exit)
+    if signum is not None and _state_dir:
+        try:
+            _publish(signum, directory)
+        except (OSError, ValueError) as e:
+            _say("objgraph_agent: 'objgraph snapshot' will not find this process: %s" % (e,))
 
 
 def uninstall():
     """Undo install(): restore the signal handler, stop periodic snapshots."""
     global _installed
+    _unpublish()
     a = _installed
     _installed = None
     for signum, prev in list(_prev_handler.items()):
@@ -2812,16 +2820,116 @@ def _parse_signal(name):
     return sig
 
 
+# --- the run's state: the process 'objgraph snapshot' is to signal ------------
+
+_state_dir = None   # objgraph run's directory for this run (OBJGRAPH_AGENT_STATE)
+_published = None   # (path, pid) of the state file this process wrote
+
+
+def _start_ticks():
+    """This process's start time as /proc/self/stat has it (0 elsewhere)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            s = f.read()
+        return int(s[s.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _read_state(path):
+    """The pid in the state file at path, or None (no file, a link, not
+    ours to read, not JSON)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            return int(json.loads(os.read(fd, 65536).decode())["pid"])
+        finally:
+            os.close(fd)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _publish(signum, directory):
+    """Write agent.json in _state_dir: this process's pid, snapshot
+    directory and signal, for 'objgraph snapshot' to signal it. Called once
+    the handler is installed. The directory must be this user's and private
+    (objgraph run makes it so); the file is made mode 0600 under a temporary
+    name, exclusively and without following links, then linked into place.
+    The run's first Python process keeps the file while it runs: a later one
+    (a subprocess) takes it over only when that process is gone."""
+    global _published
+    import stat
+    st = os.lstat(_state_dir)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise OSError("%s is not a private directory of this user" % (_state_dir,))
+    me = os.getpid()
+    path = os.path.join(_state_dir, "agent.json")
+    tmp = "%s.tmp-%d" % (path, me)
+    data = json.dumps({"pid": me, "dir": os.path.abspath(directory), "signal": signal.Signals(signum).name,
+                       "signum": int(signum), "start": _start_ticks()}).encode()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except FileExistsError:  # left by this pid before an exec
+        os.unlink(tmp)
+        fd = os.open(tmp, flags, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    try:
+        try:
+            os.link(tmp, path)  # fails when there is a file already
+        except FileExistsError:
+            holder = _read_state(path)
+            if holder is not None and holder != me and _alive(holder):
+                return False
+            os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    _published = (path, me)
+    return True
+
+
+def _unpublish():
+    """Remove the state file _publish wrote, if it still names this process
+    (not in a child forked from it)."""
+    global _published
+    p, _published = _published, None
+    if p is not None and p[1] == os.getpid() and _read_state(p[0]) == p[1]:
+        try:
+            os.unlink(p[0])
+        except OSError:
+            pass
+
+
 def _autostart_from_env(environ=None):
     """Install according to OBJGRAPH_AGENT_* variables; nothing happens on
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
-    OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0).
-    Returns True when it installed."""
+    OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
+    publishes this process there, see _publish). Returns True when it
+    installed."""
+    global _state_dir
     env = os.environ if environ is None else environ
     directory = env.get("OBJGRAPH_AGENT_DIR")
     if not directory:
         return False
+    _state_dir = env.get("OBJGRAPH_AGENT_STATE") or None
     signum = _parse_signal(env.get("OBJGRAPH_AGENT_SIGNAL"))
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
