@@ -41,6 +41,7 @@ func TestAgentCommand(t *testing.T) {
 
 func TestRunAtExit(t *testing.T) {
 	py := needPython3(t)
+	root := isolate(t)
 	dir := t.TempDir()
 	// A sitecustomize of the program's own must still run.
 	own := t.TempDir()
@@ -74,6 +75,7 @@ print("done")
 	if n != 123 {
 		t.Errorf("the at-exit snapshot has %d Leak objects, want 123", n)
 	}
+	noRunsLeft(t, root)
 }
 
 // The tests that signal objgraph run run it as a process of its own: this

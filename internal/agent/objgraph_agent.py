@@ -2624,7 +2624,7 @@ class _Installed:
         self.redact = redact
         self.collect = collect
         self.count = 0
-        self.stopped = False          # set by uninstall()
+        self.stopped = False          # set by halt()
         self.wake = _thread.allocate_lock()  # released to wake the periodic thread
         self.wake.acquire()
         self.handled = 0              # signal handler calls that have returned
@@ -2697,6 +2697,15 @@ class _Installed:
                 return True
             self.wake.acquire(timeout=min(left, _thread.TIMEOUT_MAX))
         return False
+
+    def halt(self):
+        """End periodic snapshots (the periodic thread returns when it next
+        wakes, which this makes it do now)."""
+        self.stopped = True
+        try:
+            self.wake.release()
+        except RuntimeError:
+            pass
 
     def _done(self):
         """Called as the signal handler returns, whatever it did: the
@@ -2797,11 +2806,7 @@ def uninstall():
     except Exception:
         pass
     if a is not None:
-        a.stopped = True
-        try:
-            a.wake.release()
-        except RuntimeError:
-            pass
+        a.halt()
 
 
 def _parse_signal(name):
