@@ -58,6 +58,20 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// exitError ends a command with an exit status of its own, such as that of
+// the program 'objgraph run' ran; msg, if not empty, is printed first.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
 // usageText is the package documentation, as plain text.
 func usageText() string {
 	var b strings.Builder
@@ -123,6 +137,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if err := cmd.run(env, fs.Args()); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintf(stderr, "objgraph: %s\n", ee.msg)
+			}
+			return ee.code
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "objgraph %s: %v\nrun 'objgraph %s --help' for usage\n", cmd.name, err, cmd.name)

@@ -6,8 +6,8 @@
 //
 // Commands:
 //
-//	run -- PROGRAM...    run a Python program with the capture agent; snapshots on signal, timer, exit
-//	snapshot PID          take a snapshot of a program started by run, and wait for it
+//	run -- PROGRAM...    run a Python program (or a wrapper that starts one) with the capture agent
+//	snapshot PID          take a snapshot now of a program started by run, and wait for it
 //	agent                 write objgraph_agent.py for programs that import it themselves
 //	top SNAPSHOT          the most common types, with counts and bytes
 //	count SNAPSHOT TYPE   the number of objects of a type
@@ -34,7 +34,8 @@
 // <(cat x.ogs) is read as a file is. Every command takes --help, and the
 // analysis commands take --json for output that scripts can read. Data goes
 // to standard output and diagnostics to standard error. The exit status is 0
-// on success, 1 on failure and 2 on a usage error.
+// on success, 1 on failure and 2 on a usage error; run exits with its
+// program's status.
 //
 // Files written with -o (profiles, graphs, converted snapshots) carry the
 // snapshot's strings, so a new file is created with mode 0600, as the agent

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,54 +11,32 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-)
 
-var snapshotOpts struct {
-	out     string
-	timeout time.Duration
-}
+	"github.com/objgraph-go/objgraph/internal/proc"
+	"github.com/objgraph-go/objgraph/internal/runstate"
+)
 
 func init() {
 	register(&command{
 		name: "snapshot",
 		args: "PID",
-		summary: "Take a snapshot of a program started by 'objgraph run': send it the run's signal\n" +
-			"and wait for the snapshot file; print its path.",
+		summary: "Take a snapshot of a program started by 'objgraph run' and print its path. PID is\n" +
+			"the pid objgraph run printed, objgraph run's own, or that of the Python process\n" +
+			"with the agent. The run's signal goes to the Python process that installed the\n" +
+			"agent, once it is alive and handling it; before an agent has started (the command\n" +
+			"is not Python, Python is still starting, or was started without the agent),\n" +
+			"nothing is sent and the error says which. Then it waits for the snapshot file.",
 		flags: func(fs *pflag.FlagSet) {
-			snapshotOpts.out, snapshotOpts.timeout = "", 0
-			fs.StringVarP(&snapshotOpts.out, "output", "o", "", "move the snapshot to this file")
-			fs.DurationVar(&snapshotOpts.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
+			fs.StringP("output", "o", "", "move the snapshot to this file")
+			fs.Duration("timeout", 2*time.Minute, "how long to wait for the snapshot")
 		},
 		run: runSnapshot,
 	})
 }
 
-// runState is what 'objgraph run' records about a program it started, so
-// that 'objgraph snapshot PID' knows the signal and the directory.
-type runState struct {
-	PID    int    `json:"pid"`
-	Dir    string `json:"dir"`
-	Signal string `json:"signal"`
-}
-
-func runStatePath(pid int) string {
-	return filepath.Join(os.TempDir(), "objgraph-run-"+strconv.Itoa(pid)+".json")
-}
-
-func writeRunState(s runState) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(runStatePath(s.PID), b, 0o600)
-}
-
-var signalsByName = map[string]syscall.Signal{
-	"SIGUSR1": syscall.SIGUSR1, "SIGUSR2": syscall.SIGUSR2, "SIGHUP": syscall.SIGHUP,
-	"SIGQUIT": syscall.SIGQUIT, "SIGWINCH": syscall.SIGWINCH, "SIGPROF": syscall.SIGPROF,
-}
-
 func runSnapshot(c *cmdEnv, args []string) error {
+	out, _ := c.fs.GetString("output")
+	timeout, _ := c.fs.GetDuration("timeout")
 	if err := wantArgs(args, "PID"); err != nil {
 		return err
 	}
@@ -67,25 +44,42 @@ func runSnapshot(c *cmdEnv, args []string) error {
 	if err != nil || pid <= 0 {
 		return usagef("PID must be a process id, not %q", args[0])
 	}
-	b, err := os.ReadFile(runStatePath(pid))
+	state, r, err := runstate.Find(pid)
+	var nr *runstate.NoRunError
+	if errors.As(err, &nr) {
+		err = fmt.Errorf("process %d was not started by 'objgraph run'; start it with objgraph run, or call objgraph_agent.snapshot() in it", pid)
+		if nr.Refused != nil {
+			err = fmt.Errorf("%w (a run's state was refused: %w)", err, nr.Refused)
+		}
+		return err
+	}
 	if err != nil {
-		return fmt.Errorf("process %d was not started by 'objgraph run' (no %s); start it with objgraph run, or call objgraph_agent.snapshot() in it", pid, runStatePath(pid))
+		return err
 	}
-	var st runState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("reading %s: %w", runStatePath(pid), err)
+	if r.Signal == "NONE" {
+		return fmt.Errorf("process %d takes no snapshot on a signal (it was started with --signal none)", pid)
 	}
-	sig, ok := signalsByName[st.Signal]
-	if !ok {
-		return fmt.Errorf("process %d takes no snapshot on a signal (it was started with --signal %s)", pid, st.Signal)
+	a, err := state.Agent()
+	if errors.Is(err, runstate.ErrNoAgent) {
+		return fmt.Errorf("nothing sent to process %d: %w", pid, runstate.Explain(state, r))
 	}
-	pattern := filepath.Join(st.Dir, fmt.Sprintf("objgraph-%d-*.ogs", pid))
+	if err == nil {
+		err = a.Check()
+	}
+	if err != nil {
+		return fmt.Errorf("nothing sent to process %d: %w", pid, err)
+	}
+	sig := syscall.Signal(a.Signum)
+	if !runstate.IsSnapshotSignal(sig) {
+		return fmt.Errorf("nothing sent to process %d: its agent takes snapshots on %s, which objgraph does not send", a.PID, a.Signal)
+	}
+	pattern := filepath.Join(a.Dir, fmt.Sprintf("objgraph-%d-*.ogs", a.PID))
 	before, _ := filepath.Glob(pattern)
-	if err := syscall.Kill(pid, sig); err != nil {
-		return fmt.Errorf("signalling process %d: %w", pid, err)
+	if err := syscall.Kill(a.PID, sig); err != nil {
+		return fmt.Errorf("signalling process %d: %w", a.PID, err)
 	}
-	c.progress("sent %s to %d; waiting for the snapshot", st.Signal, pid)
-	deadline := time.Now().Add(snapshotOpts.timeout)
+	c.progress("sent %s to Python process %d; waiting for the snapshot", a.Signal, a.PID)
+	deadline := time.Now().Add(timeout)
 	for {
 		now, _ := filepath.Glob(pattern)
 		for _, p := range now {
@@ -93,11 +87,11 @@ func runSnapshot(c *cmdEnv, args []string) error {
 				continue
 			}
 			// The agent renames a finished file into place: it is complete.
-			if snapshotOpts.out != "" {
-				if err := os.Rename(p, snapshotOpts.out); err != nil {
+			if out != "" {
+				if err := os.Rename(p, out); err != nil {
 					return err
 				}
-				p = snapshotOpts.out
+				p = out
 			}
 			if c.json {
 				return c.writeJSON(map[string]string{"path": p})
@@ -105,11 +99,11 @@ func runSnapshot(c *cmdEnv, args []string) error {
 			fmt.Fprintln(c.stdout, p)
 			return nil
 		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("process %d exited before writing a snapshot", pid)
+		if !proc.Alive(a.PID) {
+			return fmt.Errorf("Python process %d exited before writing a snapshot", a.PID)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no snapshot from process %d after %v (see its standard error for what the agent reported)", pid, snapshotOpts.timeout)
+			return fmt.Errorf("no snapshot from Python process %d after %v (see its standard error for what the agent reported)", a.PID, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

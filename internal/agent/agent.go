@@ -29,4 +29,13 @@ const (
 	EnvEvery  = "OBJGRAPH_AGENT_EVERY"   // seconds between snapshots; 0 = off
 	EnvAtExit = "OBJGRAPH_AGENT_AT_EXIT" // 1: a snapshot when the program exits
 	EnvRedact = "OBJGRAPH_AGENT_REDACT"  // 1: leave str and bytes contents out
+	EnvState  = "OBJGRAPH_AGENT_STATE"   // private directory to publish StateFile in
 )
+
+// StateFile is the file the module writes in the EnvState directory once
+// its signal handler is installed: JSON with the process's pid, snapshot
+// directory, signal name and number, and start time (field 22 of
+// /proc/PID/stat, 0 where there is none). The first Python process of a run
+// to get there keeps it; a later one takes it over only when that process
+// is gone.
+const StateFile = "agent.json"

@@ -2919,8 +2919,10 @@ def _sync_dir(path):
 # with a message). It is also what keeps the snapshot consistent: while the
 # handler runs, the program's main thread is stopped, whereas a capture on
 # another thread would race with it. Periodic snapshots are requests to the
-# main thread by the same signal (pthread_kill); without a signal, or where
-# there is no pthread_kill, the periodic thread takes them itself.
+# main thread by the same signal (pthread_kill); the periodic thread waits for
+# the handler to return (_Installed._done) before it counts the next period.
+# Without a signal, where there is no pthread_kill, or when the program has
+# replaced the handler, the periodic thread takes them itself.
 
 
 class _Installed:
@@ -2933,8 +2935,11 @@ class _Installed:
         self.count = 0
         self.at_exit = False
         self.closed = False  # the program is exiting: no more snapshots but the one at exit
-        self.stop = _thread.allocate_lock()
-        self.stop.acquire()
+        self.stopped = False          # set by halt()
+        self.wake = _thread.allocate_lock()  # released to wake the periodic thread
+        self.wake.acquire()
+        self.handled = 0              # signal handler calls that have returned
+        self.dropped = False          # a dropped request was reported
         self.thread = None
 
     def next_path(self):
@@ -2954,7 +2959,7 @@ class _Installed:
 
     def _take(self, wait, final):
         if not _lock.acquire(wait):
-            _say("objgraph_agent: a snapshot is being taken; request dropped")
+            self._drop()
             return None
         path = failed = None
         try:
@@ -2963,7 +2968,8 @@ class _Installed:
                 # way when the interpreter finalizes
                 return None
             if _state["owner"] is not None:
-                failed = "a snapshot is being taken; request dropped"
+                self._drop()
+                return None
             else:
                 path = self.next_path()
                 _state["owner"] = _thread.get_ident()
@@ -2985,17 +2991,67 @@ class _Installed:
         return path
 
     def periodic(self):
+        """The periodic thread: a snapshot every `every` seconds, counted
+        from the end of the previous one, so that snapshots that take longer
+        than `every` are never taken back to back."""
         _agent_idents.add(_thread.get_ident())
         main = threading.main_thread()
-        while not self.stop.acquire(timeout=self.every):
-            if self.signum is not None and _pthread_kill is not None and main.is_alive():
+        try:
+            while self._sleep(self.every):
+                if (self.signum is None or _pthread_kill is None or not main.is_alive()
+                        or signal.getsignal(self.signum) is not _on_signal):
+                    self.take()
+                    continue
+                seen = self.handled
                 try:
                     _pthread_kill(main.ident, self.signum)
-                    continue
                 except (OSError, ValueError):
-                    pass
-            self.take()
-        _agent_idents.discard(_thread.get_ident())
+                    self.take()
+                    continue
+                # The main thread takes it in the handler: wait till that is
+                # over (or the main thread is gone) before counting again.
+                while main.is_alive() and (self.handled == seen or _lock.locked()):
+                    if not self._sleep(1.0, seen):
+                        return
+        finally:
+            _agent_idents.discard(_thread.get_ident())
+
+    def _sleep(self, seconds, seen=None):
+        """Wait for seconds; with seen, only until a signal handler call
+        after the count `seen` has returned and no snapshot is being taken.
+        Returns False when uninstall() stopped the thread."""
+        end = time.monotonic() + seconds
+        while not self.stopped:
+            left = end - time.monotonic()
+            if left <= 0 or (seen is not None and self.handled != seen and not _lock.locked()):
+                return True
+            self.wake.acquire(timeout=min(left, _thread.TIMEOUT_MAX))
+        return False
+
+    def halt(self):
+        """End periodic snapshots (the periodic thread returns when it next
+        wakes, which this makes it do now)."""
+        self.stopped = True
+        try:
+            self.wake.release()
+        except RuntimeError:
+            pass
+
+    def _done(self):
+        """Called as the signal handler returns, whatever it did: the
+        periodic thread waits for it."""
+        self.handled += 1
+        try:
+            self.wake.release()
+        except RuntimeError:  # already released
+            pass
+
+    def _drop(self):
+        """A request came while a snapshot was being taken: say so once per
+        run of such requests."""
+        if not self.dropped:
+            self.dropped = True
+            _say("objgraph_agent: a snapshot is being taken; requests are dropped until it is done")
 
 
 _installed = None
@@ -3013,8 +3069,16 @@ def _say(msg):
 
 def _on_signal(signum, frame):
     a = _installed
-    if a is not None:
-        a.take(wait=False)
+    if a is None:
+        return
+    try:
+        if _lock.locked():
+            a._drop()
+        else:
+            a.dropped = False
+            a.take(wait=False)
+    finally:
+        a._done()
 
 
 def _on_exit():
@@ -3024,10 +3088,7 @@ def _on_exit():
     a = _installed
     if a is not None:
         a.closed = True
-        try:
-            a.stop.release()
-        except RuntimeError:
-            pass
+        a.halt()
         if a.at_exit:
             a.take(wait=True, final=True)
         elif _lock.acquire(timeout=60):
@@ -3041,7 +3102,9 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     (at_exit=True). Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
-    rule for signal handlers)."""
+    rule for signal handlers). Under objgraph run, install() then publishes
+    this process for 'objgraph snapshot' (_publish); uninstall() withdraws
+    it."""
     global _installed
     uninstall()
     directory = os.fspath(directory)
@@ -3058,11 +3121,17 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     a.at_exit = bool(at_exit)
     if at_exit or every > 0:
         atexit.register(_on_exit)
+    if signum is not None and _state_dir:
+        try:
+            _publish(signum, directory)
+        except (OSError, ValueError) as e:
+            _say("objgraph_agent: 'objgraph snapshot' will not find this process: %s" % (e,))
 
 
 def uninstall():
     """Undo install(): restore the signal handler, stop periodic snapshots."""
     global _installed
+    _unpublish()
     a = _installed
     _installed = None
     for signum, prev in list(_prev_handler.items()):
@@ -3076,10 +3145,7 @@ def uninstall():
     except Exception:
         pass
     if a is not None:
-        try:
-            a.stop.release()
-        except RuntimeError:
-            pass
+        a.halt()
 
 
 def _parse_signal(name):
@@ -3098,16 +3164,116 @@ def _parse_signal(name):
     return sig
 
 
+# --- the run's state: the process 'objgraph snapshot' is to signal ------------
+
+_state_dir = None   # objgraph run's directory for this run (OBJGRAPH_AGENT_STATE)
+_published = None   # (path, pid) of the state file this process wrote
+
+
+def _start_ticks():
+    """This process's start time as /proc/self/stat has it (0 elsewhere)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            s = f.read()
+        return int(s[s.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _read_state(path):
+    """The pid in the state file at path, or None (no file, a link, not
+    ours to read, not JSON)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            return int(json.loads(os.read(fd, 65536).decode())["pid"])
+        finally:
+            os.close(fd)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _publish(signum, directory):
+    """Write agent.json in _state_dir: this process's pid, snapshot
+    directory and signal, for 'objgraph snapshot' to signal it. Called once
+    the handler is installed. The directory must be this user's and private
+    (objgraph run makes it so); the file is made mode 0600 under a temporary
+    name, exclusively and without following links, then linked into place.
+    The run's first Python process keeps the file while it runs: a later one
+    (a subprocess) takes it over only when that process is gone."""
+    global _published
+    import stat
+    st = os.lstat(_state_dir)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise OSError("%s is not a private directory of this user" % (_state_dir,))
+    me = os.getpid()
+    path = os.path.join(_state_dir, "agent.json")
+    tmp = "%s.tmp-%d" % (path, me)
+    data = json.dumps({"pid": me, "dir": os.path.abspath(directory), "signal": signal.Signals(signum).name,
+                       "signum": int(signum), "start": _start_ticks()}).encode()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except FileExistsError:  # left by this pid before an exec
+        os.unlink(tmp)
+        fd = os.open(tmp, flags, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    try:
+        try:
+            os.link(tmp, path)  # fails when there is a file already
+        except FileExistsError:
+            holder = _read_state(path)
+            if holder is not None and holder != me and _alive(holder):
+                return False
+            os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    _published = (path, me)
+    return True
+
+
+def _unpublish():
+    """Remove the state file _publish wrote, if it still names this process
+    (not in a child forked from it)."""
+    global _published
+    p, _published = _published, None
+    if p is not None and p[1] == os.getpid() and _read_state(p[0]) == p[1]:
+        try:
+            os.unlink(p[0])
+        except OSError:
+            pass
+
+
 def _autostart_from_env(environ=None):
     """Install according to OBJGRAPH_AGENT_* variables; nothing happens on
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
-    OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0).
-    Returns True when it installed."""
+    OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
+    publishes this process there, see _publish). Returns True when it
+    installed."""
+    global _state_dir
     env = os.environ if environ is None else environ
     directory = env.get("OBJGRAPH_AGENT_DIR")
     if not directory:
         return False
+    _state_dir = env.get("OBJGRAPH_AGENT_STATE") or None
     signum = _parse_signal(env.get("OBJGRAPH_AGENT_SIGNAL"))
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")

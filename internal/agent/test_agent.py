@@ -826,6 +826,186 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(os.listdir(self.tmp)), 2, r.stderr)
 
+    # the state file 'objgraph run' and 'objgraph snapshot' find the process by
+
+    def state_dir(self):
+        d = tempfile.mkdtemp(prefix="objgraph-agent-state-")
+        self.addCleanup(lambda: [os.unlink(os.path.join(d, f)) for f in os.listdir(d)] and None or os.rmdir(d))
+        return d
+
+    def autostart_env(self, state, signal_name="SIGUSR1"):
+        return {"OBJGRAPH_AGENT_DIR": self.tmp, "OBJGRAPH_AGENT_SIGNAL": signal_name,
+                "OBJGRAPH_AGENT_EVERY": "0", "OBJGRAPH_AGENT_STATE": state}
+
+    def test_publishes_its_pid_once_the_handler_is_installed(self):
+        state = self.state_dir()
+        code = """if 1:
+            import json, os, signal, stat, objgraph_agent
+            path = os.path.join(%r, "agent.json")
+            real = signal.signal
+            def spy(signum, handler):
+                assert not os.path.exists(path), "published before the handler was installed"
+                return real(signum, handler)
+            signal.signal = spy
+            assert objgraph_agent._autostart_from_env()
+            signal.signal = real
+            assert signal.getsignal(signal.SIGUSR1) is objgraph_agent._on_signal
+            st = os.lstat(path)
+            assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+            with open(path) as f:
+                s = json.load(f)
+            assert s["pid"] == os.getpid() and s["signal"] == "SIGUSR1" and s["signum"] == signal.SIGUSR1, s
+            assert s["dir"] == os.path.abspath(%r) and isinstance(s["start"], int), s
+            if os.path.exists("/proc/self/stat"):
+                with open("/proc/self/stat") as f:
+                    assert s["start"] == int(f.read().rsplit(")", 1)[1].split()[19]), s
+            assert os.listdir(os.path.dirname(path)) == ["agent.json"]  # no temporary file left
+            objgraph_agent.uninstall()
+            assert not os.path.exists(path)
+        """ % (state, self.tmp)
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+
+    def test_publish_refuses_an_open_directory_and_follows_no_link(self):
+        code = """if 1:
+            import os, objgraph_agent
+            assert objgraph_agent._autostart_from_env()
+            assert objgraph_agent._installed is not None
+        """
+        state = self.state_dir()
+        os.chmod(state, 0o755)
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("is not a private directory", r.stderr)
+        self.assertEqual(os.listdir(state), [])
+        os.chmod(state, 0o700)
+        victim = os.path.join(self.state_dir(), "victim")
+        with open(victim, "w") as f:
+            f.write("precious")
+        os.symlink(victim, os.path.join(state, "agent.json"))
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious")
+        self.assertFalse(os.path.islink(os.path.join(state, "agent.json")))
+
+    def test_the_first_live_process_keeps_the_state(self):
+        state = self.state_dir()
+        path = os.path.join(state, "agent.json")
+        code = """if 1:
+            import json, os, objgraph_agent
+            objgraph_agent._autostart_from_env()
+            with open(%r) as f:
+                print(json.load(f)["pid"])
+        """ % path
+        # Another live process (this one) published first: it keeps the file.
+        with open(path, "w") as f:
+            json.dump({"pid": os.getpid()}, f)
+        os.chmod(path, 0o600)
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(int(r.stdout), os.getpid())
+        # The process that published is gone: a new one takes over.
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        with open(path, "w") as f:
+            json.dump({"pid": gone.pid}, f)
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(int(r.stdout), (gone.pid, os.getpid()))
+
+    def test_a_forked_child_leaves_the_state_alone(self):
+        if not hasattr(os, "fork"):
+            self.skipTest("no fork")
+        state = self.state_dir()
+        code = """if 1:
+            import os, objgraph_agent
+            objgraph_agent._autostart_from_env()
+            pid = os.fork()
+            if pid == 0:
+                objgraph_agent.uninstall()
+                os._exit(0)
+            os.waitpid(pid, 0)
+            assert os.path.exists(os.path.join(%r, "agent.json"))
+        """ % state
+        r = run_python(code, env=self.autostart_env(state))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    # periodic snapshots
+
+    def test_periodic_snapshots_are_counted_from_the_end_of_the_last(self):
+        if not hasattr(signal, "SIGUSR2"):
+            self.skipTest("no SIGUSR2")
+        # every is a quarter of what a snapshot takes: snapshots must still
+        # be `every` apart, with nothing dropped.
+        code = """if 1:
+            import os, signal, time, objgraph_agent
+            d = %r
+            heap = [[i, str(i)] for i in range(150000)]
+            t = time.monotonic()
+            objgraph_agent.snapshot(os.path.join(d, "probe.ogs"))
+            took = time.monotonic() - t
+            os.unlink(os.path.join(d, "probe.ogs"))
+            every = took / 4
+            objgraph_agent.install(signal.SIGUSR2, d, every=every)
+            t = time.monotonic()
+            while len([f for f in os.listdir(d) if f.endswith(".ogs")]) < 3 and time.monotonic() - t < 300:
+                sum(range(1000))
+            objgraph_agent.uninstall()
+            print(every)
+        """ % self.tmp
+        r = run_python(code, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        every = float(r.stdout)
+        import datetime
+        spans = []
+        for f in os.listdir(self.tmp):
+            m = decode(os.path.join(self.tmp, f)).meta
+            start = datetime.datetime.strptime(m["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+            spans.append((start, start + m["capture"]["seconds"]))
+        spans.sort()
+        self.assertGreaterEqual(len(spans), 3, r.stderr)
+        gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+        self.assertGreater(min(gaps), every * 0.8, "gaps %r, every %r" % (gaps, every))
+        self.assertNotIn("dropped", r.stderr)
+
+    def test_requests_during_a_snapshot_are_said_dropped_once(self):
+        if not hasattr(signal, "SIGUSR2"):
+            self.skipTest("no SIGUSR2")
+        code = """if 1:
+            import os, signal, time, objgraph_agent
+            heap = [[i, str(i)] for i in range(300000)]
+            objgraph_agent.install(signal.SIGUSR2, %r)
+            os.kill(os.getpid(), signal.SIGUSR2)
+            time.sleep(0.5)
+        """ % self.tmp
+        e = dict(os.environ)
+        e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+        p = subprocess.Popen([sys.executable, "-c", code], env=e, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, universal_newlines=True)
+        try:
+            sent = 0
+            deadline = time.time() + 120
+            while sent < 5 and time.time() < deadline and p.poll() is None:
+                files = os.listdir(self.tmp)
+                if any(f.endswith(".ogs") for f in files):
+                    break  # the snapshot is done
+                if any(".tmp-" in f for f in files):  # it is being taken
+                    os.kill(p.pid, signal.SIGUSR2)
+                    sent += 1
+                    time.sleep(0.03)
+                else:
+                    time.sleep(0.002)
+            out, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertGreaterEqual(sent, 2, "the snapshot was too quick to send requests during it")
+        self.assertEqual(err.count("dropped"), 1, err)
+
     def test_command_line(self):
         r = subprocess.run([sys.executable, os.path.join(HERE, "objgraph_agent.py"), "--help"],
                            stdout=subprocess.PIPE, universal_newlines=True, timeout=60)

@@ -1,0 +1,76 @@
+package proc
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestAlive(t *testing.T) {
+	if !Alive(os.Getpid()) {
+		t.Error("this process is not alive")
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip(err)
+	}
+	if Alive(cmd.Process.Pid) || Alive(0) || Alive(-1) {
+		t.Error("a process that has ended, or no process, is alive")
+	}
+}
+
+func TestStartTimeAndCatches(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	a, ok := StartTime(os.Getpid())
+	if !ok || a == 0 {
+		t.Fatalf("StartTime(self) = %d, %v", a, ok)
+	}
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer cmd.Process.Kill()
+	time.Sleep(50 * time.Millisecond)
+	if b, ok := StartTime(cmd.Process.Pid); !ok || b < a {
+		t.Errorf("StartTime(child) = %d, %v; started before this process (%d)", b, ok, a)
+	}
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	defer signal.Stop(c)
+	if caught, ok := Catches(os.Getpid(), syscall.SIGUSR1); !ok || !caught {
+		t.Errorf("Catches(self, SIGUSR1) = %v, %v", caught, ok)
+	}
+	if caught, ok := Catches(cmd.Process.Pid, syscall.SIGUSR1); !ok || caught {
+		t.Errorf("Catches(sleep, SIGUSR1) = %v, %v", caught, ok)
+	}
+}
+
+func TestTree(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	cmd := exec.Command("sh", "-c", "sleep 5; exit 0")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer cmd.Process.Kill()
+	var tree []Process
+	for range 100 {
+		tree, _ = Tree(cmd.Process.Pid)
+		if len(tree) == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(tree) != 2 || tree[0].PID != cmd.Process.Pid || tree[1].Name != "sleep" || tree[1].Depth != 1 || tree[1].Args[1] != "5" {
+		t.Errorf("Tree(sh) = %+v", tree)
+	}
+	if tree[1].IsPython() || !(Process{Name: "python3.12"}).IsPython() {
+		t.Error("IsPython is wrong")
+	}
+}
