@@ -194,12 +194,13 @@ class SafetyTest(unittest.TestCase):
         and can collect and take its own snapshot."""
         code = """
     gc.set_threshold(555)
+    si = sys.getswitchinterval()
     result = {}
     def forker():
         wait_walk()
         pid = os.fork()
         if pid == 0:
-            ok = (gc.isenabled() and gc.get_threshold()[0] == 555
+            ok = (gc.isenabled() and gc.get_threshold()[0] == 555 and sys.getswitchinterval() == si
                   and objgraph_agent._gc_guard not in gc.callbacks
                   and not walking() and objgraph_agent._state["owner"] is None)
             gc.collect()
