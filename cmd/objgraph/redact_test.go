@@ -14,36 +14,6 @@ import (
 	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
-// redactProgram plants the secret (argv[1]) in every place a string of a
-// Python program can reach a snapshot, then takes two redacted snapshots
-// (argv[2], argv[3]) with more of the same in between.
-const redactProgram = `import sys, threading, objgraph_agent
-S = sys.argv[1]
-class User:
-    pass
-class Tagged(str):
-    pass
-u = User()
-setattr(u, S, 1)
-tokens = {S: u, S + "_2": u}
-other = {S + " with spaces": 1, S.encode(): 2, (S, 1): 3, 5: S}
-members = {S + "_set"}
-blob = (S * 2).encode()
-tagged = Tagged(S + "_sub")
-ev = threading.Event()
-t = threading.Thread(target=ev.wait, name=S + "_thread")
-t.start()
-def work(token=S):
-    local_secret = token + "_local"
-    objgraph_agent.snapshot(sys.argv[2], redact=True)
-    for i in range(50):
-        tokens[S + "_%d" % i] = User()
-    objgraph_agent.snapshot(sys.argv[3], redact=True)
-work()
-ev.set()
-t.join()
-`
-
 // TestRedactedSnapshotsHoldNoSecret plants a secret in a real Python
 // program, takes redacted snapshots, and looks for any part of it in the
 // files and in what every command prints or writes.
@@ -57,10 +27,8 @@ func TestRedactedSnapshotsHoldNoSecret(t *testing.T) {
 	// the parts that must not appear anywhere: long enough to be the
 	// secret's, not any word of the tool's own output
 	needles := []string{secret[8:20], secret[20:], "4eC39Hq"}
-	prog := filepath.Join(dir, "prog.py")
-	if err := os.WriteFile(prog, []byte(redactProgram), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// the program that plants it, shared with the agent's own redaction test
+	prog := filepath.Join("..", "..", "internal", "agent", "testdata", "plant_secret.py")
 	old, cur := filepath.Join(dir, "old.ogs"), filepath.Join(dir, "new.ogs")
 	cmd := exec.Command(py, prog, secret, old, cur, "--password="+secret)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)

@@ -23,14 +23,7 @@ var (
 // dumper's speed and memory. ns/op includes building the heap, so read the
 // metrics, not ns/op.
 func BenchmarkCapture(b *testing.B) {
-	py := os.Getenv("OBJGRAPH_BENCH_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	path, err := exec.LookPath(py)
-	if err != nil {
-		b.Skipf("%s is not installed", py)
-	}
+	path := benchPython(b)
 	out, err := exec.Command(path, "bench_agent.py", "--repeat", strconv.Itoa(b.N), "--peer").CombinedOutput()
 	if err != nil {
 		b.Fatalf("bench_agent.py: %v\n%s", err, out)
@@ -58,14 +51,7 @@ func BenchmarkCapture(b *testing.B) {
 // other threads) and, for comparison in the same run, written during the
 // walk. pause-s is the median over b.N snapshots.
 func BenchmarkCaptureBusy(b *testing.B) {
-	py := os.Getenv("OBJGRAPH_BENCH_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	path, err := exec.LookPath(py)
-	if err != nil {
-		b.Skipf("%s is not installed", py)
-	}
+	path := benchPython(b)
 	for _, busy := range []int{0, 1, 8} {
 		for _, mode := range []string{"hold", "stream"} {
 			if busy == 0 && mode == "stream" {
@@ -91,6 +77,20 @@ func BenchmarkCaptureBusy(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchPython is the interpreter the benchmarks run: $OBJGRAPH_BENCH_PYTHON,
+// python3 by default.
+func benchPython(b *testing.B) string {
+	py := os.Getenv("OBJGRAPH_BENCH_PYTHON")
+	if py == "" {
+		py = "python3"
+	}
+	path, err := exec.LookPath(py)
+	if err != nil {
+		b.Skipf("%s is not installed", py)
+	}
+	return path
 }
 
 func atof(b *testing.B, s string) float64 {

@@ -8,12 +8,11 @@ with a deadline: a hang is a failure, not a stuck test run.
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import unittest
 
-from test_agent import HERE, decode
+from test_agent import decode, run_python
 
 DEADLINE = 90
 
@@ -39,11 +38,8 @@ PRELUDE = """if 1:
 """
 
 
-def run(code, args=(), timeout=DEADLINE):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-c", PRELUDE + code] + list(args), env=env, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+def run(code, args=()):
+    return run_python(PRELUDE + code, timeout=DEADLINE, args=args)
 
 
 class SafetyTest(unittest.TestCase):
