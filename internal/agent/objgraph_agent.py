@@ -190,6 +190,7 @@ _MAGIC = b"\x89OGSNAP\n"
 _FILE_HDR = struct.Struct("<8sHHI")
 _REC_HDR = struct.Struct("<IIIII")
 _COL_ENT = struct.Struct("<HBBIIIQ")
+_U64 = struct.Struct("<Q")  # made once: struct.pack(format) would cache a Struct of the capture's in the heap
 _K_META, _K_STRINGS, _K_TYPES, _K_OBJECTS, _K_EDGES, _K_ROOTS, _K_END = range(1, 8)
 _MAX_RECORD = 1 << 30
 _REC_OBJECTS = 1 << 17      # objects per OBJECTS record, at most (batches are joined)
@@ -2495,7 +2496,7 @@ class _Capture:
         vals = (self.nobjects, self.nedges, len(self.strtab) - 1, len(self.tinfo), nroots, self.out.nrec)
         cols = []
         for i, v in enumerate(vals):
-            cols.append((i + 1, 8, False, struct.pack("<Q", v), 0))
+            cols.append((i + 1, 8, False, _U64.pack(v), 0))
         self.out.record(_K_END, 1, cols)
 
 
@@ -2505,7 +2506,7 @@ _ONE = [bytes(1 if i == c else 0 for i in range(256)) for c in range(32)]
 # --- snapshot ----------------------------------------------------------------
 
 _lock = _thread.allocate_lock()
-_state = {"owner": None}
+_owner = array.array("Q", [0])  # the thread taking a snapshot, 0 = none
 _agent_idents = set()
 
 # The walk: while it runs, automatic collections are off (generation 0's
@@ -2518,7 +2519,11 @@ _agent_idents = set()
 # guard, so no collection can wait on a thread that waits on it.
 # (exempt and the held signals are kept in objects made once: an object a
 # capture made before it lists the heap would be in the snapshot)
-_walk = {"owner": None, "exempt": set(), "threshold": 0, "fd": -1}
+_exempt = array.array("Q")  # threads the guard never holds up
+# The walk's numbers as raw values, not int objects: an int the capture made
+# and kept in the agent's state would be a new object in the next snapshot.
+_WALK_OWNER, _WALK_THRESHOLD, _WALK_FD = range(3)   # (fd + 1: 0 = none)
+_walkn = array.array("Q", [0, 0, 0])
 _walk_lock = _thread.allocate_lock()
 
 
@@ -2526,14 +2531,14 @@ def _gc_guard(phase, info):
     """gc.callbacks hook, installed only during the walk: a collection that
     another thread of the program starts waits for the walk to end (it would
     untrack objects the walk relies on)."""
-    if phase == "start" and _walk["owner"] is not None and _thread.get_ident() not in _walk["exempt"]:
+    if phase == "start" and _walkn[_WALK_OWNER] and _thread.get_ident() not in _exempt:
         # Never for ever: not while the interpreter shuts down (daemon
         # threads, a capturing one included, stop where they are), and not
         # once the capturing thread is gone.
         lk = _walk_lock
         while not lk.acquire(timeout=0.5):
-            owner = _walk["owner"]
-            if owner is None or _is_finalizing() or owner not in sys._current_frames():
+            owner = _walkn[_WALK_OWNER]
+            if not owner or _is_finalizing() or owner not in sys._current_frames():
                 return
         lk.release()
 
@@ -2545,40 +2550,40 @@ def _walk_begin(fd):
     """Stop automatic collections and install the guard; undone by
     _walk_end, or in a forked child by _after_fork."""
     _walk_lock.acquire()
-    w = _walk
-    w["fd"] = fd
-    w["threshold"] = gc.get_threshold()[0]
-    if w["threshold"]:
+    n = _walkn
+    n[_WALK_FD] = fd + 1
+    n[_WALK_THRESHOLD] = gc.get_threshold()[0]
+    if n[_WALK_THRESHOLD]:
         gc.set_threshold(0)
     me = _thread.get_ident()
-    w["exempt"].clear()
-    w["exempt"].add(me)
-    w["owner"] = me
+    del _exempt[:]
+    _exempt.append(me)
+    n[_WALK_OWNER] = me
     gc.callbacks.append(_gc_guard)
 
 
 def _walk_exempt(ident):
     """The agent's writer thread: never held up by the guard."""
-    _walk["exempt"].add(ident)
+    _exempt.append(ident)
 
 
 def _walk_end():
     """Undo _walk_begin. A threshold the program set meanwhile is the
     program's and stays."""
-    w = _walk
-    if w["owner"] is None:
+    n = _walkn
+    if not n[_WALK_OWNER]:
         return
     cbs = gc.callbacks
     for i in range(len(cbs) - 1, -1, -1):
         # by identity: `in` and remove() would call the program's callbacks' __eq__
         if cbs[i] is _gc_guard:
             del cbs[i]
-    thr = w["threshold"]
+    thr = n[_WALK_THRESHOLD]
     if thr and gc.get_threshold()[0] == 0:
         gc.set_threshold(thr)
-    w["owner"] = None
-    w["exempt"].clear()
-    w["fd"] = -1
+    n[_WALK_OWNER] = 0
+    del _exempt[:]
+    n[_WALK_FD] = 0
     _walk_lock.release()
 
 
@@ -2612,10 +2617,9 @@ def _after_fork():
     child does not have): the program's gc state and callbacks back, the
     parent's file descriptor closed, the agent's locks new and free."""
     global _lock, _walk_lock
-    w = _walk
     _walk_lock = _thread.allocate_lock()  # the old one's holder is gone
-    if w["owner"] is not None:
-        fd = w["fd"]
+    if _walkn[_WALK_OWNER]:
+        fd = _walkn[_WALK_FD] - 1
         _walk_lock.acquire()  # for _walk_end to release
         _walk_end()
         if fd >= 0:
@@ -2625,7 +2629,7 @@ def _after_fork():
                 pass
     _switch_back()
     _lock = _thread.allocate_lock()
-    _state["owner"] = None
+    _owner[0] = 0
     a = _installed
     if a is not None:
         a.thread = None  # the periodic thread is the parent's
@@ -2660,7 +2664,7 @@ def snapshot(path, collect=True, redact=False):
     is then left as it was and no partial file remains."""
     path = os.fspath(path)
     me = _thread.get_ident()
-    if _state["owner"] == me:
+    if _owner[0] == me:
         raise RuntimeError("objgraph_agent: a snapshot is already being taken by this thread")
     # not a with-statement: its bound __exit__ would be an object of ours
     # in the heap while it is listed
@@ -2668,11 +2672,11 @@ def snapshot(path, collect=True, redact=False):
     try:
         _lock.acquire()
         try:
-            _state["owner"] = me
+            _owner[0] = me
             try:
                 _capture(path, bool(collect), bool(redact))
             finally:
-                _state["owner"] = None
+                _owner[0] = 0
         finally:
             _lock.release()
     finally:
@@ -2778,6 +2782,11 @@ def _capture(path, collect, redact):
     walking = False
     out = cap = None
     try:
+        # Collect first: a collection moves what exists to an older
+        # generation, and the objects of the agent's own made below must be
+        # in generation 0 when the heap is listed (see own).
+        c0, c1, c2 = gc.get_count()  # (ints: a tuple kept here would be tracked, and in the heap)
+        collected = gc.collect() if collect else 0
         errors = []
         meta = {
             "producer": PRODUCER,
@@ -2791,7 +2800,7 @@ def _capture(path, collect, redact):
             "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
             "page_size": _page_size(),
             "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
-                   "counts": list(gc.get_count()), "freeze_count": gc.get_freeze_count()},
+                   "counts": [c0, c1, c2], "freeze_count": gc.get_freeze_count()},
             "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
         }
         msize = len(_meta_json(meta)) + _META_SLACK
@@ -2799,7 +2808,6 @@ def _capture(path, collect, redact):
         os.write(fd, head)
         _write_meta(fd, meta, msize)
 
-        collected = gc.collect() if collect else 0
         _walk_begin(fd)
         walking = True
         frozen = gc.get_freeze_count() > 0
@@ -2963,15 +2971,19 @@ class _Installed:
         self.every = every
         self.redact = redact
         self.collect = collect
-        self.count = 0
+        self._n = array.array("Q", [0, 0])  # count, handled (raw: see _walkn)
         self.at_exit = False
         self.closed = False  # the program is exiting: no more snapshots but the one at exit
         self.stopped = False          # set by halt()
         self.wake = _thread.allocate_lock()  # released to wake the periodic thread
         self.wake.acquire()
-        self.handled = 0              # signal handler calls that have returned
         self.dropped = False          # a dropped request was reported
         self.thread = None
+
+    # snapshots taken, for the file names
+    count = property(lambda self: self._n[0], lambda self, v: self._n.__setitem__(0, v))
+    # signal handler calls that have returned
+    handled = property(lambda self: self._n[1], lambda self, v: self._n.__setitem__(1, v))
 
     def next_path(self):
         self.count += 1
@@ -2998,16 +3010,16 @@ class _Installed:
                 # at exit: a daemon thread's capture could be stopped half
                 # way when the interpreter finalizes
                 return None
-            if _state["owner"] is not None:
+            if _owner[0]:
                 self._drop()
                 return None
             else:
                 path = self.next_path()
-                _state["owner"] = _thread.get_ident()
+                _owner[0] = _thread.get_ident()
                 try:
                     _capture(path, self.collect, self.redact)
                 finally:
-                    _state["owner"] = None
+                    _owner[0] = 0
         except BaseException as e:
             if not _agent_caused(e):
                 raise

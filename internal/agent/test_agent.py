@@ -623,6 +623,35 @@ class AgentTest(unittest.TestCase):
         self.assertIn("local_secret", " ".join(r[1] for r in snap.roots))
         self.assertIn("tokens", names)
 
+    @unittest.skipUnless(hasattr(signal, "SIGUSR2"), "no SIGUSR2")
+    def test_back_to_back_snapshots_hold_the_same_objects(self):
+        """Nothing of the agent's: snapshots taken one after the other, with
+        nothing in between, hold the same objects (by address and type),
+        tracked or not, on the signal path and with the default collection,
+        the first against the second included (no cache of the agent's
+        fills up on first use)."""
+        code = """if 1:
+            import os, signal, objgraph_agent
+            objgraph_agent.install(signal.SIGUSR2, %r)
+            for i in range(5):
+                if i == 3:
+                    objgraph_agent._installed.count = 300  # past the cached small ints
+                os.kill(os.getpid(), signal.SIGUSR2)
+        """ % self.tmp
+        r = run_python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = sorted(os.listdir(self.tmp), key=lambda f: int(f.split("-")[-1][:-4]))
+        self.assertEqual(len(files), 5)
+
+        def objects(f):
+            s = decode(os.path.join(self.tmp, f))
+            return {(a, s.type_qualname(i)) for i, a in enumerate(s.addr)}
+        # the first and the second, and two numbered past the small ints
+        for x, y in ((0, 1), (1, 2), (3, 4)):
+            a, b = objects(files[x]), objects(files[y])
+            self.assertEqual(sorted(b - a), [], "new in %s" % files[y])
+            self.assertEqual(sorted(a - b), [], "gone from %s" % files[x])
+
     def test_hostile_objects(self):
         objs = [Hostile() for _ in range(20)] + [WithHostileMeta() for _ in range(5)]
         d = {id(WithHostileMeta): WithHostileMeta}

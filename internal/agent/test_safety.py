@@ -28,7 +28,7 @@ PRELUDE = """if 1:
             self.kids = [i]
     heap = [Node(i) for i in range(60000)]
     def walking():
-        return objgraph_agent._walk["owner"] is not None
+        return objgraph_agent._walkn[objgraph_agent._WALK_OWNER] != 0
     def wait_walk(timeout=30):
         t = time.time()
         while not walking():
@@ -198,7 +198,7 @@ class SafetyTest(unittest.TestCase):
         if pid == 0:
             ok = (gc.isenabled() and gc.get_threshold()[0] == 555 and sys.getswitchinterval() == si
                   and objgraph_agent._gc_guard not in gc.callbacks
-                  and not walking() and objgraph_agent._state["owner"] is None)
+                  and not walking() and objgraph_agent._owner[0] == 0)
             gc.collect()
             objgraph_agent.snapshot(sys.argv[1] + ".child")
             os._exit(0 if ok else 3)
