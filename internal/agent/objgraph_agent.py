@@ -3103,9 +3103,14 @@ _pthread_kill = getattr(signal, "pthread_kill", None)
 
 
 def _say(msg):
+    """A line on standard error, written to file descriptor 2 itself: not
+    through sys.stderr, whose buffer lock the interrupted code may hold (the
+    agent speaks from signal handlers) and which makes objects of its own on
+    first use."""
     try:
-        sys.stderr.write(msg + "\n")
-        sys.stderr.flush()
+        b = (msg + "\n").encode("utf-8", "backslashreplace")
+        while b:
+            b = b[os.write(2, b):]
     except Exception:
         pass
 
