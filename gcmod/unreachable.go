@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/objgraph-go/objgraph/heap"
+
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // UnreachableOptions configure Unreachable. The zero value asks what a
@@ -160,13 +162,13 @@ func Unreachable(h *heap.Heap, opts UnreachableOptions) (*Report, error) {
 	cand, refs, reached, errs := deduceUnreachable(h, gens)
 	rep.RefcountErrors = errs
 	for id := range n {
-		if cand.has(heap.ID(id)) {
+		if cand.Has(heap.ID(id)) {
 			rep.Candidates++
 		}
 	}
 	var stack []heap.ID
 	for id := range n {
-		if cand.has(heap.ID(id)) && !reached.has(heap.ID(id)) {
+		if cand.Has(heap.ID(id)) && !reached.Has(heap.ID(id)) {
 			rep.Objects = append(rep.Objects, heap.ID(id))
 		}
 	}
@@ -234,11 +236,11 @@ func Unreachable(h *heap.Heap, opts UnreachableOptions) (*Report, error) {
 // edges to them. The work is split over the CPUs: each takes a range of
 // ids; subtract_refs counts into one array per CPU, and the reachability
 // marks are set with atomic operations.
-func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached bits, errs int) {
+func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs []int32, reached bitset.Set[heap.ID], errs int) {
 	n := h.Len()
-	cand = newBits(n)
+	cand = bitset.New[heap.ID](n)
 	refs = make([]int32, n)
-	reached = newBits(n)
+	reached = bitset.New[heap.ID](n)
 	// update_refs.
 	parallel(n, func(_, lo, hi int) {
 		for id := lo; id < hi; id++ {
@@ -246,7 +248,7 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 			if !f.Tracked() || f.Permanent() || f.Immortal() || f.Generation() >= gens {
 				continue
 			}
-			cand.set(heap.ID(id))
+			cand.Set(heap.ID(id))
 			refs[id] = int32(min(h.Refcount(heap.ID(id)), 1<<30))
 		}
 	})
@@ -267,11 +269,11 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 			sign = 1
 		}
 		for id := lo; id < hi; id++ {
-			if !cand.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) {
 				continue
 			}
 			for _, t := range h.Referents(heap.ID(id)) {
-				if cand.has(t) {
+				if cand.Has(t) {
 					dst[t] += sign
 				}
 			}
@@ -280,14 +282,14 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 	// Roots are reached; the other candidates are marked in unheld, so
 	// that the search below tests two bitsets that fit in the cache
 	// instead of the counts.
-	unheld := newBits(n)
+	unheld := bitset.New[heap.ID](n)
 	errCount := make([]int, workers)
 	parallel(n, func(w, lo, hi int) {
 		for id := lo; id < hi; id++ {
 			for _, e := range extra[1:] {
 				refs[id] -= e[id]
 			}
-			if !cand.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) {
 				continue
 			}
 			rc := h.Refcount(heap.ID(id))
@@ -297,14 +299,14 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 				// snapshot does not know the count, or something it does
 				// not show holds the object. Either way it is held.
 				errCount[w]++
-				reached.set(heap.ID(id))
+				reached.Set(heap.ID(id))
 			case refs[id] > 0:
-				reached.set(heap.ID(id))
+				reached.Set(heap.ID(id))
 			default:
 				if refs[id] < 0 {
 					errCount[w]++
 				}
-				unheld.set(heap.ID(id))
+				unheld.Set(heap.ID(id))
 			}
 		}
 	})
@@ -322,11 +324,11 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 	parallel(n, func(w, lo, hi int) {
 		var next []heap.ID
 		for id := lo; id < hi; id++ {
-			if !cand.has(heap.ID(id)) || unheld.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) || unheld.Has(heap.ID(id)) {
 				continue
 			}
 			for _, t := range h.Referents(heap.ID(id)) {
-				if unheld.has(t) && reached.trySet(t) {
+				if unheld.Has(t) && reached.TrySet(t) {
 					next = append(next, t)
 				}
 			}
@@ -347,7 +349,7 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 			next := parts[w]
 			for _, o := range level[lo:hi] {
 				for _, t := range h.Referents(o) {
-					if unheld.has(t) && reached.trySet(t) {
+					if unheld.Has(t) && reached.TrySet(t) {
 						next = append(next, t)
 					}
 				}
