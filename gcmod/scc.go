@@ -1,11 +1,7 @@
 package gcmod
 
 import (
-	"runtime"
-	"sync"
-
 	"github.com/objgraph-go/objgraph/heap"
-
 	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
@@ -69,37 +65,4 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 		}
 	}
 	return comp, n
-}
-
-// parallelWorkers is how many workers parallel uses for n items.
-func parallelWorkers(n int) int {
-	if n < 1<<16 {
-		return 1
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// parallel calls fn(w, lo, hi) for each worker w at once, over ranges of
-// [0, n) that start at multiples of 64, so that workers never share a word
-// of a bitset they write.
-func parallel(n int, fn func(w, lo, hi int)) {
-	workers := parallelWorkers(n)
-	if workers == 1 {
-		fn(0, 0, n)
-		return
-	}
-	chunk := (n/workers + 63) &^ 63
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := min(w*chunk, n), min((w+1)*chunk, n)
-		if w == workers-1 {
-			hi = n
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w, lo, hi)
-		}()
-	}
-	wg.Wait()
 }

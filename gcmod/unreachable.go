@@ -6,10 +6,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/objgraph-go/objgraph/heap"
-
 	"github.com/objgraph-go/objgraph/internal/bitset"
+	"github.com/objgraph-go/objgraph/internal/par"
 )
 
 // UnreachableOptions configure Unreachable. The zero value asks what a
@@ -234,15 +235,15 @@ func Unreachable(h *heap.Heap, opts UnreachableOptions) (*Report, error) {
 // outside the candidates (refs, indexed by id), the candidates reachable
 // from outside, and the number of candidates with fewer references than
 // edges to them. The work is split over the CPUs: each takes a range of
-// ids; subtract_refs counts into one array per CPU, and the reachability
-// marks are set with atomic operations.
+// ids, and subtract_refs and the reachability marks write the shared
+// arrays with atomic operations.
 func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs []int32, reached bitset.Set[heap.ID], errs int) {
 	n := h.Len()
 	cand = bitset.New[heap.ID](n)
 	refs = make([]int32, n)
 	reached = bitset.New[heap.ID](n)
 	// update_refs.
-	parallel(n, func(_, lo, hi int) {
+	par.For(n, 0, func(_, lo, hi int) {
 		for id := lo; id < hi; id++ {
 			f := h.Flags(heap.ID(id))
 			if !f.Tracked() || f.Permanent() || f.Immortal() || f.Generation() >= gens {
@@ -252,29 +253,23 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs [
 			refs[id] = int32(min(h.Refcount(heap.ID(id)), 1<<30))
 		}
 	})
-	// subtract_refs: the first worker subtracts from refs, the others
-	// count into arrays of their own, merged after.
-	workers := parallelWorkers(n)
-	extra := make([][]int32, workers)
-	for w := 1; w < workers; w++ {
-		extra[w] = make([]int32, n)
-	}
-	parallel(n, func(w, lo, hi int) {
-		dst := refs
-		if w > 0 {
-			dst = extra[w]
-		}
-		sign := int32(-1)
-		if w > 0 {
-			sign = 1
-		}
+	// subtract_refs: with one worker, plain decrements; with several, the
+	// workers decrement the one array atomically, so that the temporary
+	// memory does not grow with the number of CPUs.
+	workers := par.Workers(n, 0)
+	par.For(n, 0, func(w, lo, hi int) {
 		for id := lo; id < hi; id++ {
 			if !cand.Has(heap.ID(id)) {
 				continue
 			}
 			for _, t := range h.Referents(heap.ID(id)) {
-				if cand.Has(t) {
-					dst[t] += sign
+				if !cand.Has(t) {
+					continue
+				}
+				if workers == 1 {
+					refs[t]--
+				} else {
+					atomic.AddInt32(&refs[t], -1)
 				}
 			}
 		}
@@ -284,11 +279,8 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs [
 	// instead of the counts.
 	unheld := bitset.New[heap.ID](n)
 	errCount := make([]int, workers)
-	parallel(n, func(w, lo, hi int) {
+	par.For(n, 0, func(w, lo, hi int) {
 		for id := lo; id < hi; id++ {
-			for _, e := range extra[1:] {
-				refs[id] -= e[id]
-			}
 			if !cand.Has(heap.ID(id)) {
 				continue
 			}
@@ -321,7 +313,7 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs [
 	// is the one that marks it.
 	var level []heap.ID
 	parts := make([][]heap.ID, workers)
-	parallel(n, func(w, lo, hi int) {
+	par.For(n, 0, func(w, lo, hi int) {
 		var next []heap.ID
 		for id := lo; id < hi; id++ {
 			if !cand.Has(heap.ID(id)) || unheld.Has(heap.ID(id)) {
@@ -345,7 +337,7 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs [
 			break
 		}
 		slices.Sort(level)
-		parallel(len(level), func(w, lo, hi int) {
+		par.For(len(level), 0, func(w, lo, hi int) {
 			next := parts[w]
 			for _, o := range level[lo:hi] {
 				for _, t := range h.Referents(o) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/objgraph-go/objgraph/internal/bitset"
+	"github.com/objgraph-go/objgraph/internal/par"
 )
 
 // DominatorOptions choose the roots of a dominator tree. The zero value uses
@@ -836,15 +837,12 @@ func (t *DomTree) sumRetained() {
 	m := len(t.vertex)
 	retained := make([]uint64, m)
 	size, vertex := t.h.size, t.vertex
-	workers := min(runtime.GOMAXPROCS(0), 4)
-	if m < 1<<16 {
-		workers = 1
-	}
+	workers := par.Workers(m, 4)
 	bounds := make([]int, workers+1)
 	for w := range bounds {
 		bounds[w] = 1 + (m-1)*w/workers
 	}
-	parallelRanges(bounds, func(_, lo, hi int) {
+	par.Ranges(bounds, func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			retained[k] = size[vertex[k]]
 		}
