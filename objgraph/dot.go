@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/objgraph-go/objgraph/heap"
-
 	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/objgraph-go/objgraph/heap"
-
 	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 

@@ -2,7 +2,6 @@ package objgraph
 
 import (
 	"github.com/objgraph-go/objgraph/heap"
-
 	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
