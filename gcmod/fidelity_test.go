@@ -828,7 +828,7 @@ func TestFidelity(t *testing.T) {
 		version, py := pythonVersion(t, py)
 		t.Run(version, func(t *testing.T) {
 			if _, err := exec.Command(py, "-I", "-S", "-c", "from _testcapi import with_tp_del").CombinedOutput(); err != nil {
-				t.Skipf("%s has no _testcapi.with_tp_del, which the scenarios need", py)
+				testenv.Missing(t, "%s has no _testcapi.with_tp_del, which the scenarios need (a CPython build with its test modules)", py)
 			}
 			for _, s := range scens {
 				t.Run(s.name, func(t *testing.T) {

@@ -1,11 +1,8 @@
 package gcmod
 
 import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // sccs numbers the strongly connected components of sub with Tarjan's
@@ -17,7 +14,7 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 	index := make([]int32, nodes) // 1 + visiting order; 0 is unvisited
 	low := make([]int32, nodes)
 	comp = make([]int32, nodes)
-	onStack := newBits(int(nodes))
+	onStack := bitset.New[heap.ID](int(nodes))
 	var stack []int32 // Tarjan's stack of nodes
 	type frame struct{ v, next int32 }
 	var calls []frame // the depth-first search, with each node's next edge
@@ -29,7 +26,7 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 		counter++
 		index[s], low[s] = counter, counter
 		stack = append(stack, s)
-		onStack.set(heap.ID(s))
+		onStack.Set(heap.ID(s))
 		calls = append(calls, frame{s, sub.off[s]})
 		for len(calls) > 0 {
 			f := &calls[len(calls)-1]
@@ -41,9 +38,9 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 					counter++
 					index[w], low[w] = counter, counter
 					stack = append(stack, w)
-					onStack.set(heap.ID(w))
+					onStack.Set(heap.ID(w))
 					calls = append(calls, frame{w, sub.off[w]})
-				} else if onStack.has(heap.ID(w)) {
+				} else if onStack.Has(heap.ID(w)) {
 					low[v] = min(low[v], index[w])
 				}
 				continue
@@ -53,7 +50,7 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 				for {
 					w := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
-					onStack.clear(heap.ID(w))
+					onStack.Clear(heap.ID(w))
 					comp[w] = n
 					if w == v {
 						break
@@ -68,55 +65,4 @@ func sccs(sub *subgraph) (comp []int32, n int32) {
 		}
 	}
 	return comp, n
-}
-
-// bits is a bitset over object ids.
-type bits []uint64
-
-func newBits(n int) bits           { return make(bits, (n+63)/64) }
-func (b bits) has(id heap.ID) bool { return b[id/64]&(1<<(id%64)) != 0 }
-func (b bits) set(id heap.ID)      { b[id/64] |= 1 << (id % 64) }
-func (b bits) clear(id heap.ID)    { b[id/64] &^= 1 << (id % 64) }
-
-// trySet sets id's bit atomically and reports whether it was clear.
-func (b bits) trySet(id heap.ID) bool {
-	m := uint64(1) << (id % 64)
-	w := &b[id/64]
-	if atomic.LoadUint64(w)&m != 0 {
-		return false
-	}
-	return atomic.OrUint64(w, m)&m == 0
-}
-
-// parallelWorkers is how many workers parallel uses for n items.
-func parallelWorkers(n int) int {
-	if n < 1<<16 {
-		return 1
-	}
-	return runtime.GOMAXPROCS(0)
-}
-
-// parallel calls fn(w, lo, hi) for each worker w at once, over ranges of
-// [0, n) that start at multiples of 64, so that workers never share a word
-// of a bitset they write.
-func parallel(n int, fn func(w, lo, hi int)) {
-	workers := parallelWorkers(n)
-	if workers == 1 {
-		fn(0, 0, n)
-		return
-	}
-	chunk := (n/workers + 63) &^ 63
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := min(w*chunk, n), min((w+1)*chunk, n)
-		if w == workers-1 {
-			hi = n
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w, lo, hi)
-		}()
-	}
-	wg.Wait()
 }

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
+	"github.com/objgraph-go/objgraph/internal/par"
 )
 
 // UnreachableOptions configure Unreachable. The zero value asks what a
@@ -160,13 +163,13 @@ func Unreachable(h *heap.Heap, opts UnreachableOptions) (*Report, error) {
 	cand, refs, reached, errs := deduceUnreachable(h, gens)
 	rep.RefcountErrors = errs
 	for id := range n {
-		if cand.has(heap.ID(id)) {
+		if cand.Has(heap.ID(id)) {
 			rep.Candidates++
 		}
 	}
 	var stack []heap.ID
 	for id := range n {
-		if cand.has(heap.ID(id)) && !reached.has(heap.ID(id)) {
+		if cand.Has(heap.ID(id)) && !reached.Has(heap.ID(id)) {
 			rep.Objects = append(rep.Objects, heap.ID(id))
 		}
 	}
@@ -232,47 +235,41 @@ func Unreachable(h *heap.Heap, opts UnreachableOptions) (*Report, error) {
 // outside the candidates (refs, indexed by id), the candidates reachable
 // from outside, and the number of candidates with fewer references than
 // edges to them. The work is split over the CPUs: each takes a range of
-// ids; subtract_refs counts into one array per CPU, and the reachability
-// marks are set with atomic operations.
-func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached bits, errs int) {
+// ids, and subtract_refs and the reachability marks write the shared
+// arrays with atomic operations.
+func deduceUnreachable(h *heap.Heap, gens int) (cand bitset.Set[heap.ID], refs []int32, reached bitset.Set[heap.ID], errs int) {
 	n := h.Len()
-	cand = newBits(n)
+	cand = bitset.New[heap.ID](n)
 	refs = make([]int32, n)
-	reached = newBits(n)
+	reached = bitset.New[heap.ID](n)
 	// update_refs.
-	parallel(n, func(_, lo, hi int) {
+	par.For(n, 0, func(_, lo, hi int) {
 		for id := lo; id < hi; id++ {
 			f := h.Flags(heap.ID(id))
 			if !f.Tracked() || f.Permanent() || f.Immortal() || f.Generation() >= gens {
 				continue
 			}
-			cand.set(heap.ID(id))
+			cand.Set(heap.ID(id))
 			refs[id] = int32(min(h.Refcount(heap.ID(id)), 1<<30))
 		}
 	})
-	// subtract_refs: the first worker subtracts from refs, the others
-	// count into arrays of their own, merged after.
-	workers := parallelWorkers(n)
-	extra := make([][]int32, workers)
-	for w := 1; w < workers; w++ {
-		extra[w] = make([]int32, n)
-	}
-	parallel(n, func(w, lo, hi int) {
-		dst := refs
-		if w > 0 {
-			dst = extra[w]
-		}
-		sign := int32(-1)
-		if w > 0 {
-			sign = 1
-		}
+	// subtract_refs: with one worker, plain decrements; with several, the
+	// workers decrement the one array atomically, so that the temporary
+	// memory does not grow with the number of CPUs.
+	workers := par.Workers(n, 0)
+	par.For(n, 0, func(w, lo, hi int) {
 		for id := lo; id < hi; id++ {
-			if !cand.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) {
 				continue
 			}
 			for _, t := range h.Referents(heap.ID(id)) {
-				if cand.has(t) {
-					dst[t] += sign
+				if !cand.Has(t) {
+					continue
+				}
+				if workers == 1 {
+					refs[t]--
+				} else {
+					atomic.AddInt32(&refs[t], -1)
 				}
 			}
 		}
@@ -280,14 +277,11 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 	// Roots are reached; the other candidates are marked in unheld, so
 	// that the search below tests two bitsets that fit in the cache
 	// instead of the counts.
-	unheld := newBits(n)
+	unheld := bitset.New[heap.ID](n)
 	errCount := make([]int, workers)
-	parallel(n, func(w, lo, hi int) {
+	par.For(n, 0, func(w, lo, hi int) {
 		for id := lo; id < hi; id++ {
-			for _, e := range extra[1:] {
-				refs[id] -= e[id]
-			}
-			if !cand.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) {
 				continue
 			}
 			rc := h.Refcount(heap.ID(id))
@@ -297,14 +291,14 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 				// snapshot does not know the count, or something it does
 				// not show holds the object. Either way it is held.
 				errCount[w]++
-				reached.set(heap.ID(id))
+				reached.Set(heap.ID(id))
 			case refs[id] > 0:
-				reached.set(heap.ID(id))
+				reached.Set(heap.ID(id))
 			default:
 				if refs[id] < 0 {
 					errCount[w]++
 				}
-				unheld.set(heap.ID(id))
+				unheld.Set(heap.ID(id))
 			}
 		}
 	})
@@ -319,14 +313,14 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 	// is the one that marks it.
 	var level []heap.ID
 	parts := make([][]heap.ID, workers)
-	parallel(n, func(w, lo, hi int) {
+	par.For(n, 0, func(w, lo, hi int) {
 		var next []heap.ID
 		for id := lo; id < hi; id++ {
-			if !cand.has(heap.ID(id)) || unheld.has(heap.ID(id)) {
+			if !cand.Has(heap.ID(id)) || unheld.Has(heap.ID(id)) {
 				continue
 			}
 			for _, t := range h.Referents(heap.ID(id)) {
-				if unheld.has(t) && reached.trySet(t) {
+				if unheld.Has(t) && reached.TrySet(t) {
 					next = append(next, t)
 				}
 			}
@@ -343,11 +337,11 @@ func deduceUnreachable(h *heap.Heap, gens int) (cand bits, refs []int32, reached
 			break
 		}
 		slices.Sort(level)
-		parallel(len(level), func(w, lo, hi int) {
+		par.For(len(level), 0, func(w, lo, hi int) {
 			next := parts[w]
 			for _, o := range level[lo:hi] {
 				for _, t := range h.Referents(o) {
-					if unheld.has(t) && reached.trySet(t) {
+					if unheld.Has(t) && reached.TrySet(t) {
 						next = append(next, t)
 					}
 				}

@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/objgraph-go/objgraph/internal/bitset"
+	"github.com/objgraph-go/objgraph/internal/par"
 )
 
 // DominatorOptions choose the roots of a dominator tree. The zero value uses
@@ -53,11 +56,11 @@ func (h *Heap) ExternalRefs(id ID) uint64 {
 // roots in order, then, unless noExternal, objects with ExternalRefs > 0 in
 // id order.
 func (h *Heap) RootIDs(noExternal bool) []ID {
-	seen := newBitset(h.Len())
+	seen := bitset.New[ID](h.Len())
 	var out []ID
 	for _, r := range h.roots {
-		if !seen.has(r.Target) {
-			seen.set(r.Target)
+		if !seen.Has(r.Target) {
+			seen.Set(r.Target)
 			out = append(out, r.Target)
 		}
 	}
@@ -66,8 +69,8 @@ func (h *Heap) RootIDs(noExternal bool) []ID {
 		off, rc, flags := h.rev.off, h.refcnt, h.flags
 		for i := range h.addr {
 			// ExternalRefs, inlined: this loop reads three columns in order.
-			if c := uint64(off[i+1] - off[i]); rc[i] > c && !flags[i].Immortal() && !seen.has(ID(i)) {
-				seen.set(ID(i))
+			if c := uint64(off[i+1] - off[i]); rc[i] > c && !flags[i].Immortal() && !seen.Has(ID(i)) {
+				seen.Set(ID(i))
 				out = append(out, ID(i))
 			}
 		}
@@ -272,7 +275,7 @@ const (
 // processed in order, from the cache. (A branch that depends on a load that
 // misses the cache stalls everything behind it until main memory answers.)
 // All the search's state lives in one word per object for the same reason.
-func (t *DomTree) search() (late []uint32, multi bitset, ok bool) {
+func (t *DomTree) search() (late []uint32, multi bitset.Set[ID], ok bool) {
 	h := t.h
 	steps, budget := t.steps, t.budget
 	n := h.Len()
@@ -385,8 +388,8 @@ func (t *DomTree) search() (late []uint32, multi bitset, ok bool) {
 		k0 += len(blk)
 	}
 	keep(sink)
-	lateSet := make(bitset, (len(vertex)+63)/64)
-	multi = newBitset(n)
+	lateSet := bitset.New[ID](len(vertex))
+	multi = bitset.New[ID](n)
 	roff := h.rev.off
 	for i, a := range acc {
 		k := a & numMask
@@ -571,7 +574,7 @@ func keep(x uint64) { _ = x }
 // returning ok false, when the steps up the tree exceed t.budget. The
 // long walks of objects with many referrers are marked in marks (see
 // ncaMarked).
-func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed, ok bool) {
+func (t *DomTree) pass(work []uint32, single bitset.Set[ID], marks *foldMarks) (changed, ok bool) {
 	steps, budget := t.steps, t.budget
 	roff, rsrc := t.h.rev.off, t.h.rev.src
 	num, idom, vertex := t.num, t.idom, t.vertex
@@ -630,7 +633,7 @@ func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed,
 				}
 			}
 			if one {
-				single.set(ID(k))
+				single.Set(ID(k))
 			}
 			if nd != idom[k] {
 				idom[k] = nd
@@ -648,11 +651,11 @@ func (t *DomTree) pass(work []uint32, single bitset, marks *foldMarks) (changed,
 // tree settled, which it has not when the passes ran out or their steps
 // up the tree exceeded t.budget. Only objects in multi, with more than one
 // reference to them, can change.
-func (t *DomTree) settle(work []uint32, multi bitset, limit int) bool {
+func (t *DomTree) settle(work []uint32, multi bitset.Set[ID], limit int) bool {
 	if len(work) > 0 {
 		t.h.BuildReverse()
 	}
-	single := make(bitset, (len(t.vertex)+63)/64)
+	single := bitset.New[ID](len(t.vertex))
 	var marks foldMarks
 	for pass := 0; len(work) > 0; pass++ {
 		if pass > limit {
@@ -671,7 +674,7 @@ func (t *DomTree) settle(work []uint32, multi bitset, limit int) bool {
 		// directly and those with a single referrer.
 		work = work[:0]
 		for k := 1; k < len(t.idom); k++ {
-			if t.idom[k] != 0 && multi.has(t.vertex[k]) && !single.has(ID(k)) {
+			if t.idom[k] != 0 && multi.Has(t.vertex[k]) && !single.Has(ID(k)) {
 				work = append(work, uint32(k))
 			}
 		}
@@ -706,9 +709,9 @@ func (t *DomTree) lengauerTarjan() {
 		parent = append(parent, from)
 		stack = append(stack, frame{p, h.off[id], h.off[id+1]})
 	}
-	isRoot := newBitset(h.Len())
+	isRoot := bitset.New[ID](h.Len())
 	for _, r := range t.roots {
-		isRoot.set(r)
+		isRoot.Set(r)
 		if pre[r] != 0 {
 			continue
 		}
@@ -779,7 +782,7 @@ func (t *DomTree) lengauerTarjan() {
 	for w := m - 1; w >= 1; w-- {
 		p := parent[w]
 		s := p
-		if isRoot.has(vertex[w]) {
+		if isRoot.Has(vertex[w]) {
 			s = 0 // the virtual root refers to it
 		} else {
 			for _, q := range h.Referrers(vertex[w]) {
@@ -834,15 +837,12 @@ func (t *DomTree) sumRetained() {
 	m := len(t.vertex)
 	retained := make([]uint64, m)
 	size, vertex := t.h.size, t.vertex
-	workers := min(runtime.GOMAXPROCS(0), 4)
-	if m < 1<<16 {
-		workers = 1
-	}
+	workers := par.Workers(m, 4)
 	bounds := make([]int, workers+1)
 	for w := range bounds {
 		bounds[w] = 1 + (m-1)*w/workers
 	}
-	parallelRanges(bounds, func(_, lo, hi int) {
+	par.Ranges(bounds, func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			retained[k] = size[vertex[k]]
 		}
@@ -962,10 +962,3 @@ func (q *idHeap) Pop() any {
 	q.ids = q.ids[:len(q.ids)-1]
 	return x
 }
-
-// bitset is a set of object ids.
-type bitset []uint64
-
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
-func (b bitset) has(id ID) bool { return b[id/64]&(1<<(id%64)) != 0 }
-func (b bitset) set(id ID)      { b[id/64] |= 1 << (id % 64) }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // shapedHeap builds a heap of n objects whose edges follow shape, with
@@ -241,14 +243,14 @@ func referenceIDom(h *Heap, roots []ID) []ID {
 			}
 		}
 	}
-	dom := make([]bitset, n)
+	dom := make([]bitset.Set[ID], n)
 	for v := range dom {
-		dom[v] = newBitset(n)
+		dom[v] = bitset.New[ID](n)
 		if !reach[v] {
 			continue
 		}
 		if isRoot[v] {
-			dom[v].set(ID(v))
+			dom[v].Set(ID(v))
 			continue
 		}
 		for i := range dom[v] {
@@ -261,7 +263,7 @@ func referenceIDom(h *Heap, roots []ID) []ID {
 			if !reach[v] || isRoot[v] {
 				continue
 			}
-			next := make(bitset, len(dom[v]))
+			next := make(bitset.Set[ID], len(dom[v]))
 			for i := range next {
 				next[i] = ^uint64(0)
 			}
@@ -272,15 +274,15 @@ func referenceIDom(h *Heap, roots []ID) []ID {
 					}
 				}
 			}
-			next.set(ID(v))
+			next.Set(ID(v))
 			if !slices.Equal(next, dom[v]) {
 				dom[v], changed = next, true
 			}
 		}
 	}
-	count := func(b bitset) (c int) {
+	count := func(b bitset.Set[ID]) (c int) {
 		for i := range n {
-			if b.has(ID(i)) {
+			if b.Has(ID(i)) {
 				c++
 			}
 		}
@@ -291,7 +293,7 @@ func referenceIDom(h *Heap, roots []ID) []ID {
 		idom[v] = NoID
 		best := 0
 		for d := range n {
-			if d != v && reach[v] && dom[v].has(ID(d)) {
+			if d != v && reach[v] && dom[v].Has(ID(d)) {
 				if c := count(dom[d]); c > best {
 					idom[v], best = ID(d), c
 				}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
 	"hash/crc32"
 	"io"
 	"math"
@@ -15,6 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+
+	"github.com/klauspost/compress/zlib"
+
+	"github.com/objgraph-go/objgraph/internal/par"
 )
 
 // ReadOptions tune reading. The zero value is the default.
@@ -820,26 +823,17 @@ func (r *reader) indexAddrs() error {
 	h := r.h
 	n := len(h.addr)
 	r.hash = newAddrHash(h.addr)
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (n + workers - 1) / max(workers, 1)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	dupA, dupB, dup := ID(0), ID(0), false
-	for w := range workers {
-		lo, hi := min(w*chunk, n), min((w+1)*chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if a, b, d := r.hash.insertAll(lo, hi); d {
-				mu.Lock()
-				if !dup || a < dupA {
-					dupA, dupB, dup = a, b, true
-				}
-				mu.Unlock()
+	par.For(n, 0, func(_, lo, hi int) {
+		if a, b, d := r.hash.insertAll(lo, hi); d {
+			mu.Lock()
+			if !dup || a < dupA {
+				dupA, dupB, dup = a, b, true
 			}
-		}()
-	}
-	wg.Wait()
+			mu.Unlock()
+		}
+	})
 	if dup {
 		rec := r.recordOfObject(int(dupB))
 		return r.errAt(rec, fmt.Errorf("row %d: objects %d and %d share address %#x", int(dupB)-r.recs[rec].first, dupA, dupB, h.addr[dupA]))

@@ -1,9 +1,17 @@
 package heap
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/objgraph-go/objgraph/internal/par"
 )
+
+// maxReverseWorkers caps the workers of BuildReverse: each has a count
+// array as long as the heap, so the cap bounds the temporary memory at
+// 4 bytes an object times the cap, however many CPUs there are. Speed was
+// measured on 2 CPUs only; 4 is also the cap of the dominators' parallel
+// steps.
+const maxReverseWorkers = 4
 
 // reverseIndex holds the referrers of every object, built once on first use.
 type reverseIndex struct {
@@ -27,9 +35,10 @@ func (h *Heap) NumReferrers(id ID) int {
 }
 
 // BuildReverse builds the reverse index now, if it is not built yet. The
-// sources are split into ranges of about equal edge counts, one per CPU; each
-// worker counts its range's edges per target, the counts become per-worker
-// start positions, and each worker fills its own slots. Lower ranges fill
+// sources are split into ranges of about equal edge counts, one per CPU up
+// to maxReverseWorkers; each worker counts its range's edges per target,
+// the counts become per-worker start positions, and each worker fills its
+// own slots. Lower ranges fill
 // lower slots, so referrers come out in id order.
 func (h *Heap) BuildReverse() {
 	h.rev.once.Do(func() {
@@ -40,10 +49,7 @@ func (h *Heap) BuildReverse() {
 			h.rev.off, h.rev.src = off, src
 			return
 		}
-		workers := runtime.GOMAXPROCS(0)
-		if len(h.edgeTo) < 1<<16 {
-			workers = 1
-		}
+		workers := par.Workers(len(h.edgeTo), maxReverseWorkers)
 		bounds := make([]int, workers+1) // source ranges
 		for w := 1; w < workers; w++ {
 			target := uint64(len(h.edgeTo)) * uint64(w) / uint64(workers)
@@ -71,7 +77,7 @@ func (h *Heap) BuildReverse() {
 				f()
 			}
 		}()
-		parallelRanges(bounds, func(w, lo, hi int) {
+		par.Ranges(bounds, func(w, lo, hi int) {
 			cnt := next[w]
 			for _, t := range h.edgeTo[h.off[lo]:h.off[hi]] {
 				cnt[t]++
@@ -86,7 +92,7 @@ func (h *Heap) BuildReverse() {
 			}
 			off[t+1] = pos
 		}
-		parallelRanges(bounds, func(w, lo, hi int) {
+		par.Ranges(bounds, func(w, lo, hi int) {
 			slot := next[w]
 			for s := lo; s < hi; s++ {
 				for _, t := range h.edgeTo[h.off[s]:h.off[s+1]] {
@@ -97,17 +103,4 @@ func (h *Heap) BuildReverse() {
 		})
 		h.rev.off, h.rev.src = off, src
 	})
-}
-
-// parallelRanges runs fn(w, bounds[w], bounds[w+1]) for every w at once.
-func parallelRanges(bounds []int, fn func(w, lo, hi int)) {
-	var wg sync.WaitGroup
-	for w := 0; w+1 < len(bounds); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(w, bounds[w], bounds[w+1])
-		}()
-	}
-	wg.Wait()
 }

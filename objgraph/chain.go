@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // ChainOptions limit a chain search. The zero value searches 20 levels deep,
@@ -48,10 +49,10 @@ func findChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts Cha
 	if maxDepth == 0 {
 		maxDepth = 20
 	}
-	seen := newBitset(h.Len())
+	seen := bitset.New[heap.ID](h.Len())
 	for _, id := range opts.ExtraIgnore {
 		if int(id) < h.Len() {
-			seen.set(id)
+			seen.Set(id)
 		}
 	}
 	type entry struct {
@@ -60,7 +61,7 @@ func findChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts Cha
 		depth  int32
 	}
 	queue := []entry{{obj, -1, 0}}
-	seen.set(obj)
+	seen.Set(obj)
 	for i := 0; i < len(queue); i++ {
 		e := queue[i]
 		if predicate(e.id) {
@@ -74,8 +75,8 @@ func findChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts Cha
 			continue
 		}
 		for _, n := range next(e.id) {
-			if !seen.has(n) {
-				seen.set(n)
+			if !seen.Has(n) {
+				seen.Set(n)
 				queue = append(queue, entry{n, int32(i), e.depth + 1})
 			}
 		}
@@ -87,24 +88,24 @@ func findChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts Cha
 // sys.modules (the snapshot's module roots), as objgraph.is_proper_module:
 // the objects objgraph treats as garbage collector roots.
 func IsProperModule(h *heap.Heap) func(heap.ID) bool {
-	mods := newBitset(h.Len())
+	mods := bitset.New[heap.ID](h.Len())
 	for _, r := range h.Roots() {
 		if r.Kind == heap.RootModule && h.Flags(r.Target).Kind() == heap.KindModule {
-			mods.set(r.Target)
+			mods.Set(r.Target)
 		}
 	}
-	return mods.has
+	return mods.Has
 }
 
 // IsRoot returns a predicate that accepts every root of the snapshot: the
 // modules of sys.modules, thread stacks and their frames' locals, and
 // objects held from outside the graph.
 func IsRoot(h *heap.Heap) func(heap.ID) bool {
-	roots := newBitset(h.Len())
+	roots := bitset.New[heap.ID](h.Len())
 	for _, r := range h.Roots() {
-		roots.set(r.Target)
+		roots.Set(r.Target)
 	}
-	return roots.has
+	return roots.Has
 }
 
 // EdgeNames returns the names of the references from one object to

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // GraphOptions shape the graphs of ShowRefs, ShowBackrefs and ShowChain.
@@ -63,7 +64,7 @@ func ShowBackrefs(w io.Writer, h *heap.Heap, objs []heap.ID, opts GraphOptions) 
 // graph further. Empty chains are skipped; when all are empty it returns an
 // error.
 func ShowChain(w io.Writer, h *heap.Heap, chains [][]heap.ID, opts GraphOptions) (int, error) {
-	in := newBitset(h.Len())
+	in := bitset.New[heap.ID](h.Len())
 	longest := 0
 	var starts []heap.ID
 	for _, c := range chains {
@@ -71,7 +72,7 @@ func ShowChain(w io.Writer, h *heap.Heap, chains [][]heap.ID, opts GraphOptions)
 			continue
 		}
 		for _, id := range c {
-			in.set(id)
+			in.Set(id)
 		}
 		longest = max(longest, len(c))
 		if opts.Forward {
@@ -84,7 +85,7 @@ func ShowChain(w io.Writer, h *heap.Heap, chains [][]heap.ID, opts GraphOptions)
 		return 0, errors.New("showing chains: no chain to show")
 	}
 	filter := opts.Filter
-	opts.Filter = func(id heap.ID) bool { return in.has(id) && (filter == nil || filter(id)) }
+	opts.Filter = func(id heap.ID) bool { return in.Has(id) && (filter == nil || filter(id)) }
 	g := newGrapher(h, &opts, !opts.Forward)
 	var cull func(heap.ID) bool
 	if !opts.Forward {
@@ -134,13 +135,13 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 			return 0, fmt.Errorf("drawing graph: object id %d out of range (%d objects)", id, h.Len())
 		}
 	}
-	ignore := newBitset(h.Len())
+	ignore := bitset.New[heap.ID](h.Len())
 	for _, id := range g.opts.ExtraIgnore {
 		if int(id) < h.Len() {
-			ignore.set(id)
+			ignore.Set(id)
 		}
 	}
-	seen := newBitset(h.Len())
+	seen := bitset.New[heap.ID](h.Len())
 	type entry struct {
 		id    heap.ID
 		depth int
@@ -150,8 +151,8 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 	b.WriteString("digraph ObjectGraph {\n  node[shape=box, style=filled, fillcolor=white];\n")
 	for _, id := range starts {
 		fmt.Fprintf(b, "  %s[fontcolor=red];\n", nodeID(h, id))
-		if !seen.has(id) {
-			seen.set(id)
+		if !seen.Has(id) {
+			seen.Set(id)
 			queue = append(queue, entry{id, 0})
 		}
 	}
@@ -163,7 +164,7 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 		}
 		n, skipped := 0, 0
 		visit := func(neighbour heap.ID, lo, hi int) {
-			if ignore.has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour)) {
+			if ignore.Has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour)) {
 				return
 			}
 			drawn := false
@@ -183,8 +184,8 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 				n++
 				drawn = true
 			}
-			if drawn && !seen.has(neighbour) {
-				seen.set(neighbour)
+			if drawn && !seen.Has(neighbour) {
+				seen.Set(neighbour)
 				queue = append(queue, entry{neighbour, depth + 1})
 			}
 		}

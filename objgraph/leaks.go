@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // LeakOptions tune FindLeaks. The zero value names types by their short
@@ -171,7 +172,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			if i == 0 || ret > best {
 				g.Example, best = id, ret
 			}
-			if !sameGroup.has(id) {
+			if !sameGroup.Has(id) {
 				g.Retained += ret
 			}
 		}
@@ -216,7 +217,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	for _, t := range types {
 		for _, g := range t.Groups {
 			for _, id := range g.Objects {
-				if !sameType.has(id) {
+				if !sameType.Has(id) {
 					t.Retained += dt.Retained(id)
 				}
 			}
@@ -374,10 +375,10 @@ func nearestMarked(dt *heap.DomTree, marked []int32) []heap.ID {
 // per object, where walking up the dominators of each object would take
 // as many as it has, and a linked list of candidates the square of its
 // length.
-func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType []int32, ntypes int) (byGroup, byType bitset) {
+func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType []int32, ntypes int) (byGroup, byType bitset.Set[heap.ID]) {
 	near := nearestMarked(dt, member)
 	n := len(member)
-	byGroup, byType = newBitset(n), newBitset(n)
+	byGroup, byType = bitset.New[heap.ID](n), bitset.New[heap.ID](n)
 	// The marked objects under each: kids[off[i]:off[i+1]] for ids[i].
 	index := make([]int32, n)
 	for i, id := range ids {
@@ -410,10 +411,10 @@ func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType 
 	enter := func(id heap.ID) {
 		g := member[id] - 1
 		if inGroup[g] > 0 {
-			byGroup.set(id)
+			byGroup.Set(id)
 		}
 		if inType[groupType[g]] > 0 {
-			byType.set(id)
+			byType.Set(id)
 		}
 		inGroup[g]++
 		inType[groupType[g]]++

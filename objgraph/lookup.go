@@ -4,14 +4,8 @@ import (
 	"slices"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
-
-// bitset marks object ids.
-type bitset []uint64
-
-func newBitset(n int) bitset         { return make(bitset, (n+63)/64) }
-func (b bitset) has(id heap.ID) bool { return b[id/64]&(1<<(id%64)) != 0 }
-func (b bitset) set(id heap.ID)      { b[id/64] |= 1 << (id % 64) }
 
 // ByType returns the objects of the type typename among those opts selects
 // (gc-tracked objects by default), in heap order, as objgraph.by_type. A
@@ -60,18 +54,18 @@ func AtAddrs(h *heap.Heap, addrs []uint64) []heap.ID {
 // counting bug in C code, or may be legitimate (objects held only by C code,
 // or by the locals of a frame that is running and so untracked).
 func GetLeakingObjects(h *heap.Heap) []heap.ID {
-	referred := newBitset(h.Len())
+	referred := bitset.New[heap.ID](h.Len())
 	for id := range h.All() {
 		if !h.Flags(id).Listed() {
 			continue
 		}
 		for _, to := range h.Referents(id) {
-			referred.set(to)
+			referred.Set(to)
 		}
 	}
 	var out []heap.ID
 	for id := range h.All() {
-		if h.Flags(id).Listed() && !referred.has(id) {
+		if h.Flags(id).Listed() && !referred.Has(id) {
 			out = append(out, id)
 		}
 	}

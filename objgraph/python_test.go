@@ -54,7 +54,7 @@ func needAgent(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("the capture agent %s does not exist yet: no snapshot of a live process to compare with objgraph", p)
+		t.Fatalf("no capture agent to take a snapshot of a live process with: %v", err)
 	}
 	return p
 }

@@ -2,6 +2,7 @@ package objgraph
 
 import (
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // Retainers holds, for every object a root reaches, one shortest chain of
@@ -18,11 +19,11 @@ import (
 // to the next.
 type Retainers struct {
 	h      *heap.Heap
-	parent []heap.ID // the object before id on its chain; id itself for a root, NoID when no root reaches id
-	edge   []uint32  // index of the edge from parent[id] to id
-	order  []heap.ID // reached objects, breadth first
-	ext    bitset    // objects whose chain starts outside the graph
-	start  int       // order[start:] is what the objects held from outside reach
+	parent []heap.ID           // the object before id on its chain; id itself for a root, NoID when no root reaches id
+	edge   []uint32            // index of the edge from parent[id] to id
+	order  []heap.ID           // reached objects, breadth first
+	ext    bitset.Set[heap.ID] // objects whose chain starts outside the graph
+	start  int                 // order[start:] is what the objects held from outside reach
 }
 
 // retainerBlock is how many queued objects FindRetainers prepares at once.
@@ -55,9 +56,9 @@ func FindRetainers(h *heap.Heap) *Retainers {
 	}
 	r.search(start)
 	r.start = start
-	r.ext = newBitset(n)
+	r.ext = bitset.New[heap.ID](n)
 	for _, id := range r.order[start:] {
-		r.ext.set(id)
+		r.ext.Set(id)
 	}
 	return r
 }
@@ -108,7 +109,7 @@ func (r *Retainers) IsRoot(id heap.ID) bool { return r.parent[id] == id }
 
 // External reports whether id's chain starts at an object held from outside
 // the graph rather than at a root of the snapshot.
-func (r *Retainers) External(id heap.ID) bool { return r.ext.has(id) }
+func (r *Retainers) External(id heap.ID) bool { return r.ext.Has(id) }
 
 // Parent is the object before id on its chain, and the index of the edge
 // from it to id (for heap.Heap.EdgeName); NoID and -1 for an object that

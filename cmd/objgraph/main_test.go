@@ -14,6 +14,7 @@ import (
 	"github.com/objgraph-go/objgraph/internal/golden"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 // fixture writes a small snapshot and returns its path.
@@ -202,7 +203,7 @@ func TestSnapshotSources(t *testing.T) {
 		})
 		t.Run(form.name+" through a pipe", func(t *testing.T) {
 			if _, err := os.Stat("/dev/fd/0"); err != nil {
-				t.Skip("no /dev/fd")
+				testenv.Missing(t, "no /dev/fd")
 			}
 			r, w, err := os.Pipe()
 			if err != nil {
@@ -235,7 +236,7 @@ func TestSnapshotSources(t *testing.T) {
 // bytes, naming it: an endless device of zeros and text.
 func TestNotASnapshot(t *testing.T) {
 	if _, err := os.Stat("/dev/zero"); err != nil {
-		t.Skip("no /dev/zero")
+		testenv.Missing(t, "no /dev/zero")
 	}
 	text := filepath.Join(t.TempDir(), "notes.txt")
 	os.WriteFile(text, []byte("hello\n"), 0o600)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"unsafe"
+
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
@@ -23,19 +25,19 @@ func openPTY(t *testing.T) (master, term *os.File) {
 	t.Helper()
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testenv.Missing(t, "no pseudo-terminals: %v", err)
 	}
 	var unlock int32
 	var n uint32
 	if err := ioctl(m, syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)); err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testenv.Missing(t, "no pseudo-terminals: %v", err)
 	}
 	if err := ioctl(m, syscall.TIOCGPTN, unsafe.Pointer(&n)); err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testenv.Missing(t, "no pseudo-terminals: %v", err)
 	}
 	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
+		testenv.Missing(t, "no pseudo-terminals: %v", err)
 	}
 	t.Cleanup(func() { m.Close(); s.Close() })
 	return m, s

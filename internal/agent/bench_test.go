@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 var (
@@ -88,7 +90,7 @@ func benchPython(b *testing.B) string {
 	}
 	path, err := exec.LookPath(py)
 	if err != nil {
-		b.Skipf("%s is not installed", py)
+		testenv.Missing(b, "%s is not installed", py)
 	}
 	return path
 }

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 func TestAlive(t *testing.T) {
@@ -15,7 +17,7 @@ func TestAlive(t *testing.T) {
 	}
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	if Alive(cmd.Process.Pid) || Alive(0) || Alive(-1) {
 		t.Error("a process that has ended, or no process, is alive")
@@ -24,7 +26,7 @@ func TestAlive(t *testing.T) {
 
 func TestStartTimeAndCatches(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("no /proc")
+		testenv.Missing(t, "no /proc")
 	}
 	a, ok := StartTime(os.Getpid())
 	if !ok || a == 0 {
@@ -32,7 +34,7 @@ func TestStartTimeAndCatches(t *testing.T) {
 	}
 	cmd := exec.Command("sleep", "5")
 	if err := cmd.Start(); err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	defer cmd.Process.Kill()
 	time.Sleep(50 * time.Millisecond)
@@ -52,11 +54,11 @@ func TestStartTimeAndCatches(t *testing.T) {
 
 func TestTree(t *testing.T) {
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skip("no /proc")
+		testenv.Missing(t, "no /proc")
 	}
 	cmd := exec.Command("sh", "-c", "sleep 5; exit 0")
 	if err := cmd.Start(); err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "%v", err)
 	}
 	defer cmd.Process.Kill()
 	var tree []Process

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/objgraph-go/objgraph/internal/agent"
+	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
 // deadPID returns the pid of a process that has ended.
@@ -19,7 +20,7 @@ func deadPID(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skipf("cannot run true: %v", err)
+		testenv.Missing(t, "cannot run true: %v", err)
 	}
 	return cmd.Process.Pid
 }
