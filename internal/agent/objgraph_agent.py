@@ -3124,7 +3124,9 @@ def _on_signal(signum, frame):
             a._drop()
         else:
             a.dropped = False
-            a.take(wait=False)
+            # positional: before 3.11, a call with keywords makes a bound
+            # method, an object of the agent's in the heap it lists
+            a.take(False)
     finally:
         a._done()
 
@@ -3138,7 +3140,7 @@ def _on_exit():
         a.closed = True
         a.halt()
         if a.at_exit:
-            a.take(wait=True, final=True)
+            a.take(True, True)  # (wait, final; positional, see _on_signal)
         elif _lock.acquire(timeout=60):
             _lock.release()
 
