@@ -53,12 +53,17 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	if o.maxDepth < 1 {
 		return usagef("--max-depth must be 1 or more")
 	}
+	var render string
 	if o.out != "" {
 		if _, err := graphFormat(o.out); err != nil {
 			return err
 		}
 		if o.out == "-" && c.json {
 			return usagef("-o - and --json both write to standard output: choose one")
+		}
+		var err error
+		if render, err = c.graphRenderer(o.out); err != nil {
+			return err
 		}
 	}
 	h, err := c.loadHeap(args[0])
@@ -103,7 +108,7 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := c.writeGraph(o.out, dot.Bytes()); err != nil {
+		if err := c.writeGraph(o.out, render, dot.Bytes()); err != nil {
 			return err
 		}
 		if o.out != "-" {

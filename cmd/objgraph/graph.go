@@ -87,6 +87,10 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 			return usagef("--filter and --highlight need a type name")
 		}
 	}
+	render, err := c.graphRenderer(o.out)
+	if err != nil {
+		return err
+	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
@@ -147,7 +151,7 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 	if err != nil {
 		return err
 	}
-	if err := c.writeGraph(o.out, dot.Bytes()); err != nil {
+	if err := c.writeGraph(o.out, render, dot.Bytes()); err != nil {
 		return err
 	}
 	if c.json {

@@ -144,7 +144,7 @@ func serveUI(ctx context.Context, c *cmdEnv, ln net.Listener, a *driver.HTTPServ
 // on PATH, for pprof's graph view, and returns what removes it. Without
 // objgraph-render it leaves PATH alone and says what the graph view needs.
 func (c *cmdEnv) provideDot() (func(), error) {
-	render, err := findRenderer()
+	render, err := c.findRenderer()
 	if err != nil {
 		if _, lerr := exec.LookPath("dot"); lerr == nil {
 			fmt.Fprintf(c.stderr, "objgraph: objgraph-render not found; the graph view uses the installed graphviz\n")
