@@ -11,7 +11,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var chainOpts struct {
+type chainOptions struct {
 	pick     pickFlags
 	out      string
 	maxDepth int
@@ -29,14 +29,12 @@ func init() {
 			"objgraph.find_backref_chain; --modules ends chains at modules only, as\n" +
 			"objgraph.is_proper_module does. -o draws the chain as objgraph.show_chain.\n" +
 			"The exit status is 1 when no root holds the object within --max-depth references.",
-		flags: func(fs *pflag.FlagSet) {
-			chainOpts.pick.define(fs)
-			chainOpts.out, chainOpts.maxDepth, chainOpts.modules = "", 0, false
-			fs.StringVarP(&chainOpts.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
-			fs.IntVar(&chainOpts.maxDepth, "max-depth", 20, "longest chain searched, in references")
-			fs.BoolVar(&chainOpts.modules, "modules", false, "chains end at modules of sys.modules only, not at any root")
-		},
-		run: runChain,
+		bind: withOptions(func(fs *pflag.FlagSet, o *chainOptions) {
+			o.pick.define(fs)
+			fs.StringVarP(&o.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
+			fs.IntVar(&o.maxDepth, "max-depth", 20, "longest chain searched, in references")
+			fs.BoolVar(&o.modules, "modules", false, "chains end at modules of sys.modules only, not at any root")
+		}, runChain),
 	})
 }
 
@@ -45,40 +43,45 @@ type hopJSON struct {
 	Edge *string `json:"edge"` // name of the reference from the previous object; null for the first
 }
 
-func runChain(c *cmdEnv, args []string) error {
+func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if err := chainOpts.pick.check(); err != nil {
+	if err := o.pick.check(); err != nil {
 		return err
 	}
-	if chainOpts.maxDepth < 1 {
+	if o.maxDepth < 1 {
 		return usagef("--max-depth must be 1 or more")
 	}
-	if chainOpts.out != "" {
-		if _, err := graphFormat(chainOpts.out); err != nil {
+	var render string
+	if o.out != "" {
+		if _, err := graphFormat(o.out); err != nil {
 			return err
 		}
-		if chainOpts.out == "-" && c.json {
+		if o.out == "-" && c.json {
 			return usagef("-o - and --json both write to standard output: choose one")
+		}
+		var err error
+		if render, err = c.graphRenderer(o.out); err != nil {
+			return err
 		}
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
 	}
-	obj, err := chainOpts.pick.pick(c, h)
+	obj, err := o.pick.pick(c, h)
 	if err != nil {
 		return err
 	}
 	pred, to := objgraph.IsRoot(h), "root"
-	if chainOpts.modules {
+	if o.modules {
 		pred, to = objgraph.IsProperModule(h), "module"
 	}
 	if h.Len() > 1_000_000 {
 		c.progress("building the reverse index of %s objects", units.Commas(uint64(h.Len())))
 	}
-	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: chainOpts.maxDepth})
+	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth})
 	found := pred(chain[0])
 	hops := make([]hopJSON, len(chain))
 	for i, id := range chain {
@@ -94,22 +97,22 @@ func runChain(c *cmdEnv, args []string) error {
 	roots := []rootJSON{}
 	if found {
 		kind := heap.RootKind(0)
-		if chainOpts.modules {
+		if o.modules {
 			kind = heap.RootModule
 		}
 		roots = rootsOf(h, chain[0], kind)
 	}
-	if chainOpts.out != "" {
+	if o.out != "" {
 		var dot bytes.Buffer
 		n, err := objgraph.ShowChain(&dot, h, [][]heap.ID{chain}, objgraph.GraphOptions{})
 		if err != nil {
 			return err
 		}
-		if err := c.writeGraph(chainOpts.out, dot.Bytes()); err != nil {
+		if err := c.writeGraph(o.out, render, dot.Bytes()); err != nil {
 			return err
 		}
-		if chainOpts.out != "-" {
-			fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", chainOpts.out, n)
+		if o.out != "-" {
+			fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", o.out, n)
 		}
 	}
 	if c.json {
@@ -122,7 +125,7 @@ func runChain(c *cmdEnv, args []string) error {
 		}{args[0], to, found, roots, hops}); err != nil {
 			return err
 		}
-	} else if chainOpts.out != "-" {
+	} else if o.out != "-" {
 		if found {
 			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), plural(len(chain)-1, "reference"))
 		}
@@ -141,7 +144,7 @@ func runChain(c *cmdEnv, args []string) error {
 		tw.Flush()
 	}
 	if !found {
-		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), printable(h.TypeName(obj)), chainOpts.maxDepth)
+		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), printable(h.TypeName(obj)), o.maxDepth)
 	}
 	return nil
 }

@@ -34,8 +34,20 @@ type command struct {
 	name    string
 	args    string // argument synopsis, e.g. "SNAPSHOT"
 	summary string
-	run     func(c *cmdEnv, args []string) error
-	flags   func(fs *pflag.FlagSet) // defines the command's flags
+	// bind defines the command's flags on fs, bound to options made for
+	// this call, and returns the function that runs the command with them.
+	bind func(fs *pflag.FlagSet) func(c *cmdEnv, args []string) error
+}
+
+// withOptions makes a command's bind from a flags function, which defines
+// the flags into an options value O, and a run function, which reads it:
+// each call gets a new O, so commands can run concurrently.
+func withOptions[O any](flags func(fs *pflag.FlagSet, o *O), run func(c *cmdEnv, o *O, args []string) error) func(*pflag.FlagSet) func(*cmdEnv, []string) error {
+	return func(fs *pflag.FlagSet) func(*cmdEnv, []string) error {
+		o := new(O)
+		flags(fs, o)
+		return func(c *cmdEnv, args []string) error { return run(c, o, args) }
+	}
 }
 
 var commands []*command
@@ -47,7 +59,6 @@ type cmdEnv struct {
 	stdin          io.Reader // read for the snapshot named "-"
 	stdinRead      bool      // a snapshot was read from stdin already
 	stdout, stderr io.Writer
-	fs             *pflag.FlagSet
 	json           bool
 }
 
@@ -117,10 +128,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("objgraph "+cmd.name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors and help are printed below, once
 	fs.SortFlags = false
-	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr, fs: fs}
-	if cmd.flags != nil {
-		cmd.flags(fs)
-	}
+	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr}
+	runCmd := cmd.bind(fs)
 	if fs.Lookup("json") == nil {
 		fs.BoolVar(&env.json, "json", false, "write JSON to standard output")
 	}
@@ -136,7 +145,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "objgraph %s: %v\nrun 'objgraph %s --help' for usage\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
-	if err := cmd.run(env, fs.Args()); err != nil {
+	if err := runCmd(env, fs.Args()); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {

@@ -11,7 +11,7 @@ import (
 	"github.com/objgraph-go/objgraph/internal/atomicfile"
 )
 
-var convertOpts struct {
+type convertOptions struct {
 	to  string
 	out string
 }
@@ -23,38 +23,36 @@ func init() {
 		summary: "Convert a snapshot between the binary .ogs form and JSON. The JSON form is\n" +
 			"documented in docs/format.md; objects are listed in id order, edges name\n" +
 			"targets by id, and addresses are hexadecimal strings.",
-		flags: func(fs *pflag.FlagSet) {
-			convertOpts.to, convertOpts.out = "", ""
-			fs.StringVar(&convertOpts.to, "to", "json", "output form: json or ogs")
-			fs.StringVarP(&convertOpts.out, "output", "o", "", "write to this file (written atomically; a new file gets mode 0600) instead of standard output")
-		},
-		run: runConvert,
+		bind: withOptions(func(fs *pflag.FlagSet, o *convertOptions) {
+			fs.StringVar(&o.to, "to", "json", "output form: json or ogs")
+			fs.StringVarP(&o.out, "output", "o", "", "write to this file (written atomically; a new file gets mode 0600) instead of standard output")
+		}, runConvert),
 	})
 }
 
-func runConvert(c *cmdEnv, args []string) error {
+func runConvert(c *cmdEnv, o *convertOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
 	var write func(w io.Writer, h *heap.Heap) error
-	switch strings.ToLower(convertOpts.to) {
+	switch strings.ToLower(o.to) {
 	case "json":
 		write = heap.WriteJSON
 	case "ogs":
 		write = func(w io.Writer, h *heap.Heap) error { return heap.Write(w, h, heap.EncoderOptions{}) }
 	default:
-		return usagef("--to must be json or ogs, not %q", convertOpts.to)
+		return usagef("--to must be json or ogs, not %q", o.to)
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
 	}
-	if convertOpts.out == "" || convertOpts.out == "-" {
+	if o.out == "" || o.out == "-" {
 		return write(c.stdout, h)
 	}
-	if err := atomicfile.Write(convertOpts.out, outputMode, func(w io.Writer) error { return write(w, h) }); err != nil {
+	if err := atomicfile.Write(o.out, outputMode, func(w io.Writer) error { return write(w, h) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "objgraph: wrote %s\n", convertOpts.out)
+	fmt.Fprintf(c.stderr, "objgraph: wrote %s\n", o.out)
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/objgraph-go/objgraph/internal/units"
 )
 
-var cowOpts struct {
+type cowOptions struct {
 	pageSize   int
 	generation int
 	limit      int
@@ -32,14 +32,12 @@ func init() {
 			"reading every object writes to (reference counts), with the types and the\n" +
 			"roots that account for most of them, and advice on whether freezing pays\n" +
 			"(docs/cow.md).",
-		flags: func(fs *pflag.FlagSet) {
-			cowOpts.pageSize, cowOpts.generation, cowOpts.limit, cowOpts.qualified = 0, 0, 0, false
-			fs.IntVar(&cowOpts.pageSize, "page-size", 0, "bytes per page (0: the snapshot's, or 4096)")
-			fs.IntVar(&cowOpts.generation, "generation", 2, "the child collects generations 0 to N, as gc.collect(N)")
-			fs.IntVarP(&cowOpts.limit, "limit", "n", 10, "show this many types and roots (0 for all)")
-			fs.BoolVar(&cowOpts.qualified, "qualified", false, "module-qualified type names")
-		},
-		run: runCOW,
+		bind: withOptions(func(fs *pflag.FlagSet, o *cowOptions) {
+			fs.IntVar(&o.pageSize, "page-size", 0, "bytes per page (0: the snapshot's, or 4096)")
+			fs.IntVar(&o.generation, "generation", 2, "the child collects generations 0 to N, as gc.collect(N)")
+			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types and roots (0 for all)")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+		}, runCOW),
 	})
 }
 
@@ -70,33 +68,33 @@ type cowRootJSON struct {
 	shareJSON
 }
 
-func runCOW(c *cmdEnv, args []string) error {
+func runCOW(c *cmdEnv, o *cowOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if ps := cowOpts.pageSize; ps < 0 || ps&(ps-1) != 0 {
+	if ps := o.pageSize; ps < 0 || ps&(ps-1) != 0 {
 		return usagef("--page-size must be a power of two, or 0 for the snapshot's")
 	}
-	if cowOpts.generation < 0 || cowOpts.generation > 2 {
+	if o.generation < 0 || o.generation > 2 {
 		return usagef("--generation must be 0, 1 or 2")
 	}
-	if cowOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
 	}
-	rep, err := gcmod.PredictCOW(h, gcmod.COWOptions{PageSize: cowOpts.pageSize, Generations: cowOpts.generation + 1})
+	rep, err := gcmod.PredictCOW(h, gcmod.COWOptions{PageSize: o.pageSize, Generations: o.generation + 1})
 	if err != nil {
 		return err
 	}
 	types, roots := rep.Types, rep.Roots
-	if n := cowOpts.limit; n > 0 {
+	if n := o.limit; n > 0 {
 		types, roots = limited(types, n), limited(roots, n)
 	}
 	typeName := func(t heap.TypeID) string {
-		if cowOpts.qualified {
+		if o.qualified {
 			return h.TypeQualName(t)
 		}
 		return h.TypeShortName(t)

@@ -13,7 +13,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var domOpts struct {
+type dominatorsOptions struct {
 	top        int
 	noExternal bool
 	qualified  bool
@@ -30,13 +30,11 @@ func init() {
 			"snapshot's modules, threads, stack frames and local variables, and objects held\n" +
 			"from outside the graph (their refcount exceeds their referrers in the snapshot).\n" +
 			"Objects no root reaches are reported apart, by type.",
-		flags: func(fs *pflag.FlagSet) {
-			domOpts.top, domOpts.noExternal, domOpts.qualified = 0, false, false
-			fs.IntVarP(&domOpts.top, "top", "n", 20, "show this many objects")
-			fs.BoolVar(&domOpts.noExternal, "no-external", false, "only the snapshot's roots hold objects, not references from outside the graph")
-			fs.BoolVar(&domOpts.qualified, "qualified", false, "module-qualified type names")
-		},
-		run: runDominators,
+		bind: withOptions(func(fs *pflag.FlagSet, o *dominatorsOptions) {
+			fs.IntVarP(&o.top, "top", "n", 20, "show this many objects")
+			fs.BoolVar(&o.noExternal, "no-external", false, "only the snapshot's roots hold objects, not references from outside the graph")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+		}, runDominators),
 	})
 }
 
@@ -48,11 +46,11 @@ type retainerJSON struct {
 	Chain    []leakHopJSON `json:"chain"` // from a root to the object
 }
 
-func runDominators(c *cmdEnv, args []string) error {
+func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if domOpts.top < 1 {
+	if o.top < 1 {
 		return usagef("--top must be 1 or more")
 	}
 	h, err := c.loadHeap(args[0])
@@ -62,15 +60,15 @@ func runDominators(c *cmdEnv, args []string) error {
 	if h.Len() > 1_000_000 {
 		c.progress("computing the dominator tree of %s objects", units.Commas(uint64(h.Len())))
 	}
-	dt := heap.Dominators(h, heap.DominatorOptions{NoExternal: domOpts.noExternal})
+	dt := heap.Dominators(h, heap.DominatorOptions{NoExternal: o.noExternal})
 	r := objgraph.FindRetainers(h)
-	top := dt.Top(domOpts.top)
+	top := dt.Top(o.top)
 	unreachable := dt.Unreachable()
 	var garbageBytes uint64
 	for _, id := range unreachable {
 		garbageBytes += h.Size(id)
 	}
-	garbage := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Objects: unreachable, Qualified: domOpts.qualified})
+	garbage := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Objects: unreachable, Qualified: o.qualified})
 	objgraph.SortByBytes(garbage)
 	total := dt.ReachableSize()
 	share := func(n uint64) float64 {
@@ -82,13 +80,13 @@ func runDominators(c *cmdEnv, args []string) error {
 	rows := make([]retainerJSON, len(top))
 	for i, id := range top {
 		row := retainerJSON{objectJSON: describe(h, id), Retained: dt.Retained(id), Share: share(dt.Retained(id))}
-		if domOpts.qualified {
+		if o.qualified {
 			row.Type = row.QualType
 		}
 		chain := r.Chain(id)
 		edges := chainEdgeNames(h, chain)
 		row.Root = rootDescription(h, r, chain)
-		row.Chain = chainJSON(h, chain, edges, domOpts.qualified)
+		row.Chain = chainJSON(h, chain, edges, o.qualified)
 		rows[i] = row
 	}
 	sum := summarize(args[0], h)

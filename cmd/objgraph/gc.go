@@ -14,7 +14,7 @@ import (
 	"github.com/objgraph-go/objgraph/internal/units"
 )
 
-var gcOpts struct {
+type gcOptions struct {
 	generation int
 	limit      int
 	version    string
@@ -29,13 +29,11 @@ func init() {
 			"with one cycle spelled out for each group, what a legacy finalizer would keep\n" +
 			"uncollectable, and the totals. The rules are those of the snapshot's CPython\n" +
 			"version (docs/gc.md).",
-		flags: func(fs *pflag.FlagSet) {
-			gcOpts.generation, gcOpts.limit, gcOpts.version = 0, 0, ""
-			fs.IntVar(&gcOpts.generation, "generation", 2, "collect generations 0 to N, as gc.collect(N)")
-			fs.IntVarP(&gcOpts.limit, "limit", "n", 10, "show this many groups, largest first (0 for all)")
-			fs.StringVar(&gcOpts.version, "python", "", "apply the rules of this CPython version instead of the snapshot's")
-		},
-		run: runGC,
+		bind: withOptions(func(fs *pflag.FlagSet, o *gcOptions) {
+			fs.IntVar(&o.generation, "generation", 2, "collect generations 0 to N, as gc.collect(N)")
+			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many groups, largest first (0 for all)")
+			fs.StringVar(&o.version, "python", "", "apply the rules of this CPython version instead of the snapshot's")
+		}, runGC),
 	})
 }
 
@@ -84,18 +82,18 @@ type collectionJSON struct {
 	Groups             int    `json:"groups"`
 }
 
-func runGC(c *cmdEnv, args []string) error {
+func runGC(c *cmdEnv, o *gcOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if gcOpts.generation < 0 || gcOpts.generation > 2 {
+	if o.generation < 0 || o.generation > 2 {
 		return usagef("--generation must be 0, 1 or 2")
 	}
-	if gcOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
-	if gcOpts.version != "" {
-		if _, err := gcmod.ParseVersion(gcOpts.version); err != nil {
+	if o.version != "" {
+		if _, err := gcmod.ParseVersion(o.version); err != nil {
 			return usagef("--python: %v", err)
 		}
 	}
@@ -103,18 +101,18 @@ func runGC(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := gcmod.Unreachable(h, gcmod.UnreachableOptions{Generations: gcOpts.generation + 1, Version: gcOpts.version})
+	rep, err := gcmod.Unreachable(h, gcmod.UnreachableOptions{Generations: o.generation + 1, Version: o.version})
 	if err != nil {
 		return err
 	}
 	state := gcState(h)
 	groups := rep.Groups
-	if gcOpts.limit > 0 && len(groups) > gcOpts.limit {
-		groups = groups[:gcOpts.limit]
+	if o.limit > 0 && len(groups) > o.limit {
+		groups = groups[:o.limit]
 	}
 	sum := summarize(args[0], h)
 	if c.json {
-		coll := collectionJSON{Generation: gcOpts.generation, Version: rep.Version.String(), Collector: rep.Collector.String(),
+		coll := collectionJSON{Generation: o.generation, Version: rep.Version.String(), Collector: rep.Collector.String(),
 			Candidates: rep.Candidates, Unreachable: rep.Unreachable, Collected: rep.Collected, Uncollectable: rep.Uncollectable,
 			Bytes: rep.Bytes, CollectedBytes: rep.CollectedBytes, UncollectableBytes: rep.UncollectableBytes,
 			Finalizers: rep.Finalizers, Garbage: len(rep.Garbage), RefcountErrors: rep.RefcountErrors, Groups: len(rep.Groups)}
@@ -151,7 +149,7 @@ func runGC(c *cmdEnv, args []string) error {
 		units.Commas(uint64(state.Generations[0])), units.Commas(uint64(state.Generations[1])), units.Commas(uint64(state.Generations[2])),
 		units.Commas(uint64(state.Permanent)), units.Commas(uint64(state.Untracked)))
 
-	what := [...]string{"gc.collect(0), generation 0 only", "gc.collect(1), generations 0 and 1", "gc.collect(), a full collection"}[gcOpts.generation]
+	what := [...]string{"gc.collect(0), generation 0 only", "gc.collect(1), generations 0 and 1", "gc.collect(), a full collection"}[o.generation]
 	fmt.Fprintf(w, "%s, by the rules of CPython %s (%s collector): %s\n",
 		what, rep.Version, rep.Collector, gcPlural(rep.Candidates, "candidate"))
 	fmt.Fprintf(w, "%s unreachable, %s: %s collectable (%s), %s uncollectable (%s)\n",

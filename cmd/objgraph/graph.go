@@ -15,7 +15,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-type graphFlags struct {
+type graphOptions struct {
 	pick      pickFlags
 	out       string
 	maxDepth  int
@@ -25,8 +25,6 @@ type graphFlags struct {
 	refcounts bool
 	qualified bool
 }
-
-var graphOpts graphFlags
 
 func init() {
 	for _, back := range []bool{true, false} {
@@ -44,19 +42,16 @@ func init() {
 				"references beyond --too-many per object are summed up in one red node.\n" +
 				"A --filter TYPE draws only objects of the types named (beyond the start);\n" +
 				"!TYPE leaves a type out. TYPE is a short or module-qualified type name.",
-			flags: func(fs *pflag.FlagSet) {
-				graphOpts.pick.define(fs)
-				graphOpts.out, graphOpts.maxDepth, graphOpts.tooMany, graphOpts.filter, graphOpts.highlight = "", 0, 0, nil, nil
-				graphOpts.refcounts, graphOpts.qualified = false, false
-				fs.StringVarP(&graphOpts.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
-				fs.IntVar(&graphOpts.maxDepth, "max-depth", 3, "levels drawn beyond the start object")
-				fs.IntVar(&graphOpts.tooMany, "too-many", 10, "references drawn per object (0 for no limit)")
-				fs.StringArrayVar(&graphOpts.filter, "filter", nil, "draw only objects of this type; !TYPE leaves the type out (repeatable)")
-				fs.StringArrayVar(&graphOpts.highlight, "highlight", nil, "fill objects of this type blue (repeatable)")
-				fs.BoolVar(&graphOpts.refcounts, "refcounts", false, "show reference counts in labels")
-				fs.BoolVar(&graphOpts.qualified, "qualified", false, "module-qualified type names in labels")
-			},
-			run: func(c *cmdEnv, args []string) error { return runGraph(c, args, back, fn) },
+			bind: withOptions(func(fs *pflag.FlagSet, o *graphOptions) {
+				o.pick.define(fs)
+				fs.StringVarP(&o.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
+				fs.IntVar(&o.maxDepth, "max-depth", 3, "levels drawn beyond the start object")
+				fs.IntVar(&o.tooMany, "too-many", 10, "references drawn per object (0 for no limit)")
+				fs.StringArrayVar(&o.filter, "filter", nil, "draw only objects of this type; !TYPE leaves the type out (repeatable)")
+				fs.StringArrayVar(&o.highlight, "highlight", nil, "fill objects of this type blue (repeatable)")
+				fs.BoolVar(&o.refcounts, "refcounts", false, "show reference counts in labels")
+				fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names in labels")
+			}, func(c *cmdEnv, o *graphOptions, args []string) error { return runGraph(c, o, args, back, fn) }),
 		})
 	}
 }
@@ -68,40 +63,44 @@ func hasType(h *heap.Heap, name string) func(heap.ID) bool {
 	return func(id heap.ID) bool { return objgraph.TypeName(h, id, qualified) == name }
 }
 
-func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.Heap, []heap.ID, objgraph.GraphOptions) (int, error)) error {
+func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io.Writer, *heap.Heap, []heap.ID, objgraph.GraphOptions) (int, error)) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if err := graphOpts.pick.check(); err != nil {
+	if err := o.pick.check(); err != nil {
 		return err
 	}
-	if graphOpts.out == "" {
+	if o.out == "" {
 		return usagef("missing -o OUT.svg or OUT.dot")
 	}
-	if _, err := graphFormat(graphOpts.out); err != nil {
+	if _, err := graphFormat(o.out); err != nil {
 		return err
 	}
-	if graphOpts.out == "-" && c.json {
+	if o.out == "-" && c.json {
 		return usagef("-o - and --json both write to standard output: choose one")
 	}
-	if graphOpts.maxDepth < 0 || graphOpts.tooMany < 0 {
+	if o.maxDepth < 0 || o.tooMany < 0 {
 		return usagef("--max-depth and --too-many must be 0 or more")
 	}
-	for _, f := range append(append([]string{}, graphOpts.filter...), graphOpts.highlight...) {
+	for _, f := range append(append([]string{}, o.filter...), o.highlight...) {
 		if strings.TrimPrefix(f, "!") == "" {
 			return usagef("--filter and --highlight need a type name")
 		}
+	}
+	render, err := c.graphRenderer(o.out)
+	if err != nil {
+		return err
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
 	}
-	obj, err := graphOpts.pick.pick(c, h)
+	obj, err := o.pick.pick(c, h)
 	if err != nil {
 		return err
 	}
-	opts := objgraph.GraphOptions{MaxDepth: graphOpts.maxDepth, TooMany: graphOpts.tooMany,
-		Refcounts: graphOpts.refcounts, Qualified: graphOpts.qualified}
+	opts := objgraph.GraphOptions{MaxDepth: o.maxDepth, TooMany: o.tooMany,
+		Refcounts: o.refcounts, Qualified: o.qualified}
 	if opts.MaxDepth == 0 {
 		opts.MaxDepth = -1
 	}
@@ -109,14 +108,14 @@ func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.He
 		opts.TooMany = -1
 	}
 	var keep, drop, light []func(heap.ID) bool
-	for _, f := range graphOpts.filter {
+	for _, f := range o.filter {
 		if t, ok := strings.CutPrefix(f, "!"); ok {
 			drop = append(drop, hasType(h, t))
 		} else {
 			keep = append(keep, hasType(h, f))
 		}
 	}
-	for _, t := range graphOpts.highlight {
+	for _, t := range o.highlight {
 		light = append(light, hasType(h, t))
 	}
 	if len(keep) > 0 || len(drop) > 0 {
@@ -152,7 +151,7 @@ func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.He
 	if err != nil {
 		return err
 	}
-	if err := c.writeGraph(graphOpts.out, dot.Bytes()); err != nil {
+	if err := c.writeGraph(o.out, render, dot.Bytes()); err != nil {
 		return err
 	}
 	if c.json {
@@ -161,10 +160,10 @@ func runGraph(c *cmdEnv, args []string, back bool, show func(io.Writer, *heap.He
 			Start    objectJSON `json:"start"`
 			Output   string     `json:"output"`
 			Nodes    int        `json:"nodes"`
-		}{args[0], describe(h, obj), graphOpts.out, n})
+		}{args[0], describe(h, obj), o.out, n})
 	}
-	if graphOpts.out != "-" {
-		fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", graphOpts.out, n)
+	if o.out != "-" {
+		fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", o.out, n)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var leaksOpts struct {
+type leaksOptions struct {
 	limit        int
 	groups       int
 	qualified    bool
@@ -36,14 +36,12 @@ func init() {
 			"With --fail-on-growth N the exit status is 1 when the count of any type grew by\n" +
 			"more than N from the first snapshot to the last, so that a CI job can gate on\n" +
 			"leaks.",
-		flags: func(fs *pflag.FlagSet) {
-			leaksOpts.limit, leaksOpts.groups, leaksOpts.qualified, leaksOpts.failOnGrowth = 0, 0, false, 0
-			fs.IntVarP(&leaksOpts.limit, "limit", "n", 10, "show this many types (0 for all)")
-			fs.IntVar(&leaksOpts.groups, "groups", 3, "show this many groups per type (0 for all)")
-			fs.BoolVar(&leaksOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.IntVar(&leaksOpts.failOnGrowth, "fail-on-growth", -1, "exit with status 1 when a type's count grew by more than this from the first snapshot to the last (-1: never)")
-		},
-		run: runLeaks,
+		bind: withOptions(func(fs *pflag.FlagSet, o *leaksOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types (0 for all)")
+			fs.IntVar(&o.groups, "groups", 3, "show this many groups per type (0 for all)")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.IntVar(&o.failOnGrowth, "fail-on-growth", -1, "exit with status 1 when a type's count grew by more than this from the first snapshot to the last (-1: never)")
+		}, runLeaks),
 	})
 }
 
@@ -88,11 +86,11 @@ type leakTypeJSON struct {
 	Groups   []leakGroupJSON `json:"groups"`
 }
 
-func runLeaks(c *cmdEnv, args []string) error {
+func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	if len(args) < 2 {
 		return usagef("give at least two snapshots, OLD and NEW")
 	}
-	if leaksOpts.limit < 0 || leaksOpts.groups < 0 {
+	if o.limit < 0 || o.groups < 0 {
 		return usagef("--limit and --groups must be 0 or more")
 	}
 	// Only NEW stays in memory: of the others, a census (addresses and
@@ -127,17 +125,17 @@ func runLeaks(c *cmdEnv, args []string) error {
 	if cur.Len() > 1_000_000 {
 		c.progress("computing dominators and retainer chains of %s objects", units.Commas(uint64(cur.Len())))
 	}
-	rep := objgraph.FindLeaks(old, cur, later, objgraph.LeakOptions{Qualified: leaksOpts.qualified})
+	rep := objgraph.FindLeaks(old, cur, later, objgraph.LeakOptions{Qualified: o.qualified})
 
 	if c.json {
 		err = c.writeJSON(leaksJSON(cur, args, rep))
 	} else {
-		printLeaks(c, cur, args, rep)
+		printLeaks(c, o, cur, args, rep)
 	}
 	if err != nil {
 		return err
 	}
-	if n := leaksOpts.failOnGrowth; n >= 0 && len(rep.Growth) > 0 && rep.Growth[0].Delta > n {
+	if n := o.failOnGrowth; n >= 0 && len(rep.Growth) > 0 && rep.Growth[0].Delta > n {
 		g := rep.Growth[0]
 		more := ""
 		if k := countOver(rep.Growth, n); k > 1 {
@@ -201,7 +199,7 @@ func shapeString(root string, steps []objgraph.ShapeStep) string {
 	return printable(b.String())
 }
 
-func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakReport) {
+func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *objgraph.LeakReport) {
 	w := c.stdout
 	counts := make([]int, len(rep.Snapshots))
 	copy(counts, rep.Snapshots)
@@ -216,15 +214,15 @@ func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakRepor
 		fmt.Fprintln(w, "\nno leak candidates")
 	}
 	shown := rep.Types
-	if leaksOpts.limit > 0 && len(shown) > leaksOpts.limit {
-		shown = shown[:leaksOpts.limit]
+	if o.limit > 0 && len(shown) > o.limit {
+		shown = shown[:o.limit]
 	}
 	for i, t := range shown {
 		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, printable(t.Type),
 			objects(t.Count), units.Bytes(t.Bytes), units.Bytes(t.Retained), movement(t.Counts))
 		groups := t.Groups
-		if leaksOpts.groups > 0 && len(groups) > leaksOpts.groups {
-			groups = groups[:leaksOpts.groups]
+		if o.groups > 0 && len(groups) > o.groups {
+			groups = groups[:o.groups]
 		}
 		for _, g := range groups {
 			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", objects(g.Count), units.Bytes(g.Retained), shapeString(g.Root, g.Shape))
@@ -244,8 +242,8 @@ func printLeaks(c *cmdEnv, h *heap.Heap, paths []string, rep *objgraph.LeakRepor
 		}
 		fmt.Fprintf(w, "\ngarbage: %s no root reaches, which gc.collect() would examine:\n", objects(total))
 		garbage := rep.Garbage
-		if leaksOpts.limit > 0 && len(garbage) > leaksOpts.limit {
-			garbage = garbage[:leaksOpts.limit]
+		if o.limit > 0 && len(garbage) > o.limit {
+			garbage = garbage[:o.limit]
 		}
 		for _, t := range garbage {
 			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", printable(t.Type), objects(t.Count), units.Bytes(t.Bytes), movement(t.Counts))

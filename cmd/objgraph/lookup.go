@@ -13,14 +13,14 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var bytypeOpts struct {
+type bytypeOptions struct {
 	limit int
 	all   bool
 }
 
-var atOpts struct{ limit int }
+type atOptions struct{ limit int }
 
-var leakingOpts struct {
+type leakingOptions struct {
 	limit int
 	list  bool
 }
@@ -31,12 +31,10 @@ func init() {
 		args: "SNAPSHOT TYPE",
 		summary: "List the objects of a type, as objgraph.by_type: gc-tracked objects only, unless\n" +
 			"--all, in snapshot order, with address, size, refcount and label.",
-		flags: func(fs *pflag.FlagSet) {
-			bytypeOpts.limit, bytypeOpts.all = 0, false
-			fs.IntVarP(&bytypeOpts.limit, "limit", "n", 20, "list this many objects (0 for all)")
-			fs.BoolVar(&bytypeOpts.all, "all", false, "list untracked objects (str, int, …) too")
-		},
-		run: runByType,
+		bind: withOptions(func(fs *pflag.FlagSet, o *bytypeOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 20, "list this many objects (0 for all)")
+			fs.BoolVar(&o.all, "all", false, "list untracked objects (str, int, …) too")
+		}, runByType),
 	})
 	register(&command{
 		name: "at",
@@ -44,11 +42,9 @@ func init() {
 		summary: "Describe the object at an address (0x… as hex(id(obj)) prints it, or a decimal\n" +
 			"id): type, size, refcount, flags, label, what it refers to and what refers to it.\n" +
 			"Unlike objgraph.at it finds untracked objects too, and says so.",
-		flags: func(fs *pflag.FlagSet) {
-			atOpts.limit = 0
-			fs.IntVarP(&atOpts.limit, "limit", "n", 20, "list this many referents and referrers (0 for all)")
-		},
-		run: runAt,
+		bind: withOptions(func(fs *pflag.FlagSet, o *atOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 20, "list this many referents and referrers (0 for all)")
+		}, runAt),
 	})
 	register(&command{
 		name: "leaking",
@@ -57,12 +53,10 @@ func init() {
 			"objgraph.get_leaking_objects, counted by type: objects held only from C code\n" +
 			"or from running frames, among them those leaked by reference counting bugs in\n" +
 			"C extensions.",
-		flags: func(fs *pflag.FlagSet) {
-			leakingOpts.limit, leakingOpts.list = 0, false
-			fs.IntVarP(&leakingOpts.limit, "limit", "n", 20, "show this many types, or objects with --list (0 for all)")
-			fs.BoolVar(&leakingOpts.list, "list", false, "list the objects, not just their types")
-		},
-		run: runLeaking,
+		bind: withOptions(func(fs *pflag.FlagSet, o *leakingOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 20, "show this many types, or objects with --list (0 for all)")
+			fs.BoolVar(&o.list, "list", false, "list the objects, not just their types")
+		}, runLeaking),
 	})
 }
 
@@ -99,11 +93,11 @@ func describeAll(h *heap.Heap, ids []heap.ID) []objectJSON {
 	return out
 }
 
-func runByType(c *cmdEnv, args []string) error {
+func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
 		return err
 	}
-	if bytypeOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	h, err := c.loadHeap(args[0])
@@ -111,13 +105,13 @@ func runByType(c *cmdEnv, args []string) error {
 		return err
 	}
 	typ := args[1]
-	ids := objgraph.ByType(h, typ, objgraph.StatsOptions{All: bytypeOpts.all})
+	ids := objgraph.ByType(h, typ, objgraph.StatsOptions{All: o.all})
 	if !knownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
-	} else if len(ids) == 0 && !bytypeOpts.all {
+	} else if len(ids) == 0 && !o.all {
 		fmt.Fprintf(c.stderr, "objgraph: no gc-tracked object has type %q; --all lists untracked ones\n", typ)
 	}
-	shown := limited(ids, bytypeOpts.limit)
+	shown := limited(ids, o.limit)
 	if c.json {
 		return c.writeJSON(struct {
 			Snapshot string       `json:"snapshot"`
@@ -141,11 +135,11 @@ type edgeJSON struct {
 	Object objectJSON `json:"object"`
 }
 
-func runAt(c *cmdEnv, args []string) error {
+func runAt(c *cmdEnv, o *atOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT", "ADDR"); err != nil {
 		return err
 	}
-	if atOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	addr, err := parseAddr(args[1])
@@ -181,24 +175,24 @@ func runAt(c *cmdEnv, args []string) error {
 			Roots     []rootJSON `json:"roots"`
 			Referents []edgeJSON `json:"referents"`
 			Referrers []edgeJSON `json:"referrers"`
-		}{args[0], describe(h, id), roots, nonNil(limited(refs, atOpts.limit)), nonNil(limited(back, atOpts.limit))})
+		}{args[0], describe(h, id), roots, nonNil(limited(refs, o.limit)), nonNil(limited(back, o.limit))})
 	}
-	o := describe(h, id)
-	fmt.Fprintf(c.stdout, "%s %s (%s), %d bytes, refcount %s\n", o.Address, printable(o.Type), printable(o.QualType), o.Size, refcountText(h, id))
-	if o.Tracked {
-		fmt.Fprintf(c.stdout, "gc-tracked, generation %d", *o.Gen)
+	d := describe(h, id)
+	fmt.Fprintf(c.stdout, "%s %s (%s), %d bytes, refcount %s\n", d.Address, printable(d.Type), printable(d.QualType), d.Size, refcountText(h, id))
+	if d.Tracked {
+		fmt.Fprintf(c.stdout, "gc-tracked, generation %d", *d.Gen)
 	} else {
 		fmt.Fprint(c.stdout, "not tracked by gc (objgraph.at would not find it)")
 	}
-	if o.Kind != "" {
-		fmt.Fprintf(c.stdout, "; kind %s", o.Kind)
+	if d.Kind != "" {
+		fmt.Fprintf(c.stdout, "; kind %s", d.Kind)
 	}
-	if o.HasDel {
+	if d.HasDel {
 		fmt.Fprint(c.stdout, "; has __del__")
 	}
 	fmt.Fprintln(c.stdout)
-	if o.Label != "" {
-		fmt.Fprintf(c.stdout, "label: %s\n", printable(o.Label))
+	if d.Label != "" {
+		fmt.Fprintf(c.stdout, "label: %s\n", printable(d.Label))
 	}
 	for _, r := range roots {
 		fmt.Fprintf(c.stdout, "root: %s\n", printable(r.String()))
@@ -206,7 +200,7 @@ func runAt(c *cmdEnv, args []string) error {
 	list := func(title string, edges []edgeJSON) {
 		fmt.Fprintf(c.stdout, "%s (%d):\n", title, len(edges))
 		tw := newTable(c.stdout, 0)
-		for _, e := range limited(edges, atOpts.limit) {
+		for _, e := range limited(edges, o.limit) {
 			name := e.Edge
 			if name == "" {
 				name = "-"
@@ -214,8 +208,8 @@ func runAt(c *cmdEnv, args []string) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", printable(name), e.Object.Address, printable(e.Object.Type), printable(e.Object.Label))
 		}
 		tw.Flush()
-		if atOpts.limit > 0 && len(edges) > atOpts.limit {
-			fmt.Fprintf(c.stdout, "  (%d more; --limit 0 lists all)\n", len(edges)-atOpts.limit)
+		if o.limit > 0 && len(edges) > o.limit {
+			fmt.Fprintf(c.stdout, "  (%d more; --limit 0 lists all)\n", len(edges)-o.limit)
 		}
 	}
 	list("referents", refs)
@@ -230,11 +224,11 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func runLeaking(c *cmdEnv, args []string) error {
+func runLeaking(c *cmdEnv, o *leakingOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if leakingOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	h, err := c.loadHeap(args[0])
@@ -250,12 +244,12 @@ func runLeaking(c *cmdEnv, args []string) error {
 			Bytes uint64 `json:"bytes"`
 		}
 		rows := []typeRow{}
-		for _, s := range limited(stats, leakingOpts.limit) {
+		for _, s := range limited(stats, o.limit) {
 			rows = append(rows, typeRow(s))
 		}
 		var objs []objectJSON
-		if leakingOpts.list {
-			objs = describeAll(h, limited(ids, leakingOpts.limit))
+		if o.list {
+			objs = describeAll(h, limited(ids, o.limit))
 		}
 		return c.writeJSON(struct {
 			Snapshot string       `json:"snapshot"`
@@ -269,15 +263,15 @@ func runLeaking(c *cmdEnv, args []string) error {
 		return nil
 	}
 	fmt.Fprintln(c.stdout)
-	if leakingOpts.list {
-		shown := limited(ids, leakingOpts.limit)
+	if o.list {
+		shown := limited(ids, o.limit)
 		objectTable(c.stdout, h, shown)
 		if len(shown) < len(ids) {
 			fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(len(ids)-len(shown))))
 		}
 		return nil
 	}
-	shown := limited(stats, leakingOpts.limit)
+	shown := limited(stats, o.limit)
 	cw, bw := len("count"), len("bytes")
 	for _, s := range shown {
 		cw = max(cw, len(units.Commas(uint64(s.Count))))

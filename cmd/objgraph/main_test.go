@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -328,4 +329,38 @@ func TestOutputModes(t *testing.T) {
 			t.Errorf("a failed drawing left %v behind", ents)
 		}
 	})
+}
+
+// TestConcurrentCalls runs commands with different flags at once: each call
+// has options of its own, so each prints what it prints alone (and -race
+// finds no shared state).
+func TestConcurrentCalls(t *testing.T) {
+	snap := fixture(t)
+	calls := [][]string{
+		{"top", "-n", "1", snap},
+		{"top", "-n", "3", "--bytes", snap},
+		{"top", "--tracked", "--json", snap},
+		{"count", "--all", snap, "str"},
+		{"count", snap, "str"},
+		{"bytype", "-n", "2", snap, "dict"},
+		{"convert", "--to", "json", snap},
+	}
+	want := make([]string, len(calls))
+	for i, args := range calls {
+		out, errOut, code := runCLI(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		want[i] = out
+	}
+	for round := range 4 {
+		for i, args := range calls {
+			t.Run(fmt.Sprintf("%d/%s", round, strings.Join(args[:len(args)-1], " ")), func(t *testing.T) {
+				t.Parallel()
+				if out, errOut, code := runCLI(args...); code != 0 || out != want[i] {
+					t.Errorf("%v: exit %d, %s\nprinted\n%s\nalone it printed\n%s", args, code, errOut, out, want[i])
+				}
+			})
+		}
+	}
 }

@@ -110,7 +110,6 @@ type pickFlags struct {
 }
 
 func (p *pickFlags) define(fs *pflag.FlagSet) {
-	*p = pickFlags{}
 	fs.StringVarP(&p.typ, "type", "t", "", "start from an object of this type (short or module-qualified name); the first in snapshot order is picked")
 	fs.StringVarP(&p.addr, "addr", "a", "", "start from the object at this address (0x… or decimal id)")
 }

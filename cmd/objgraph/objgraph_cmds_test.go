@@ -6,6 +6,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,9 +215,14 @@ func TestDrawCommands(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Error("a failed drawing left a file behind")
 		}
+		// The renderer is looked for before the snapshot is read.
+		_, stderr, code = runCLI("refs", filepath.Join(dir, "missing.ogs"), "--type", "Foo", "-o", out)
+		if code != 1 || !strings.Contains(stderr, "missing-objgraph-render") {
+			t.Errorf("missing snapshot: exit %d, stderr %q", code, stderr)
+		}
 		os.Unsetenv(renderEnv)
 		t.Setenv("PATH", dir)
-		if _, err := findRenderer(); err == nil || !strings.Contains(err.Error(), "go install") {
+		if _, err := (&cmdEnv{stderr: io.Discard}).findRenderer(); err == nil || !strings.Contains(err.Error(), "go install") {
 			t.Errorf("findRenderer: %v", err)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var pprofOpts struct {
+type pprofOptions struct {
 	out        string
 	base       string
 	qualified  bool
@@ -32,14 +32,12 @@ func init() {
 			"sample. With --base, the profile is SNAPSHOT minus OLD, as pprof's -base\n" +
 			"computes it: what grew is positive. Profiles of two snapshots also compare\n" +
 			"with go tool pprof -diff_base OLD.pb.gz NEW.pb.gz.",
-		flags: func(fs *pflag.FlagSet) {
-			pprofOpts.out, pprofOpts.base, pprofOpts.qualified, pprofOpts.maxSamples = "", "", false, 0
-			fs.StringVarP(&pprofOpts.out, "output", "o", "", "write the profile to this file (- for standard output); a new file gets mode 0600")
-			fs.StringVar(&pprofOpts.base, "base", "", "subtract the profile of this earlier snapshot of the same process")
-			fs.BoolVar(&pprofOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.IntVar(&pprofOpts.maxSamples, "max-samples", 100_000, "at most this many samples: deeper chains are cut short")
-		},
-		run: runPprof,
+		bind: withOptions(func(fs *pflag.FlagSet, o *pprofOptions) {
+			fs.StringVarP(&o.out, "output", "o", "", "write the profile to this file (- for standard output); a new file gets mode 0600")
+			fs.StringVar(&o.base, "base", "", "subtract the profile of this earlier snapshot of the same process")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.IntVar(&o.maxSamples, "max-samples", 100_000, "at most this many samples: deeper chains are cut short")
+		}, runPprof),
 	})
 }
 
@@ -72,27 +70,27 @@ func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*
 	return d, nil
 }
 
-func runPprof(c *cmdEnv, args []string) error {
+func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if pprofOpts.out == "" {
+	if o.out == "" {
 		return usagef("name the output with -o OUT.pb.gz")
 	}
-	if pprofOpts.out == "-" && c.json {
+	if o.out == "-" && c.json {
 		return usagef("-o - and --json both write to standard output: choose one")
 	}
-	if pprofOpts.maxSamples < 1 {
+	if o.maxSamples < 1 {
 		return usagef("--max-samples must be 1 or more")
 	}
-	p, err := c.heapProfile(args[0], pprofOpts.base, objgraph.ProfileOptions{Qualified: pprofOpts.qualified, MaxSamples: pprofOpts.maxSamples})
+	p, err := c.heapProfile(args[0], o.base, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
 	if err != nil {
 		return err
 	}
-	if pprofOpts.out == "-" {
+	if o.out == "-" {
 		err = p.Write(c.stdout)
 	} else {
-		err = atomicfile.Write(pprofOpts.out, outputMode, func(w io.Writer) error { return p.Write(w) })
+		err = atomicfile.Write(o.out, outputMode, func(w io.Writer) error { return p.Write(w) })
 	}
 	if err != nil {
 		return err
@@ -108,11 +106,11 @@ func runPprof(c *cmdEnv, args []string) error {
 			Samples int    `json:"samples"`
 			Objects int64  `json:"objects"`
 			Bytes   int64  `json:"bytes"`
-		}{pprofOpts.out, len(p.Sample), objects, bytes})
+		}{o.out, len(p.Sample), objects, bytes})
 	}
-	if pprofOpts.out != "-" {
+	if o.out != "-" {
 		fmt.Fprintf(c.stderr, "objgraph: wrote %s: %s, %s objects, %s; view it with\n\tgo tool pprof -http=localhost: %s\n",
-			pprofOpts.out, units.Commas(uint64(len(p.Sample)))+" samples", signedCommas(objects), signedBytes(bytes), pprofOpts.out)
+			o.out, units.Commas(uint64(len(p.Sample)))+" samples", signedCommas(objects), signedBytes(bytes), o.out)
 	}
 	return nil
 }

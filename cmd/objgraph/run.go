@@ -59,32 +59,34 @@ func init() {
 		name:    "run",
 		args:    "-- PROGRAM [ARGS...]",
 		summary: runSummary,
-		flags: func(fs *pflag.FlagSet) {
-			fs.StringP("output", "o", ".", "directory for the snapshots")
-			fs.Bool("at-exit", false, "take a snapshot when the program exits")
-			fs.String("signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
-			fs.Duration("every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
-			fs.Bool("redact", false, "leave the contents of str and bytes out of snapshots")
-		},
-		run: runRun,
+		bind: withOptions(func(fs *pflag.FlagSet, o *runOptions) {
+			fs.StringVarP(&o.dir, "output", "o", ".", "directory for the snapshots")
+			fs.BoolVar(&o.atExit, "at-exit", false, "take a snapshot when the program exits")
+			fs.StringVar(&o.signal, "signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
+			fs.DurationVar(&o.every, "every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
+			fs.BoolVar(&o.redact, "redact", false, "leave the contents of str and bytes out of snapshots")
+		}, runRun),
 	})
 	register(&command{
 		name:    "agent",
 		args:    "",
 		summary: "Write objgraph_agent.py, the capture module, for programs that import it themselves.",
-		flags: func(fs *pflag.FlagSet) {
-			fs.String("dir", ".", "directory to write objgraph_agent.py into")
-		},
-		run: runAgent,
+		bind: withOptions(func(fs *pflag.FlagSet, o *agentOptions) {
+			fs.StringVar(&o.dir, "dir", ".", "directory to write objgraph_agent.py into")
+		}, runAgent),
 	})
 }
 
-func runAgent(c *cmdEnv, args []string) error {
+// agentOptions are objgraph agent's flags.
+type agentOptions struct {
+	dir string // directory to write the agent into
+}
+
+func runAgent(c *cmdEnv, o *agentOptions, args []string) error {
 	if err := wantArgs(args); err != nil {
 		return err
 	}
-	dir, _ := c.fs.GetString("dir")
-	path := filepath.Join(dir, agent.FileName)
+	path := filepath.Join(o.dir, agent.FileName)
 	if err := writeAgent(path); err != nil {
 		return err
 	}
@@ -133,13 +135,7 @@ var forwarded = []syscall.Signal{
 	syscall.SIGWINCH, syscall.SIGALRM, syscall.SIGCONT, syscall.SIGABRT,
 }
 
-func runRun(c *cmdEnv, args []string) error {
-	var o runOptions
-	o.dir, _ = c.fs.GetString("output")
-	o.atExit, _ = c.fs.GetBool("at-exit")
-	o.signal, _ = c.fs.GetString("signal")
-	o.every, _ = c.fs.GetDuration("every")
-	o.redact, _ = c.fs.GetBool("redact")
+func runRun(c *cmdEnv, o *runOptions, args []string) error {
 	if len(args) == 0 {
 		return usagef("missing PROGRAM: objgraph run [flags] -- python3 prog.py [args...]")
 	}

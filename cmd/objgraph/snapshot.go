@@ -26,17 +26,21 @@ func init() {
 			"agent, once it is alive and handling it; before an agent has started (the command\n" +
 			"is not Python, Python is still starting, or was started without the agent),\n" +
 			"nothing is sent and the error says which. Then it waits for the snapshot file.",
-		flags: func(fs *pflag.FlagSet) {
-			fs.StringP("output", "o", "", "move the snapshot to this file")
-			fs.Duration("timeout", 2*time.Minute, "how long to wait for the snapshot")
-		},
-		run: runSnapshot,
+		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
+			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
+			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
+		}, runSnapshot),
 	})
 }
 
-func runSnapshot(c *cmdEnv, args []string) error {
-	out, _ := c.fs.GetString("output")
-	timeout, _ := c.fs.GetDuration("timeout")
+// snapshotOptions are objgraph snapshot's flags.
+type snapshotOptions struct {
+	out     string        // file to move the snapshot to
+	timeout time.Duration // how long to wait for the snapshot
+}
+
+func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
+	out, timeout := o.out, o.timeout
 	if err := wantArgs(args, "PID"); err != nil {
 		return err
 	}

@@ -11,15 +11,15 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var countOpts struct{ all bool }
+type countOptions struct{ all bool }
 
-var growthOpts struct {
+type growthOptions struct {
 	limit     int
 	qualified bool
 	all       bool
 }
 
-var newidsOpts struct {
+type newidsOptions struct {
 	limit     int
 	sort      string
 	qualified bool
@@ -34,11 +34,9 @@ func init() {
 		summary: "Count the objects of a type, as objgraph.count: gc-tracked objects only, unless\n" +
 			"--all. A TYPE with a dot (mymodule.MyClass) is matched against module-qualified\n" +
 			"names, any other against short names.",
-		flags: func(fs *pflag.FlagSet) {
-			countOpts.all = false
-			fs.BoolVar(&countOpts.all, "all", false, "count untracked objects (str, int, …) too")
-		},
-		run: runCount,
+		bind: withOptions(func(fs *pflag.FlagSet, o *countOptions) {
+			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+		}, runCount),
 	})
 	register(&command{
 		name: "growth",
@@ -47,13 +45,11 @@ func init() {
 			"process, as objgraph.show_growth called once per snapshot: a type is shown when\n" +
 			"its count rises above its peak in the earlier snapshots, by how much it rose\n" +
 			"above that peak.",
-		flags: func(fs *pflag.FlagSet) {
-			growthOpts.limit, growthOpts.qualified, growthOpts.all = 0, false, false
-			fs.IntVarP(&growthOpts.limit, "limit", "n", 10, "show this many types per snapshot (0 for all)")
-			fs.BoolVar(&growthOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.BoolVar(&growthOpts.all, "all", false, "count untracked objects (str, int, …) too")
-		},
-		run: runGrowth,
+		bind: withOptions(func(fs *pflag.FlagSet, o *growthOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types per snapshot (0 for all)")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+		}, runGrowth),
 	})
 	register(&command{
 		name: "newids",
@@ -61,19 +57,17 @@ func init() {
 		summary: "Show the objects of NEW that OLD did not have, per type, as two calls of\n" +
 			"objgraph.get_new_ids: an object is new when no object of its type sat at its\n" +
 			"address in OLD. With --type, print the addresses of that type's new objects.",
-		flags: func(fs *pflag.FlagSet) {
-			newidsOpts.limit, newidsOpts.sort, newidsOpts.qualified, newidsOpts.all, newidsOpts.typ = 0, "", false, false, ""
-			fs.IntVarP(&newidsOpts.limit, "limit", "n", 10, "show this many types (0 for all)")
-			fs.StringVar(&newidsOpts.sort, "sort", "deltas", "column to sort by, largest first: deltas, new, current or old")
-			fs.BoolVar(&newidsOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.BoolVar(&newidsOpts.all, "all", false, "count untracked objects (str, int, …) too")
-			fs.StringVarP(&newidsOpts.typ, "type", "t", "", "print the addresses of the new objects of this type, one a line")
-		},
-		run: runNewIDs,
+		bind: withOptions(func(fs *pflag.FlagSet, o *newidsOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types (0 for all)")
+			fs.StringVar(&o.sort, "sort", "deltas", "column to sort by, largest first: deltas, new, current or old")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+			fs.StringVarP(&o.typ, "type", "t", "", "print the addresses of the new objects of this type, one a line")
+		}, runNewIDs),
 	})
 }
 
-func runCount(c *cmdEnv, args []string) error {
+func runCount(c *cmdEnv, o *countOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
 		return err
 	}
@@ -82,7 +76,7 @@ func runCount(c *cmdEnv, args []string) error {
 		return err
 	}
 	typ := args[1]
-	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: countOpts.all})
+	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: o.all})
 	if !knownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
 	}
@@ -92,7 +86,7 @@ func runCount(c *cmdEnv, args []string) error {
 			Type     string `json:"type"`
 			Count    int    `json:"count"`
 			All      bool   `json:"all"`
-		}{args[0], typ, n, countOpts.all})
+		}{args[0], typ, n, o.all})
 	}
 	fmt.Fprintln(c.stdout, n)
 	return nil
@@ -104,14 +98,14 @@ type growthJSON struct {
 	Delta int    `json:"delta"`
 }
 
-func runGrowth(c *cmdEnv, args []string) error {
+func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 	if len(args) < 2 {
 		return usagef("need at least two snapshots")
 	}
-	if growthOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
-	opts := objgraph.StatsOptions{Qualified: growthOpts.qualified, All: growthOpts.all}
+	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all}
 	type step struct {
 		Snapshot string       `json:"snapshot"`
 		Growth   []growthJSON `json:"growth"`
@@ -129,7 +123,7 @@ func runGrowth(c *cmdEnv, args []string) error {
 		}
 		if !c.json {
 			var buf bytes.Buffer
-			if err := t.ShowGrowth(&buf, h, growthOpts.limit, opts); err != nil {
+			if err := t.ShowGrowth(&buf, h, o.limit, opts); err != nil {
 				return err
 			}
 			if i > 1 {
@@ -145,7 +139,7 @@ func runGrowth(c *cmdEnv, args []string) error {
 			continue
 		}
 		s := step{Snapshot: path, Growth: []growthJSON{}}
-		for _, r := range t.Growth(h, growthOpts.limit, opts) {
+		for _, r := range t.Growth(h, o.limit, opts) {
 			s.Growth = append(s.Growth, growthJSON(r))
 		}
 		steps = append(steps, s)
@@ -159,17 +153,17 @@ func runGrowth(c *cmdEnv, args []string) error {
 	return nil
 }
 
-func runNewIDs(c *cmdEnv, args []string) error {
+func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
 	if err := wantArgs(args, "OLD", "NEW"); err != nil {
 		return err
 	}
-	if newidsOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	sorts := map[string]objgraph.SortBy{"deltas": objgraph.SortByDeltas, "new": objgraph.SortByNew, "current": objgraph.SortByCurrent, "old": objgraph.SortByOld}
-	sortBy, ok := sorts[newidsOpts.sort]
+	sortBy, ok := sorts[o.sort]
 	if !ok {
-		return usagef("--sort must be deltas, new, current or old, not %q", newidsOpts.sort)
+		return usagef("--sort must be deltas, new, current or old, not %q", o.sort)
 	}
 	old, err := c.loadHeap(args[0])
 	if err != nil {
@@ -179,9 +173,9 @@ func runNewIDs(c *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: newidsOpts.qualified, All: newidsOpts.all})
-	if newidsOpts.typ != "" {
-		addrs := n.Addrs[newidsOpts.typ]
+	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
+	if o.typ != "" {
+		addrs := n.Addrs[o.typ]
 		if c.json {
 			out := make([]string, len(addrs))
 			for i, a := range addrs {
@@ -190,10 +184,10 @@ func runNewIDs(c *cmdEnv, args []string) error {
 			return c.writeJSON(struct {
 				Type      string   `json:"type"`
 				Addresses []string `json:"addresses"`
-			}{newidsOpts.typ, out})
+			}{o.typ, out})
 		}
 		if len(addrs) == 0 {
-			fmt.Fprintf(c.stderr, "objgraph: no new objects of type %q\n", newidsOpts.typ)
+			fmt.Fprintf(c.stderr, "objgraph: no new objects of type %q\n", o.typ)
 		}
 		for _, a := range addrs {
 			fmt.Fprintln(c.stdout, hexAddr(a))
@@ -212,8 +206,8 @@ func runNewIDs(c *cmdEnv, args []string) error {
 		for _, r := range n.Rows {
 			rows = append(rows, row(r))
 		}
-		if newidsOpts.limit > 0 && len(rows) > newidsOpts.limit {
-			rows = rows[:newidsOpts.limit]
+		if o.limit > 0 && len(rows) > o.limit {
+			rows = rows[:o.limit]
 		}
 		addrs := map[string][]string{}
 		for _, r := range rows {
@@ -229,15 +223,15 @@ func runNewIDs(c *cmdEnv, args []string) error {
 		}{args[0], args[1], rows, addrs})
 	}
 	var buf bytes.Buffer
-	if err := n.Show(&buf, newidsOpts.limit); err != nil {
+	if err := n.Show(&buf, o.limit); err != nil {
 		return err
 	}
 	if buf.Len() == 0 {
 		fmt.Fprintln(c.stderr, "objgraph: the snapshots have no objects of the kinds counted")
 	}
 	_, err = c.stdout.Write(buf.Bytes())
-	if newidsOpts.limit > 0 && len(n.Rows) > newidsOpts.limit {
-		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(n.Rows)-newidsOpts.limit)
+	if o.limit > 0 && len(n.Rows) > o.limit {
+		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(n.Rows)-o.limit)
 	}
 	return err
 }

@@ -11,28 +11,24 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-type topFlags struct {
+type topOptions struct {
 	limit     int
 	tracked   bool
 	qualified bool
 	byBytes   bool
 }
 
-var topOpts topFlags
-
 func init() {
 	register(&command{
 		name:    "top",
 		args:    "SNAPSHOT",
 		summary: "Show the most common types in a snapshot, with object counts and bytes.",
-		flags: func(fs *pflag.FlagSet) {
-			topOpts = topFlags{}
-			fs.IntVarP(&topOpts.limit, "limit", "n", 20, "show this many types (0 for all)")
-			fs.BoolVar(&topOpts.tracked, "tracked", false, "count only gc-tracked objects, as Python's objgraph does")
-			fs.BoolVar(&topOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.BoolVar(&topOpts.byBytes, "bytes", false, "order by bytes instead of count")
-		},
-		run: runTop,
+		bind: withOptions(func(fs *pflag.FlagSet, o *topOptions) {
+			fs.IntVarP(&o.limit, "limit", "n", 20, "show this many types (0 for all)")
+			fs.BoolVar(&o.tracked, "tracked", false, "count only gc-tracked objects, as Python's objgraph does")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
+		}, runTop),
 	})
 }
 
@@ -81,24 +77,24 @@ func (s snapshotSummary) print(c *cmdEnv) {
 	}
 }
 
-func runTop(c *cmdEnv, args []string) error {
+func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if topOpts.limit < 0 {
+	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err
 	}
-	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: topOpts.qualified, All: !topOpts.tracked})
-	if topOpts.byBytes {
+	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: !o.tracked})
+	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}
 	total := len(stats)
-	if topOpts.limit > 0 && len(stats) > topOpts.limit {
-		stats = stats[:topOpts.limit]
+	if o.limit > 0 && len(stats) > o.limit {
+		stats = stats[:o.limit]
 	}
 	sum := summarize(args[0], h)
 	if c.json {

@@ -23,7 +23,7 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-var uiOpts struct {
+type uiOptions struct {
 	http      string
 	base      string
 	qualified bool
@@ -41,35 +41,33 @@ func init() {
 			"unless --http says otherwise, and runs until interrupted. pprof's graph view\n" +
 			"runs a program named dot; it gets objgraph-render, which draws with a built-in\n" +
 			"graphviz, so that the view works without graphviz installed.",
-		flags: func(fs *pflag.FlagSet) {
-			uiOpts.http, uiOpts.base, uiOpts.qualified, uiOpts.noBrowser = "", "", false, false
-			fs.StringVar(&uiOpts.http, "http", "127.0.0.1:0", "listen on this host:port (port 0 picks a free one)")
-			fs.StringVar(&uiOpts.base, "base", "", "compare with the profile of this earlier snapshot of the same process")
-			fs.BoolVar(&uiOpts.qualified, "qualified", false, "module-qualified type names")
-			fs.BoolVar(&uiOpts.noBrowser, "no-browser", false, "do not open a web browser")
-		},
-		run: runUI,
+		bind: withOptions(func(fs *pflag.FlagSet, o *uiOptions) {
+			fs.StringVar(&o.http, "http", "127.0.0.1:0", "listen on this host:port (port 0 picks a free one)")
+			fs.StringVar(&o.base, "base", "", "compare with the profile of this earlier snapshot of the same process")
+			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&o.noBrowser, "no-browser", false, "do not open a web browser")
+		}, runUI),
 	})
 }
 
-func runUI(c *cmdEnv, args []string) error {
+func runUI(c *cmdEnv, o *uiOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
 	if c.json {
 		return usagef("ui serves web pages: --json does not apply")
 	}
-	host, _, err := net.SplitHostPort(uiOpts.http)
+	host, _, err := net.SplitHostPort(o.http)
 	if err != nil {
-		return usagef("--http %s: %v; give host:port, as 127.0.0.1:8080", uiOpts.http, err)
+		return usagef("--http %s: %v; give host:port, as 127.0.0.1:8080", o.http, err)
 	}
-	opts := objgraph.ProfileOptions{Qualified: uiOpts.qualified}
+	opts := objgraph.ProfileOptions{Qualified: o.qualified}
 	profiles := map[string]*profile.Profile{}
 	if profiles["snapshot"], err = c.heapProfile(args[0], "", opts); err != nil {
 		return err
 	}
-	if uiOpts.base != "" {
-		if profiles["base"], err = c.heapProfile(uiOpts.base, "", opts); err != nil {
+	if o.base != "" {
+		if profiles["base"], err = c.heapProfile(o.base, "", opts); err != nil {
 			return err
 		}
 	}
@@ -79,7 +77,7 @@ func runUI(c *cmdEnv, args []string) error {
 	}
 	defer cleanup()
 
-	ln, err := net.Listen("tcp", uiOpts.http)
+	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		return err
 	}
@@ -92,17 +90,17 @@ func runUI(c *cmdEnv, args []string) error {
 	defer stop()
 
 	pargs := []string{"-http=" + net.JoinHostPort(host, fmt.Sprint(addr.Port))}
-	if uiOpts.noBrowser {
+	if o.noBrowser {
 		pargs = append(pargs, "-no_browser")
 	}
-	if uiOpts.base != "" {
+	if o.base != "" {
 		pargs = append(pargs, "-diff_base=base")
 	}
 	pargs = append(pargs, "snapshot")
 	return driver.PProf(&driver.Options{
 		Flagset: &pprofFlags{args: pargs},
 		Fetch:   profileFetcher(profiles),
-		UI:      &pprofUI{stderr: c.stderr, browser: !uiOpts.noBrowser},
+		UI:      &pprofUI{stderr: c.stderr, browser: !o.noBrowser},
 		HTTPServer: func(a *driver.HTTPServerArgs) error {
 			return serveUI(ctx, c, ln, a, args[0])
 		},
@@ -146,7 +144,7 @@ func serveUI(ctx context.Context, c *cmdEnv, ln net.Listener, a *driver.HTTPServ
 // on PATH, for pprof's graph view, and returns what removes it. Without
 // objgraph-render it leaves PATH alone and says what the graph view needs.
 func (c *cmdEnv) provideDot() (func(), error) {
-	render, err := findRenderer()
+	render, err := c.findRenderer()
 	if err != nil {
 		if _, lerr := exec.LookPath("dot"); lerr == nil {
 			fmt.Fprintf(c.stderr, "objgraph: objgraph-render not found; the graph view uses the installed graphviz\n")
