@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,18 +226,8 @@ func benchDeep(b *testing.B, build func(int) (*synth.Deep, error), n int, f func
 	h := d.Heap
 	h.BuildReverse()
 	b.ReportAllocs()
-	var peak float64
-	for b.Loop() {
-		b.StopTimer()
-		runtime.GC()
-		debug.FreeOSMemory()
-		memstat.ResetPeakRSS()
-		b.StartTimer()
-		f(h)
-		peak = max(peak, memstat.PeakRSS())
-	}
+	memstat.Loop(b, func() { f(h) })
 	b.ReportMetric(float64(h.Len()), "objects")
-	b.ReportMetric(peak/1e6, "peak-RSS-MB")
 }
 
 // BenchmarkProfileDeep computes the pprof profile of deep heaps, dominator

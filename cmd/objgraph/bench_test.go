@@ -4,8 +4,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"testing"
 
 	"github.com/objgraph-go/objgraph/heap"
@@ -29,19 +27,11 @@ func BenchmarkLeaks10M(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	var peak float64
-	for b.Loop() {
-		b.StopTimer()
-		runtime.GC()
-		debug.FreeOSMemory()
-		memstat.ResetPeakRSS()
-		b.StartTimer()
+	memstat.Loop(b, func() {
 		if code := run([]string{"leaks", old, cur}, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
-		peak = max(peak, memstat.PeakRSS())
-	}
-	b.ReportMetric(peak/1e6, "peak-RSS-MB")
+	})
 }
 
 // writeDeep writes a heap of synth's deep shapes to a snapshot in dir.
@@ -87,19 +77,11 @@ func BenchmarkDeep1M(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			var peak float64
-			for b.Loop() {
-				b.StopTimer()
-				runtime.GC()
-				debug.FreeOSMemory()
-				memstat.ResetPeakRSS()
-				b.StartTimer()
+			memstat.Loop(b, func() {
 				if code := run(bc.args, nil, io.Discard, io.Discard); code != 0 {
 					b.Fatalf("exit %d", code)
 				}
-				peak = max(peak, memstat.PeakRSS())
-			}
-			b.ReportMetric(peak/1e6, "peak-RSS-MB")
+			})
 		})
 	}
 }

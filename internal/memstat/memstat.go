@@ -5,8 +5,11 @@ package memstat
 import (
 	"bufio"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // PeakRSS returns the process's peak resident set size (VmHWM) in bytes,
@@ -35,4 +38,21 @@ func PeakRSS() float64 {
 // keeps reporting the peak since the process started.
 func ResetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// Loop runs f as the body of b's loop, each time from a collected Go heap
+// and a new peak (neither timed), and reports the largest peak RSS as the
+// metric peak-RSS-MB.
+func Loop(b *testing.B, f func()) {
+	var peak float64
+	for b.Loop() {
+		b.StopTimer()
+		runtime.GC()
+		debug.FreeOSMemory()
+		ResetPeakRSS()
+		b.StartTimer()
+		f()
+		peak = max(peak, PeakRSS())
+	}
+	b.ReportMetric(peak/1e6, "peak-RSS-MB")
 }
