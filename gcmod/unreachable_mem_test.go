@@ -1,12 +1,11 @@
 package gcmod_test
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"testing"
 
 	"github.com/objgraph-go/objgraph/gcmod"
-	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/synth"
 )
 
 // TestUnreachableMemory checks that the memory of offline collection does
@@ -17,18 +16,7 @@ import (
 // each worker finds, which are regrown when one worker takes over.
 func TestUnreachableMemory(t *testing.T) {
 	const n = 1 << 20
-	r := rand.New(rand.NewPCG(5, 6))
-	b := heap.NewBuilder()
-	ty := b.AddType("x", "")
-	for i := range n {
-		b.AddObject(heap.Object{Addr: uint64(i+1) * 16, Type: ty, Refcount: uint64(1 + r.IntN(4)), Flags: heap.FlagTracked})
-	}
-	for s := range n {
-		for range 3 {
-			b.AddEdge(heap.ID(s), heap.ID(r.IntN(n)), "")
-		}
-	}
-	h, err := b.Build()
+	h, err := synth.RandomGraph(n, 5, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

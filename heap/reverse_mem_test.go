@@ -1,28 +1,17 @@
 package heap_test
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"testing"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/synth"
 )
 
 // threeEdgeHeap is n objects with three edges each to random objects.
 func threeEdgeHeap(t *testing.T, n int) *heap.Heap {
 	t.Helper()
-	r := rand.New(rand.NewPCG(3, 4))
-	b := heap.NewBuilder()
-	ty := b.AddType("x", "")
-	for i := range n {
-		b.AddObject(heap.Object{Addr: uint64(i+1) * 16, Type: ty, Refcount: 1, Flags: heap.FlagTracked})
-	}
-	for s := range n {
-		for range 3 {
-			b.AddEdge(heap.ID(s), heap.ID(r.IntN(n)), "")
-		}
-	}
-	h, err := b.Build()
+	h, err := synth.RandomGraph(n, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
