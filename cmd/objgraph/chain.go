@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -127,10 +128,9 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 		}
 	} else if o.out != "-" {
 		if found {
-			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), plural(len(chain)-1, "reference"))
+			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), report.Plural(len(chain)-1, "reference"))
 		}
-		tw := newTable(c.stdout, 0)
-		fmt.Fprintln(tw, "hop\tedge\taddress\ttype\tlabel")
+		t := report.NewTable(report.Left("hop"), report.Left("edge"), report.Left("address"), report.Left("type"), report.Left("label"))
 		for i, hop := range hops {
 			edge := ""
 			if hop.Edge != nil {
@@ -139,12 +139,14 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 					edge = "-"
 				}
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i, printable(edge), hop.Address, printable(hop.Type), printable(hop.Label))
+			t.Row(fmt.Sprint(i), edge, hop.Address, hop.Type, hop.Label)
 		}
-		tw.Flush()
+		if err := t.Write(c.stdout); err != nil {
+			return err
+		}
 	}
 	if !found {
-		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), printable(h.TypeName(obj)), o.maxDepth)
+		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), report.Escape(h.TypeName(obj)), o.maxDepth)
 	}
 	return nil
 }
@@ -154,14 +156,7 @@ func joinRoots(roots []rootJSON) string {
 	case 0:
 		return "a root"
 	case 1:
-		return "root " + printable(roots[0].String())
+		return "root " + report.Escape(roots[0].String())
 	}
-	return fmt.Sprintf("root %s (and %d more roots)", printable(roots[0].String()), len(roots)-1)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return fmt.Sprintf("root %s (and %d more roots)", report.Escape(roots[0].String()), len(roots)-1)
 }

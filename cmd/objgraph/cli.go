@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -228,38 +227,4 @@ func wantArgs(args []string, names ...string) error {
 		return usagef("unexpected argument %q", args[len(names)])
 	}
 	return nil
-}
-
-// newTable returns a tabwriter for a table printed to w, with cells two
-// spaces apart; lines reach w without trailing spaces.
-func newTable(w io.Writer, flags uint) *tabwriter.Writer {
-	return tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', flags)
-}
-
-// trimWriter drops the spaces at the end of every line written through it.
-type trimWriter struct {
-	w      io.Writer
-	spaces int // spaces seen and not yet written
-	buf    []byte
-}
-
-func (t *trimWriter) Write(p []byte) (int, error) {
-	t.buf = t.buf[:0]
-	for _, b := range p {
-		switch b {
-		case ' ':
-			t.spaces++
-			continue
-		case '\n':
-			t.spaces = 0
-		}
-		for ; t.spaces > 0; t.spaces-- {
-			t.buf = append(t.buf, ' ')
-		}
-		t.buf = append(t.buf, b)
-	}
-	if _, err := t.w.Write(t.buf); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

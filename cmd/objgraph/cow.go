@@ -5,13 +5,13 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 )
 
@@ -154,67 +154,45 @@ func runCOW(c *cmdEnv, o *cowOptions, args []string) error {
 		{"collecting and reading", rep.Both},
 		{"  after gc.freeze() in the parent", rep.BothFrozen},
 	}
-	table := [][]string{{"", "objects", "pages", "bytes", "of shared"}}
+	table := report.NewTable(report.Left(""), report.Right("objects"), report.Right("pages"), report.Right("bytes"), report.Right("of shared"))
+	table.Indent = "  "
 	for i, r := range rows {
 		pct := fmt.Sprintf("%.1f%%", cowPct(r.cost.Bytes, rep.Memory.Bytes))
 		if i == 0 {
 			pct = "shared"
 		}
-		table = append(table, []string{r.what, units.Commas(uint64(r.cost.Objects)), units.Commas(uint64(r.cost.Pages)), units.Bytes(r.cost.Bytes), pct})
+		table.Row(r.what, units.Commas(uint64(r.cost.Objects)), units.Commas(uint64(r.cost.Pages)), units.Bytes(r.cost.Bytes), pct)
 	}
-	cowTable(w, table, 0)
+	table.Write(w)
 	fmt.Fprintf(w, "\n%s objects, %s tracked (%s frozen), %s immortal\n",
 		units.Commas(uint64(rep.Objects)), units.Commas(uint64(rep.Tracked)), units.Commas(uint64(rep.Frozen)), units.Commas(uint64(rep.Immortal)))
 
 	bytesOf := func(pages float64) string { return units.Bytes(uint64(pages*float64(rep.PageSize) + 0.5)) }
 	fmt.Fprintf(w, "\nBy type, each page split evenly among the objects written on it:\n\n")
-	table = [][]string{{"collect", "read", "objects", "type"}}
+	table = report.NewTable(report.Right("collect"), report.Right("read"), report.Right("objects"), report.Left("type"))
+	table.Indent = "  "
 	for _, t := range types {
-		table = append(table, []string{bytesOf(t.CollectPages), bytesOf(t.ReadPages), units.Commas(uint64(t.Objects)), typeName(t.Type)})
+		table.Row(bytesOf(t.CollectPages), bytesOf(t.ReadPages), units.Commas(uint64(t.Objects)), typeName(t.Type))
 	}
-	cowTable(w, table, 3)
+	table.Write(w)
 	if len(types) < len(rep.Types) {
 		fmt.Fprintf(w, "(%d more types; --limit 0 shows all)\n", len(rep.Types)-len(types))
 	}
 	fmt.Fprintf(w, "\nBy root, each object counted for the root fewest references away:\n\n")
-	table = [][]string{{"collect", "read", "objects", "root"}}
+	table = report.NewTable(report.Right("collect"), report.Right("read"), report.Right("objects"), report.Left("root"))
+	table.Indent = "  "
 	for _, r := range roots {
-		table = append(table, []string{bytesOf(r.CollectPages), bytesOf(r.ReadPages), units.Commas(uint64(r.Objects)), r.Label()})
+		table.Row(bytesOf(r.CollectPages), bytesOf(r.ReadPages), units.Commas(uint64(r.Objects)), r.Label())
 	}
-	cowTable(w, table, 3)
+	table.Write(w)
 	if len(roots) < len(rep.Roots) {
 		fmt.Fprintf(w, "(%d more roots; --limit 0 shows all)\n", len(rep.Roots)-len(roots))
 	}
 	fmt.Fprintln(w)
-	for _, line := range cowWrap(rep.Advice(), 79) {
+	for _, line := range cowWrap(report.Escape(rep.Advice()), 79) {
 		fmt.Fprintln(w, line)
 	}
 	return nil
-}
-
-// cowTable prints rows in columns, the first row a header: column text
-// left-aligned, the others right-aligned.
-func cowTable(w io.Writer, rows [][]string, text int) {
-	width := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, s := range r {
-			width[i] = max(width[i], len(s))
-		}
-	}
-	for _, r := range rows {
-		var b strings.Builder
-		for i, s := range r {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			if i == text {
-				fmt.Fprintf(&b, "%-*s", width[i], s)
-			} else {
-				fmt.Fprintf(&b, "%*s", width[i], s)
-			}
-		}
-		fmt.Fprintln(w, strings.TrimRight("  "+b.String(), " "))
-	}
 }
 
 // cowWrap breaks text into lines of at most width bytes, between words.

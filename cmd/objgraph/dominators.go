@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -116,16 +115,12 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(c.stdout, "no object is reachable from a root")
 	} else {
-		tw := newTable(c.stdout, tabwriter.AlignRight)
-		typeW := len("type")
-		for _, row := range rows {
-			typeW = max(typeW, utf8.RuneCountInString(printable(row.Type)))
-		}
-		fmt.Fprintf(tw, "#\tretained\tshare\town\t  %-*s  label\n", typeW, "type")
+		t := report.NewTable(report.Right("#"), report.Right("retained"), report.Right("share"), report.Right("own"), report.Left("type"), report.Left("label"))
+		t.Indent = "  "
 		for i, row := range rows {
-			fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t  %-*s  %s\n", i+1, units.Bytes(row.Retained), 100*row.Share, units.Bytes(row.Size), typeW, printable(row.Type), printable(row.Label))
+			t.Row(fmt.Sprint(i+1), units.Bytes(row.Retained), fmt.Sprintf("%.1f%%", 100*row.Share), units.Bytes(row.Size), row.Type, row.Label)
 		}
-		tw.Flush()
+		t.Write(c.stdout)
 		fmt.Fprintln(c.stdout, "\nheld by:")
 		for i, row := range rows {
 			fmt.Fprintf(c.stdout, "%d  %s\n", i+1, chainLine(row))
@@ -137,14 +132,11 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 		if len(shown) > 10 {
 			shown = shown[:10]
 		}
-		tw := newTable(c.stdout, tabwriter.AlignRight)
-		fmt.Fprintln(tw, "count\tbytes\t  type")
-		for _, t := range shown {
-			fmt.Fprintf(tw, "%s\t%s\t  %s\n", units.Commas(uint64(t.Count)), units.Commas(t.Bytes), printable(t.Type))
-		}
-		tw.Flush()
+		t := typeTable(shown)
+		t.Indent = "  "
+		t.Write(c.stdout)
 		if n := len(garbage) - len(shown); n > 0 {
-			fmt.Fprintf(c.stdout, "(%s more)\n", plural(n, "type"))
+			fmt.Fprintf(c.stdout, "(%s more)\n", report.Plural(n, "type"))
 		}
 	}
 	return nil
@@ -168,7 +160,7 @@ func chainLine(row retainerJSON) string {
 		}
 		fmt.Fprintf(&b, " -%s-> %s", edge, hop.Type)
 	}
-	return printable(b.String())
+	return report.Escape(b.String())
 }
 
 // chainEdgeNames names the references along a chain.

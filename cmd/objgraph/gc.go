@@ -11,6 +11,7 @@ import (
 
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 )
 
@@ -151,17 +152,17 @@ func runGC(c *cmdEnv, o *gcOptions, args []string) error {
 
 	what := [...]string{"gc.collect(0), generation 0 only", "gc.collect(1), generations 0 and 1", "gc.collect(), a full collection"}[o.generation]
 	fmt.Fprintf(w, "%s, by the rules of CPython %s (%s collector): %s\n",
-		what, rep.Version, rep.Collector, gcPlural(rep.Candidates, "candidate"))
+		what, rep.Version, rep.Collector, report.Plural(rep.Candidates, "candidate"))
 	fmt.Fprintf(w, "%s unreachable, %s: %s collectable (%s), %s uncollectable (%s)\n",
-		gcPlural(rep.Unreachable, "object"), units.Bytes(rep.Bytes),
+		report.Plural(rep.Unreachable, "object"), units.Bytes(rep.Bytes),
 		units.Commas(uint64(rep.Collected)), units.Bytes(rep.CollectedBytes),
 		units.Commas(uint64(rep.Uncollectable)), units.Bytes(rep.UncollectableBytes))
 	if rep.Finalizers > 0 {
 		fmt.Fprintf(w, "%s with __del__: the finalizers run first and could resurrect objects\n",
-			gcPlural(rep.Finalizers, "object"))
+			report.Plural(rep.Finalizers, "object"))
 	}
 	if len(rep.Garbage) > 0 {
-		fmt.Fprintf(w, "%s would go to gc.garbage\n", gcPlural(len(rep.Garbage), "object"))
+		fmt.Fprintf(w, "%s would go to gc.garbage\n", report.Plural(len(rep.Garbage), "object"))
 	}
 	if rep.RefcountErrors > 0 {
 		fmt.Fprintf(c.stderr, "objgraph: %s: %d tracked objects have a refcount of 0 or below the references the snapshot records to them\n",
@@ -170,14 +171,14 @@ func runGC(c *cmdEnv, o *gcOptions, args []string) error {
 	if len(rep.Groups) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\n%s, largest first:\n", gcPlural(len(rep.Groups), "group"))
+	fmt.Fprintf(w, "\n%s, largest first:\n", report.Plural(len(rep.Groups), "group"))
 	for i, g := range groups {
 		first := g.Members[0]
 		if len(g.Cycle) > 0 {
 			first = g.Cycle[0].Obj
 		}
-		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, gcPlural(len(g.Members)+len(g.Held), "object"), units.Bytes(g.Bytes),
-			gcReasonText(g.Reason), h.TypeName(first), hexAddr(h.Addr(first)))
+		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, report.Plural(len(g.Members)+len(g.Held), "object"), units.Bytes(g.Bytes),
+			gcReasonText(g.Reason), report.Escape(h.TypeName(first)), hexAddr(h.Addr(first)))
 		if len(g.Cycle) > 0 {
 			fmt.Fprintf(w, "     %s\n", gcCycleText(h, g.Cycle))
 		} else {
@@ -242,7 +243,7 @@ func gcCycleText(h *heap.Heap, cycle []gcmod.Step) string {
 		b.WriteString(" -> ")
 	}
 	b.WriteString("(back to first)")
-	return b.String()
+	return report.Escape(b.String())
 }
 
 // gcTypeCounts is "2 dict, 1 list" for the objects of ids not in skip.
@@ -269,7 +270,7 @@ func gcTypeCounts(h *heap.Heap, ids []heap.ID, skip []gcmod.Step) string {
 	})
 	parts := make([]string, len(names))
 	for i, k := range names {
-		parts[i] = fmt.Sprintf("%s %s", units.Commas(uint64(n[k])), k)
+		parts[i] = fmt.Sprintf("%s %s", units.Commas(uint64(n[k])), report.Escape(k))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -288,12 +289,4 @@ func gcInts(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, " ")
-}
-
-// gcPlural is "1 object" or "3 objects".
-func gcPlural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return units.Commas(uint64(n)) + " " + what + "s"
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -139,9 +140,9 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 		g := rep.Growth[0]
 		more := ""
 		if k := countOver(rep.Growth, n); k > 1 {
-			more = fmt.Sprintf(" (and %s)", plural(k-1, "other type"))
+			more = fmt.Sprintf(" (and %s)", report.Plural(k-1, "other type"))
 		}
-		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", printable(g.Type), units.Commas(uint64(g.Delta)), movement(g.Counts), more, n)
+		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", report.Escape(g.Type), units.Commas(uint64(g.Delta)), movement(g.Counts), more, n)
 	}
 	return nil
 }
@@ -196,7 +197,7 @@ func shapeString(root string, steps []objgraph.ShapeStep) string {
 		}
 		b.WriteString(s.Type)
 	}
-	return printable(b.String())
+	return report.Escape(b.String())
 }
 
 func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *objgraph.LeakReport) {
@@ -218,14 +219,14 @@ func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *o
 		shown = shown[:o.limit]
 	}
 	for i, t := range shown {
-		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, printable(t.Type),
-			objects(t.Count), units.Bytes(t.Bytes), units.Bytes(t.Retained), movement(t.Counts))
+		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, report.Escape(t.Type),
+			report.Plural(t.Count, "object"), units.Bytes(t.Bytes), units.Bytes(t.Retained), movement(t.Counts))
 		groups := t.Groups
 		if o.groups > 0 && len(groups) > o.groups {
 			groups = groups[:o.groups]
 		}
 		for _, g := range groups {
-			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", objects(g.Count), units.Bytes(g.Retained), shapeString(g.Root, g.Shape))
+			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", report.Plural(g.Count, "object"), units.Bytes(g.Retained), shapeString(g.Root, g.Shape))
 			printChain(c, h, g.Chain, g.Edges, "    ")
 		}
 		if n := len(t.Groups) - len(groups); n > 0 {
@@ -240,13 +241,13 @@ func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *o
 		for _, t := range rep.Garbage {
 			total += t.Count
 		}
-		fmt.Fprintf(w, "\ngarbage: %s no root reaches, which gc.collect() would examine:\n", objects(total))
+		fmt.Fprintf(w, "\ngarbage: %s no root reaches, which gc.collect() would examine:\n", report.Plural(total, "object"))
 		garbage := rep.Garbage
 		if o.limit > 0 && len(garbage) > o.limit {
 			garbage = garbage[:o.limit]
 		}
 		for _, t := range garbage {
-			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", printable(t.Type), objects(t.Count), units.Bytes(t.Bytes), movement(t.Counts))
+			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", report.Escape(t.Type), report.Plural(t.Count, "object"), units.Bytes(t.Bytes), movement(t.Counts))
 			printChain(c, h, t.Groups[0].Chain, t.Groups[0].Edges, "    ")
 		}
 		if n := len(rep.Garbage) - len(garbage); n > 0 {
@@ -257,8 +258,9 @@ func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *o
 
 // printChain prints a chain as the chain command does, indented.
 func printChain(c *cmdEnv, h *heap.Heap, chain []heap.ID, edges []string, indent string) {
-	tw := newTable(c.stdout, 0)
-	fmt.Fprintf(tw, "%sfor example:\n", indent)
+	fmt.Fprintf(c.stdout, "%sfor example:\n", indent)
+	t := report.NewTable(report.Left(""), report.Left(""), report.Left(""), report.Left(""))
+	t.Indent = indent + "  "
 	for i, id := range chain {
 		edge := ""
 		if i > 0 {
@@ -267,9 +269,9 @@ func printChain(c *cmdEnv, h *heap.Heap, chain []heap.ID, edges []string, indent
 				edge = "->"
 			}
 		}
-		fmt.Fprintf(tw, "%s  %s\t%s\t%s\t%s\n", indent, printable(edge), hexAddr(h.Addr(id)), printable(h.TypeName(id)), printable(h.Label(id)))
+		t.Row(edge, hexAddr(h.Addr(id)), h.TypeName(id), h.Label(id))
 	}
-	tw.Flush()
+	t.Write(c.stdout)
 }
 
 func leaksJSON(h *heap.Heap, paths []string, rep *objgraph.LeakReport) any {
@@ -302,12 +304,4 @@ func leaksJSON(h *heap.Heap, paths []string, rep *objgraph.LeakReport) any {
 		Garbage   []leakTypeJSON       `json:"garbage"`
 		Growth    []objgraph.TypeCount `json:"growth"`
 	}{paths, rep.Snapshots, rep.New, rep.Surviving, conv(rep.Types), conv(rep.Garbage), growth}
-}
-
-// objects spells a count of objects: "1 object", "12,345 objects".
-func objects(n int) string {
-	if n == 1 {
-		return "1 object"
-	}
-	return units.Commas(uint64(n)) + " objects"
 }

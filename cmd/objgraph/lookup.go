@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -63,12 +64,11 @@ func init() {
 // objectTable writes objects one a line: address, type, size, refcount,
 // label.
 func objectTable(w io.Writer, h *heap.Heap, ids []heap.ID) {
-	tw := newTable(w, 0)
-	fmt.Fprintln(tw, "address\ttype\tsize\trefcount\tlabel")
+	t := report.NewTable(report.Left("address"), report.Left("type"), report.Left("size"), report.Left("refcount"), report.Left("label"))
 	for _, id := range ids {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", hexAddr(h.Addr(id)), printable(h.TypeName(id)), h.Size(id), refcountText(h, id), printable(h.Label(id)))
+		t.Row(hexAddr(h.Addr(id)), h.TypeName(id), fmt.Sprint(h.Size(id)), refcountText(h, id), h.Label(id))
 	}
-	tw.Flush()
+	t.Write(w)
 }
 
 func refcountText(h *heap.Heap, id heap.ID) string {
@@ -178,7 +178,7 @@ func runAt(c *cmdEnv, o *atOptions, args []string) error {
 		}{args[0], describe(h, id), roots, nonNil(limited(refs, o.limit)), nonNil(limited(back, o.limit))})
 	}
 	d := describe(h, id)
-	fmt.Fprintf(c.stdout, "%s %s (%s), %d bytes, refcount %s\n", d.Address, printable(d.Type), printable(d.QualType), d.Size, refcountText(h, id))
+	fmt.Fprintf(c.stdout, "%s %s (%s), %d bytes, refcount %s\n", d.Address, report.Escape(d.Type), report.Escape(d.QualType), d.Size, refcountText(h, id))
 	if d.Tracked {
 		fmt.Fprintf(c.stdout, "gc-tracked, generation %d", *d.Gen)
 	} else {
@@ -192,22 +192,23 @@ func runAt(c *cmdEnv, o *atOptions, args []string) error {
 	}
 	fmt.Fprintln(c.stdout)
 	if d.Label != "" {
-		fmt.Fprintf(c.stdout, "label: %s\n", printable(d.Label))
+		fmt.Fprintf(c.stdout, "label: %s\n", report.Escape(d.Label))
 	}
 	for _, r := range roots {
-		fmt.Fprintf(c.stdout, "root: %s\n", printable(r.String()))
+		fmt.Fprintf(c.stdout, "root: %s\n", report.Escape(r.String()))
 	}
 	list := func(title string, edges []edgeJSON) {
 		fmt.Fprintf(c.stdout, "%s (%d):\n", title, len(edges))
-		tw := newTable(c.stdout, 0)
+		t := report.NewTable(report.Left(""), report.Left(""), report.Left(""), report.Left(""))
+		t.Indent = "  "
 		for _, e := range limited(edges, o.limit) {
 			name := e.Edge
 			if name == "" {
 				name = "-"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", printable(name), e.Object.Address, printable(e.Object.Type), printable(e.Object.Label))
+			t.Row(name, e.Object.Address, e.Object.Type, e.Object.Label)
 		}
-		tw.Flush()
+		t.Write(c.stdout)
 		if o.limit > 0 && len(edges) > o.limit {
 			fmt.Fprintf(c.stdout, "  (%d more; --limit 0 lists all)\n", len(edges)-o.limit)
 		}
@@ -272,14 +273,8 @@ func runLeaking(c *cmdEnv, o *leakingOptions, args []string) error {
 		return nil
 	}
 	shown := limited(stats, o.limit)
-	cw, bw := len("count"), len("bytes")
-	for _, s := range shown {
-		cw = max(cw, len(units.Commas(uint64(s.Count))))
-		bw = max(bw, len(units.Commas(s.Bytes)))
-	}
-	fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, "count", bw, "bytes", "type")
-	for _, s := range shown {
-		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, units.Commas(uint64(s.Count)), bw, units.Commas(s.Bytes), printable(s.Type))
+	if err := typeTable(shown).Write(c.stdout); err != nil {
+		return err
 	}
 	if len(shown) < len(stats) {
 		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(stats)-len(shown))

@@ -4,12 +4,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -85,24 +84,6 @@ func parseAddr(s string) (uint64, error) {
 	return v, nil
 }
 
-// printable spells s for a terminal: characters that are not printable are
-// escaped as Go and Python escape them, so a label cannot break a line or
-// send control sequences.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	return strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
-}
-
 // pickFlags are the flags that choose one object: --type or --addr.
 type pickFlags struct {
 	typ  string
@@ -150,7 +131,7 @@ func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap) (heap.ID, error) {
 	}
 	id := ids[0]
 	fmt.Fprintf(c.stderr, "objgraph: --type %s: %s %sobject(s); picked the first in snapshot order, %s (%s)\n",
-		p.typ, units.Commas(uint64(len(ids))), which, hexAddr(h.Addr(id)), printable(h.TypeQualName(h.Type(id))))
+		p.typ, units.Commas(uint64(len(ids))), which, hexAddr(h.Addr(id)), report.Escape(h.TypeQualName(h.Type(id))))
 	return id, nil
 }
 
@@ -170,7 +151,7 @@ func typeHint(h *heap.Heap, name string) string {
 	if len(close) == 0 || len(close) > 5 {
 		return ""
 	}
-	return " (did you mean " + strings.Join(close, ", ") + "?)"
+	return " (did you mean " + report.Escape(strings.Join(close, ", ")) + "?)"
 }
 
 // knownType reports whether any type of the heap has the name, as objgraph

@@ -3,11 +3,11 @@ package main
 // The counting commands: count, growth and newids.
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/spf13/pflag"
 
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -122,18 +122,20 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 			continue
 		}
 		if !c.json {
-			var buf bytes.Buffer
-			if err := t.ShowGrowth(&buf, h, o.limit, opts); err != nil {
-				return err
-			}
 			if i > 1 {
 				fmt.Fprintln(c.stdout)
 			}
 			fmt.Fprintf(c.stdout, "%s:\n", path)
-			if buf.Len() == 0 {
-				buf.WriteString("(no type grew past its peak)\n")
+			rows := t.Growth(h, o.limit, opts)
+			if len(rows) == 0 {
+				fmt.Fprintln(c.stdout, "(no type grew past its peak)")
 			}
-			if _, err := c.stdout.Write(buf.Bytes()); err != nil {
+			// objgraph.show_growth's layout.
+			tab := report.NewTable(report.Left(""), report.Column{Right: true, Min: 9, Gap: report.NoGap}, report.Column{Right: true, Min: 9, Gap: 1})
+			for _, r := range rows {
+				tab.Row(r.Type, fmt.Sprint(r.Count), fmt.Sprintf("%+d", r.Delta))
+			}
+			if err := tab.Write(c.stdout); err != nil {
 				return err
 			}
 			continue
@@ -222,14 +224,21 @@ func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
 			Addrs map[string][]string `json:"new_addresses"`
 		}{args[0], args[1], rows, addrs})
 	}
-	var buf bytes.Buffer
-	if err := n.Show(&buf, o.limit); err != nil {
-		return err
-	}
-	if buf.Len() == 0 {
+	if len(n.Rows) == 0 {
 		fmt.Fprintln(c.stderr, "objgraph: the snapshots have no objects of the kinds counted")
+	} else {
+		// objgraph.get_new_ids' layout.
+		num := report.Column{Right: true, Min: 13, Gap: report.NoGap}
+		tab := report.NewTable(report.Left(""), num, num, num, num)
+		tab.Rule('=')
+		tab.Row("Type", "Old_ids", "Current_ids", "New_ids", "Count_Deltas")
+		tab.Rule('=')
+		for _, r := range limited(n.Rows, o.limit) {
+			tab.Row(r.Type, fmt.Sprint(r.Old), fmt.Sprint(r.Current), fmt.Sprintf("%+d", r.New), fmt.Sprintf("%+d", r.Delta))
+		}
+		tab.Rule('=')
+		err = tab.Write(c.stdout)
 	}
-	_, err = c.stdout.Write(buf.Bytes())
 	if o.limit > 0 && len(n.Rows) > o.limit {
 		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(n.Rows)-o.limit)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -77,6 +78,15 @@ func (s snapshotSummary) print(c *cmdEnv) {
 	}
 }
 
+// typeTable is the table of type counts: count, bytes, type.
+func typeTable(stats []objgraph.TypeStat) *report.Table {
+	t := report.NewTable(report.Right("count"), report.Right("bytes"), report.Left("type"))
+	for _, s := range stats {
+		t.Row(units.Commas(uint64(s.Count)), units.Commas(s.Bytes), s.Type)
+	}
+	return t
+}
+
 func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
@@ -115,14 +125,8 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	}
 	sum.print(c)
 	fmt.Fprintln(c.stdout)
-	cw, bw := len("count"), len("bytes")
-	for _, s := range stats {
-		cw = max(cw, len(units.Commas(uint64(s.Count))))
-		bw = max(bw, len(units.Commas(s.Bytes)))
-	}
-	fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, "count", bw, "bytes", "type")
-	for _, s := range stats {
-		fmt.Fprintf(c.stdout, "%*s  %*s  %s\n", cw, units.Commas(uint64(s.Count)), bw, units.Commas(s.Bytes), s.Type)
+	if err := typeTable(stats).Write(c.stdout); err != nil {
+		return err
 	}
 	if total > len(stats) {
 		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", total-len(stats))
