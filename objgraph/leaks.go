@@ -45,7 +45,7 @@ type LeakType struct {
 // those of the nodes of a long linked list, are grouped by their first
 // MaxDepth hops: their shape ends in a step {Edge: "…", Type: the type}.
 type LeakGroup struct {
-	Root  string      // where the chains start: "module __main__", "local MainThread: run (app.py:12) seen", …; for garbage, "garbage"
+	Root  Root        // where the chains start: a root of the snapshot, External, or for garbage Garbage
 	Shape []ShapeStep // the chains' shape, root object first; at most MaxDepth+2 steps
 	Count int         // objects
 	Bytes uint64      // their own sizes
@@ -199,7 +199,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 		t.Count += g.Count
 		t.Bytes += g.Bytes
 		if k.shape == noShape {
-			g.Root = "garbage"
+			g.Root = Garbage
 			g.Example = g.Objects[0]
 			g.Chain = garbageChain(cur, g.Example)
 		} else {
@@ -209,7 +209,7 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			}
 			g.Chain = r.Chain(g.Example)
 		}
-		g.Edges = chainEdges(cur, g.Chain)
+		g.Edges = ChainEdges(cur, g.Chain)
 		t.Groups = append(t.Groups, *g)
 	}
 	// A type's retained size counts each of its objects that no other of
@@ -442,9 +442,11 @@ func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType 
 	return byGroup, byType
 }
 
-// chainEdges names the references along a chain: for each hop, the first
-// edge between the two objects ("" when unnamed).
-func chainEdges(h *heap.Heap, chain []heap.ID) []string {
+// ChainEdges names the references along a chain: for each hop, the name of
+// the first reference from one object to the next ("" when unnamed), so
+// that the result has one name fewer than chain has objects; nil for a
+// chain of one object.
+func ChainEdges(h *heap.Heap, chain []heap.ID) []string {
 	if len(chain) < 2 {
 		return nil
 	}

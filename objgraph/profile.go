@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/google/pprof/profile"
 
@@ -184,10 +183,10 @@ func (st *stacker) frame(sh uint32) *profile.Location {
 	switch {
 	case n.parent != noShape:
 		name = frameName(ShapeStep{Edge: s.edges[n.edge], Type: typ})
-	case strings.HasPrefix(s.roots[n.root], "held from outside"):
-		name = s.roots[n.root] + ": " + typ
+	case s.roots[n.root].IsExternal():
+		name = s.roots[n.root].String() + ": " + typ
 	default:
-		name = s.roots[n.root]
+		name = s.roots[n.root].String()
 	}
 	l := st.b.loc(name)
 	st.loc[sh] = uint32(l.ID) // IDs are indexes + 1

@@ -24,6 +24,7 @@ type Retainers struct {
 	order  []heap.ID           // reached objects, breadth first
 	ext    bitset.Set[heap.ID] // objects whose chain starts outside the graph
 	start  int                 // order[start:] is what the objects held from outside reach
+	rootOf map[heap.ID]int     // a root object -> the index of its first root in h.Roots()
 }
 
 // retainerBlock is how many queued objects FindRetainers prepares at once.
@@ -37,6 +38,12 @@ func FindRetainers(h *heap.Heap) *Retainers {
 	r := &Retainers{h: h, parent: make([]heap.ID, n), edge: make([]uint32, n), order: make([]heap.ID, 0, n)}
 	for i := range r.parent {
 		r.parent[i] = heap.NoID
+	}
+	r.rootOf = map[heap.ID]int{}
+	for i, root := range h.Roots() {
+		if _, ok := r.rootOf[root.Target]; !ok {
+			r.rootOf[root.Target] = i
+		}
 	}
 	for _, modules := range []bool{true, false} {
 		for _, root := range h.Roots() {
@@ -110,6 +117,23 @@ func (r *Retainers) IsRoot(id heap.ID) bool { return r.parent[id] == id }
 // External reports whether id's chain starts at an object held from outside
 // the graph rather than at a root of the snapshot.
 func (r *Retainers) External(id heap.ID) bool { return r.ext.Has(id) }
+
+// Root is where id's chain starts: the first root of the snapshot (in
+// snapshot order) that holds the chain's first object, External when the
+// chain starts at an object held from outside the graph, Garbage when no
+// root reaches id.
+func (r *Retainers) Root(id heap.ID) Root {
+	if !r.Reached(id) {
+		return Garbage
+	}
+	if r.External(id) {
+		return External
+	}
+	for r.parent[id] != id {
+		id = r.parent[id]
+	}
+	return RootOf(r.h.Roots()[r.rootOf[id]])
+}
 
 // Parent is the object before id on its chain, and the index of the edge
 // from it to id (for heap.Heap.EdgeName); NoID and -1 for an object that

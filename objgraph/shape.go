@@ -64,16 +64,15 @@ type shapes struct {
 	edges   []string          // edge classes
 	edgeIDs map[string]uint32 // edge class -> index
 	named   []uint32          // raw edge name -> edge class + 1, for names kept as they are (0 = not seen)
-	roots   []string          // root descriptions
-	rootIDs map[string]uint32
-	of      []uint32 // object id -> shape, noShape until computed
-	mapping []bool   // type id -> mapping type
-	rootOf  map[heap.ID]string
+	roots   []Root            // the roots of the shapes
+	rootIDs map[Root]uint32
+	of      []uint32  // object id -> shape, noShape until computed
+	mapping []bool    // type id -> mapping type
 	walk    []heap.ID // shape's stack, kept for the next call
 }
 
 func newShapes(h *heap.Heap, r *Retainers) *shapes {
-	s := &shapes{h: h, r: r, edgeIDs: map[string]uint32{}, rootIDs: map[string]uint32{}, of: make([]uint32, h.Len())}
+	s := &shapes{h: h, r: r, edgeIDs: map[string]uint32{}, rootIDs: map[Root]uint32{}, of: make([]uint32, h.Len())}
 	for i := range s.of {
 		s.of[i] = noShape
 	}
@@ -81,19 +80,13 @@ func newShapes(h *heap.Heap, r *Retainers) *shapes {
 	for t := range s.mapping {
 		s.mapping[t] = mappingTypes[h.TypeShortName(heap.TypeID(t))]
 	}
-	s.rootOf = map[heap.ID]string{}
-	for _, root := range h.Roots() {
-		if _, ok := s.rootOf[root.Target]; !ok {
-			s.rootOf[root.Target] = root.Kind.String() + " " + root.Name
-		}
-	}
 	s.edgeClass("") // class 0: no name
 	return s
 }
 
 // reset forgets the shapes, and the shapes of the objects visited, to start
-// over with another cut depth (see shapes.cut). The edge classes and root
-// descriptions stay.
+// over with another cut depth (see shapes.cut). The edge classes and roots
+// stay.
 func (s *shapes) reset(visited []heap.ID) {
 	for _, v := range visited {
 		s.of[v] = noShape
@@ -147,16 +140,8 @@ func (s *shapes) classOf(e int, data bool) uint32 {
 	return c
 }
 
-// rootDesc describes where a chain starting at id starts.
-func (s *shapes) rootDesc(id heap.ID) string {
-	if d, ok := s.rootOf[id]; ok {
-		return d
-	}
-	return "held from outside the graph"
-}
-
-// rootIndex interns a root description.
-func (s *shapes) rootIndex(d string) uint32 {
+// rootIndex interns a root.
+func (s *shapes) rootIndex(d Root) uint32 {
 	ri, ok := s.rootIDs[d]
 	if !ok {
 		ri = uint32(len(s.roots))
@@ -179,7 +164,7 @@ func (s *shapes) step(v heap.ID, depth uint32) uint32 {
 	p, e := s.r.Parent(v)
 	switch {
 	case p == heap.NoID:
-		return s.intern(shapeKey{noShape, s.rootIndex(s.rootDesc(v)), uint32(s.h.Type(v)), 1})
+		return s.intern(shapeKey{noShape, s.rootIndex(s.r.Root(v)), uint32(s.h.Type(v)), 1})
 	case s.of[p]&past != 0:
 		return s.of[p]
 	case s.nodes[s.of[p]].depth >= depth:
@@ -241,7 +226,7 @@ func (s *shapes) intern(key shapeKey) uint32 {
 }
 
 // steps spells shape sh, root first.
-func (s *shapes) steps(sh uint32, qualified bool) (root string, steps []ShapeStep) {
+func (s *shapes) steps(sh uint32, qualified bool) (root Root, steps []ShapeStep) {
 	for ; sh != noShape; sh = s.nodes[sh].parent {
 		n := s.nodes[sh]
 		steps = append(steps, ShapeStep{Edge: s.edges[n.edge], Type: typeName(s.h, n.typ, qualified)})

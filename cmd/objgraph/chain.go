@@ -95,13 +95,13 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 			hops[i].Edge = &name
 		}
 	}
-	roots := []rootJSON{}
+	roots := []objgraph.Root{}
 	if found {
-		kind := heap.RootKind(0)
-		if o.modules {
-			kind = heap.RootModule
+		for _, r := range objgraph.RootsOf(h, chain[0]) {
+			if !o.modules || r.Kind == heap.RootModule {
+				roots = append(roots, r)
+			}
 		}
-		roots = rootsOf(h, chain[0], kind)
 	}
 	if o.out != "" {
 		var dot bytes.Buffer
@@ -118,11 +118,11 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	}
 	if c.json {
 		if err := c.writeJSON(struct {
-			Snapshot string     `json:"snapshot"`
-			To       string     `json:"to"`
-			Found    bool       `json:"found"`
-			Roots    []rootJSON `json:"roots"`
-			Chain    []hopJSON  `json:"chain"`
+			Snapshot string          `json:"snapshot"`
+			To       string          `json:"to"`
+			Found    bool            `json:"found"`
+			Roots    []objgraph.Root `json:"roots"`
+			Chain    []hopJSON       `json:"chain"`
 		}{args[0], to, found, roots, hops}); err != nil {
 			return err
 		}
@@ -151,12 +151,12 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	return nil
 }
 
-func joinRoots(roots []rootJSON) string {
+func joinRoots(roots []objgraph.Root) string {
 	switch len(roots) {
 	case 0:
 		return "a root"
 	case 1:
-		return "root " + report.Escape(roots[0].String())
+		return report.Escape(roots[0].String())
 	}
-	return fmt.Sprintf("root %s (and %d more roots)", report.Escape(roots[0].String()), len(roots)-1)
+	return fmt.Sprintf("%s (and %s)", report.Escape(roots[0].String()), report.Plural(len(roots)-1, "more root"))
 }

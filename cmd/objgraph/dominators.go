@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -41,7 +40,7 @@ type retainerJSON struct {
 	objectJSON
 	Retained uint64        `json:"retained"`
 	Share    float64       `json:"share"` // of the reachable total
-	Root     string        `json:"root"`  // where the chain starts
+	Root     objgraph.Root `json:"root"`  // where the chain starts
 	Chain    []leakHopJSON `json:"chain"` // from a root to the object
 }
 
@@ -83,8 +82,8 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 			row.Type = row.QualType
 		}
 		chain := r.Chain(id)
-		edges := chainEdgeNames(h, chain)
-		row.Root = rootDescription(h, r, chain)
+		edges := objgraph.ChainEdges(h, chain)
+		row.Root = r.Root(id)
 		row.Chain = chainJSON(h, chain, edges, o.qualified)
 		rows[i] = row
 	}
@@ -123,7 +122,14 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 		t.Write(c.stdout)
 		fmt.Fprintln(c.stdout, "\nheld by:")
 		for i, row := range rows {
-			fmt.Fprintf(c.stdout, "%d  %s\n", i+1, chainLine(row))
+			steps := make([]objgraph.ShapeStep, len(row.Chain))
+			for i, hop := range row.Chain {
+				steps[i].Type = hop.Type
+				if hop.Edge != nil {
+					steps[i].Edge = *hop.Edge
+				}
+			}
+			fmt.Fprintf(c.stdout, "%d  %s\n", i+1, report.ChainLine(row.Root, steps))
 		}
 	}
 	if len(unreachable) > 0 {
@@ -140,54 +146,4 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 		}
 	}
 	return nil
-}
-
-// chainLine spells a chain on one line: where it starts, then each
-// reference and the type it leads to.
-func chainLine(row retainerJSON) string {
-	var b strings.Builder
-	b.WriteString(row.Root)
-	for i, hop := range row.Chain {
-		if i == 0 {
-			if strings.HasPrefix(row.Root, "held from outside") {
-				b.WriteString(": " + hop.Type)
-			}
-			continue
-		}
-		edge := *hop.Edge
-		if edge == "" {
-			edge = "?"
-		}
-		fmt.Fprintf(&b, " -%s-> %s", edge, hop.Type)
-	}
-	return report.Escape(b.String())
-}
-
-// chainEdgeNames names the references along a chain.
-func chainEdgeNames(h *heap.Heap, chain []heap.ID) []string {
-	out := make([]string, 0, len(chain))
-	for i := 1; i < len(chain); i++ {
-		name := ""
-		if names := objgraph.EdgeNames(h, chain[i-1], chain[i]); len(names) > 0 {
-			name = names[0]
-		}
-		out = append(out, name)
-	}
-	return out
-}
-
-// rootDescription says where a chain starts.
-func rootDescription(h *heap.Heap, r *objgraph.Retainers, chain []heap.ID) string {
-	if len(chain) == 0 {
-		return "no root"
-	}
-	if r.External(chain[0]) {
-		return "held from outside the graph"
-	}
-	for _, root := range h.Roots() {
-		if root.Target == chain[0] {
-			return root.Kind.String() + " " + root.Name
-		}
-	}
-	return "root"
 }

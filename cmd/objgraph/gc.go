@@ -13,6 +13,7 @@ import (
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
+	"github.com/objgraph-go/objgraph/objgraph"
 )
 
 type gcOptions struct {
@@ -180,7 +181,14 @@ func runGC(c *cmdEnv, o *gcOptions, args []string) error {
 		fmt.Fprintf(w, "%3d. %s, %s, %s; %s at %s\n", i+1, report.Plural(len(g.Members)+len(g.Held), "object"), units.Bytes(g.Bytes),
 			gcReasonText(g.Reason), report.Escape(h.TypeName(first)), hexAddr(h.Addr(first)))
 		if len(g.Cycle) > 0 {
-			fmt.Fprintf(w, "     %s\n", gcCycleText(h, g.Cycle))
+			steps := make([]objgraph.ShapeStep, len(g.Cycle))
+			for i, s := range g.Cycle {
+				steps[i].Type = h.TypeName(s.Obj)
+				if i > 0 {
+					steps[i].Edge = h.EdgeName(g.Cycle[i-1].Edge)
+				}
+			}
+			fmt.Fprintf(w, "     %s\n", report.CycleLine(steps, h.EdgeName(g.Cycle[len(g.Cycle)-1].Edge)))
 		} else {
 			fmt.Fprintln(w, "     (no cycle: nothing unreachable refers to it)")
 		}
@@ -226,24 +234,6 @@ func gcReasonText(r gcmod.Reason) string {
 		return "uncollectable: an object with a legacy finalizer holds it"
 	}
 	return "collectable"
-}
-
-// gcCycleText spells a cycle: "Foo.peer -> Foo.peer -> (back to first)".
-func gcCycleText(h *heap.Heap, cycle []gcmod.Step) string {
-	var b strings.Builder
-	for _, s := range cycle {
-		b.WriteString(h.TypeName(s.Obj))
-		switch name := h.EdgeName(s.Edge); {
-		case name == "":
-		case strings.HasPrefix(name, "["):
-			b.WriteString(name)
-		default:
-			b.WriteString("." + name)
-		}
-		b.WriteString(" -> ")
-	}
-	b.WriteString("(back to first)")
-	return report.Escape(b.String())
 }
 
 // gcTypeCounts is "2 dict, 1 list" for the objects of ids not in skip.

@@ -69,7 +69,7 @@ func chainJSON(h *heap.Heap, chain []heap.ID, edges []string, qualified bool) []
 }
 
 type leakGroupJSON struct {
-	Root     string               `json:"root"`
+	Root     objgraph.Root        `json:"root"`
 	Shape    []objgraph.ShapeStep `json:"shape"`
 	Count    int                  `json:"count"`
 	Bytes    uint64               `json:"bytes"`
@@ -180,26 +180,6 @@ func movement(counts []int) string {
 	return strings.Join(parts, " → ")
 }
 
-// shapeString spells a chain shape on one line.
-func shapeString(root string, steps []objgraph.ShapeStep) string {
-	var b strings.Builder
-	b.WriteString(root)
-	for i, s := range steps {
-		if i == 0 {
-			if strings.HasPrefix(root, "held from outside") {
-				b.WriteString(": " + s.Type)
-			}
-			continue
-		}
-		b.WriteString(" → ")
-		if s.Edge != "" {
-			b.WriteString(s.Edge + " ")
-		}
-		b.WriteString(s.Type)
-	}
-	return report.Escape(b.String())
-}
-
 func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *objgraph.LeakReport) {
 	w := c.stdout
 	counts := make([]int, len(rep.Snapshots))
@@ -226,7 +206,7 @@ func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *o
 			groups = groups[:o.groups]
 		}
 		for _, g := range groups {
-			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", report.Plural(g.Count, "object"), units.Bytes(g.Retained), shapeString(g.Root, g.Shape))
+			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", report.Plural(g.Count, "object"), units.Bytes(g.Retained), report.ChainLine(g.Root, g.Shape))
 			printChain(c, h, g.Chain, g.Edges, "    ")
 		}
 		if n := len(t.Groups) - len(groups); n > 0 {

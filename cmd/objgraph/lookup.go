@@ -167,14 +167,17 @@ func runAt(c *cmdEnv, o *atOptions, args []string) error {
 			back = append(back, edgeJSON{name, describe(h, src)})
 		}
 	}
-	roots := rootsOf(h, id, 0)
+	roots := objgraph.RootsOf(h, id)
+	if roots == nil {
+		roots = []objgraph.Root{}
+	}
 	if c.json {
 		return c.writeJSON(struct {
-			Snapshot  string     `json:"snapshot"`
-			Object    objectJSON `json:"object"`
-			Roots     []rootJSON `json:"roots"`
-			Referents []edgeJSON `json:"referents"`
-			Referrers []edgeJSON `json:"referrers"`
+			Snapshot  string          `json:"snapshot"`
+			Object    objectJSON      `json:"object"`
+			Roots     []objgraph.Root `json:"roots"`
+			Referents []edgeJSON      `json:"referents"`
+			Referrers []edgeJSON      `json:"referrers"`
 		}{args[0], describe(h, id), roots, nonNil(limited(refs, o.limit)), nonNil(limited(back, o.limit))})
 	}
 	d := describe(h, id)

@@ -45,26 +45,6 @@ func describe(h *heap.Heap, id heap.ID) objectJSON {
 	return o
 }
 
-// rootJSON is a root in JSON output.
-type rootJSON struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
-}
-
-// rootsOf returns the roots that hold id; with kind set, only roots of that
-// kind.
-func rootsOf(h *heap.Heap, id heap.ID, kind heap.RootKind) []rootJSON {
-	out := []rootJSON{}
-	for _, r := range h.Roots() {
-		if r.Target == id && (kind == 0 || r.Kind == kind) {
-			out = append(out, rootJSON{r.Kind.String(), r.Name})
-		}
-	}
-	return out
-}
-
-func (r rootJSON) String() string { return fmt.Sprintf("%s %q", r.Kind, r.Name) }
-
 func hexAddr(a uint64) string { return "0x" + strconv.FormatUint(a, 16) }
 
 // parseAddr reads an address as objgraph users write them: hexadecimal with
