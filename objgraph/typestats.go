@@ -59,7 +59,8 @@ func typeName(h *heap.Heap, t heap.TypeID, qualified bool) string {
 
 // typesMatching marks the types that typename names, as objgraph matches
 // them: a name with a dot is compared with module-qualified names, any other
-// with short names.
+// with short names. It is the one rule for type names given by people, in
+// every function that takes one.
 func typesMatching(h *heap.Heap, typename string) []bool {
 	qualified := strings.Contains(typename, ".")
 	match := make([]bool, h.NumTypes())
@@ -67,6 +68,44 @@ func typesMatching(h *heap.Heap, typename string) []bool {
 		match[t] = typeName(h, heap.TypeID(t), qualified) == typename
 	}
 	return match
+}
+
+// HasType returns a predicate for the objects whose type typename names,
+// matched as Count and ByType match it: a name with a dot
+// ("mymodule.MyClass") against module-qualified names, any other against
+// short names.
+func HasType(h *heap.Heap, typename string) func(heap.ID) bool {
+	match := typesMatching(h, typename)
+	return func(id heap.ID) bool { return match[h.Type(id)] }
+}
+
+// KnownType reports whether any type of h, with objects or not, has the
+// name typename, matched as HasType matches it.
+func KnownType(h *heap.Heap, typename string) bool {
+	return slices.Contains(typesMatching(h, typename), true)
+}
+
+// SimilarTypes returns the module-qualified names of the types of h a
+// person may have meant by typename, when it names none: those whose short
+// name is typename but for case, and those whose qualified name contains
+// it, but for case; in type order, each once. It returns nil when there are
+// more than limit of them (limit 0: no limit).
+func SimilarTypes(h *heap.Heap, typename string, limit int) []string {
+	lower := strings.ToLower(typename)
+	seen := map[string]bool{}
+	var out []string
+	for t := range h.NumTypes() {
+		q := h.TypeQualName(heap.TypeID(t))
+		s := h.TypeShortName(heap.TypeID(t))
+		if !seen[q] && (strings.EqualFold(s, typename) || strings.Contains(strings.ToLower(q), lower)) {
+			seen[q] = true
+			out = append(out, q)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		return nil
+	}
+	return out
 }
 
 // Count is the number of objects of the type typename among those opts

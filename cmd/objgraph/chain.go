@@ -39,11 +39,6 @@ func init() {
 	})
 }
 
-type hopJSON struct {
-	objectJSON
-	Edge *string `json:"edge"` // name of the reference from the previous object; null for the first
-}
-
 func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
@@ -84,22 +79,12 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	}
 	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth})
 	found := pred(chain[0])
-	hops := make([]hopJSON, len(chain))
-	for i, id := range chain {
-		hops[i].objectJSON = describe(h, id)
-		if i > 0 {
-			name := ""
-			if names := objgraph.EdgeNames(h, chain[i-1], id); len(names) > 0 {
-				name = names[0]
-			}
-			hops[i].Edge = &name
-		}
-	}
-	roots := []objgraph.Root{}
+	rep := &report.ChainTo{Snapshot: c.summarize(args[0], h), To: to, Found: found, Roots: []objgraph.Root{},
+		Chain: report.NewChain(h, objgraph.Root{}, chain, false).Hops}
 	if found {
 		for _, r := range objgraph.RootsOf(h, chain[0]) {
 			if !o.modules || r.Kind == heap.RootModule {
-				roots = append(roots, r)
+				rep.Roots = append(rep.Roots, r)
 			}
 		}
 	}
@@ -116,47 +101,13 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 			fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", o.out, n)
 		}
 	}
-	if c.json {
-		if err := c.writeJSON(struct {
-			Snapshot string          `json:"snapshot"`
-			To       string          `json:"to"`
-			Found    bool            `json:"found"`
-			Roots    []objgraph.Root `json:"roots"`
-			Chain    []hopJSON       `json:"chain"`
-		}{args[0], to, found, roots, hops}); err != nil {
-			return err
-		}
-	} else if o.out != "-" {
-		if found {
-			fmt.Fprintf(c.stdout, "held by %s through %s:\n", joinRoots(roots), report.Plural(len(chain)-1, "reference"))
-		}
-		t := report.NewTable(report.Left("hop"), report.Left("edge"), report.Left("address"), report.Left("type"), report.Left("label"))
-		for i, hop := range hops {
-			edge := ""
-			if hop.Edge != nil {
-				edge = *hop.Edge
-				if edge == "" {
-					edge = "-"
-				}
-			}
-			t.Row(fmt.Sprint(i), edge, hop.Address, hop.Type, hop.Label)
-		}
-		if err := t.Write(c.stdout); err != nil {
+	if c.json || o.out != "-" {
+		if err := c.write(rep); err != nil {
 			return err
 		}
 	}
 	if !found {
-		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, hexAddr(h.Addr(obj)), report.Escape(h.TypeName(obj)), o.maxDepth)
+		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, report.Addr(h.Addr(obj)), report.Escape(h.TypeName(obj)), o.maxDepth)
 	}
 	return nil
-}
-
-func joinRoots(roots []objgraph.Root) string {
-	switch len(roots) {
-	case 0:
-		return "a root"
-	case 1:
-		return report.Escape(roots[0].String())
-	}
-	return fmt.Sprintf("%s (and %s)", report.Escape(roots[0].String()), report.Plural(len(roots)-1, "more root"))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 )
 
@@ -33,6 +33,7 @@ type command struct {
 	name    string
 	args    string // argument synopsis, e.g. "SNAPSHOT"
 	summary string
+	noJSON  bool // the command has no JSON form: it takes no --json
 	// bind defines the command's flags on fs, bound to options made for
 	// this call, and returns the function that runs the command with them.
 	bind func(fs *pflag.FlagSet) func(c *cmdEnv, args []string) error
@@ -129,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SortFlags = false
 	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr}
 	runCmd := cmd.bind(fs)
-	if fs.Lookup("json") == nil {
+	if !cmd.noJSON && fs.Lookup("json") == nil {
 		fs.BoolVar(&env.json, "json", false, "write JSON to standard output")
 	}
 	fs.Usage = func() {
@@ -164,11 +165,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // writeJSON writes v as indented JSON to standard output.
-func (c *cmdEnv) writeJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+func (c *cmdEnv) writeJSON(v any) error { return report.WriteJSON(c.stdout, v) }
+
+// write writes a result to standard output: as JSON with --json, as text
+// otherwise.
+func (c *cmdEnv) write(r report.Result) error {
+	if c.json {
+		return c.writeJSON(r)
+	}
+	return r.WriteText(c.stdout)
+}
+
+// summarize describes the snapshot read from path; in text, it warns of
+// the references the reader dropped.
+func (c *cmdEnv) summarize(path string, h *heap.Heap) report.Snapshot {
+	s := report.Summarize(path, h)
+	if s.Dangling > 0 && !c.json {
+		fmt.Fprintf(c.stderr, "objgraph: %s: %d edges or roots point outside the snapshot and were dropped\n", report.Escape(s.File), s.Dangling)
+	}
+	return s
 }
 
 // isTerminal reports whether w is a terminal, for progress messages.

@@ -18,8 +18,9 @@ type convertOptions struct {
 
 func init() {
 	register(&command{
-		name: "convert",
-		args: "SNAPSHOT",
+		name:   "convert",
+		args:   "SNAPSHOT",
+		noJSON: true,
 		summary: "Convert a snapshot between the binary .ogs form and JSON. The JSON form is\n" +
 			"documented in docs/format.md; objects are listed in id order, edges name\n" +
 			"targets by id, and addresses are hexadecimal strings.",

@@ -91,7 +91,7 @@ func TestCOWJSON(t *testing.T) {
 			Type         string
 			CollectPages float64 `json:"collect_pages"`
 		}
-		Roots  []struct{ Kind, Name string }
+		Roots  []struct{ Root struct{ Kind, Name string } }
 		Advice string
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
@@ -112,7 +112,7 @@ func TestCOWJSON(t *testing.T) {
 	if len(v.Types) == 0 || v.Types[0].Type != "Record" || v.Types[0].CollectPages != 10 {
 		t.Errorf("types %+v", v.Types)
 	}
-	if len(v.Roots) != 2 || v.Roots[0].Kind != "module" || v.Roots[0].Name != "app" || v.Roots[1].Kind != "local" {
+	if len(v.Roots) != 2 || v.Roots[0].Root.Kind != "module" || v.Roots[0].Root.Name != "app" || v.Roots[1].Root.Kind != "local" {
 		t.Errorf("roots %+v", v.Roots)
 	}
 	if !strings.HasPrefix(v.Advice, "Freezing pays") {

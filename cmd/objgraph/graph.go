@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -54,13 +55,6 @@ func init() {
 			}, func(c *cmdEnv, o *graphOptions, args []string) error { return runGraph(c, o, args, back, fn) }),
 		})
 	}
-}
-
-// hasType returns a predicate for objects of the named type, matched as
-// objgraph matches names.
-func hasType(h *heap.Heap, name string) func(heap.ID) bool {
-	qualified := strings.Contains(name, ".")
-	return func(id heap.ID) bool { return objgraph.TypeName(h, id, qualified) == name }
 }
 
 func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io.Writer, *heap.Heap, []heap.ID, objgraph.GraphOptions) (int, error)) error {
@@ -110,13 +104,13 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 	var keep, drop, light []func(heap.ID) bool
 	for _, f := range o.filter {
 		if t, ok := strings.CutPrefix(f, "!"); ok {
-			drop = append(drop, hasType(h, t))
+			drop = append(drop, objgraph.HasType(h, t))
 		} else {
-			keep = append(keep, hasType(h, f))
+			keep = append(keep, objgraph.HasType(h, f))
 		}
 	}
 	for _, t := range o.highlight {
-		light = append(light, hasType(h, t))
+		light = append(light, objgraph.HasType(h, t))
 	}
 	if len(keep) > 0 || len(drop) > 0 {
 		opts.Filter = func(id heap.ID) bool {
@@ -155,12 +149,7 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 		return err
 	}
 	if c.json {
-		return c.writeJSON(struct {
-			Snapshot string     `json:"snapshot"`
-			Start    objectJSON `json:"start"`
-			Output   string     `json:"output"`
-			Nodes    int        `json:"nodes"`
-		}{args[0], describe(h, obj), o.out, n})
+		return c.write(&report.Drawing{Snapshot: c.summarize(args[0], h), Start: report.Describe(h, obj), Output: o.out, Nodes: n})
 	}
 	if o.out != "-" {
 		fmt.Fprintf(c.stderr, "objgraph: wrote %s (%d nodes)\n", o.out, n)

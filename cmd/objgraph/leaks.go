@@ -3,11 +3,9 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
@@ -46,47 +44,6 @@ func init() {
 	})
 }
 
-// leakHopJSON is one hop of a chain in JSON.
-type leakHopJSON struct {
-	Edge    *string `json:"edge"` // null for the first
-	Address string  `json:"address"`
-	Type    string  `json:"type"`
-	Label   string  `json:"label,omitempty"`
-}
-
-// chainJSON spells a chain of references as JSON hops; edges[i] names the
-// reference from chain[i] to chain[i+1].
-func chainJSON(h *heap.Heap, chain []heap.ID, edges []string, qualified bool) []leakHopJSON {
-	var hops []leakHopJSON
-	for i, id := range chain {
-		hop := leakHopJSON{Address: hexAddr(h.Addr(id)), Type: objgraph.TypeName(h, id, qualified), Label: h.Label(id)}
-		if i > 0 {
-			hop.Edge = &edges[i-1]
-		}
-		hops = append(hops, hop)
-	}
-	return hops
-}
-
-type leakGroupJSON struct {
-	Root     objgraph.Root        `json:"root"`
-	Shape    []objgraph.ShapeStep `json:"shape"`
-	Count    int                  `json:"count"`
-	Bytes    uint64               `json:"bytes"`
-	Retained uint64               `json:"retained"`
-	Example  string               `json:"example"`
-	Chain    []leakHopJSON        `json:"chain"`
-}
-
-type leakTypeJSON struct {
-	Type     string          `json:"type"`
-	Count    int             `json:"count"`
-	Bytes    uint64          `json:"bytes"`
-	Retained uint64          `json:"retained"`
-	Counts   []int           `json:"counts"`
-	Groups   []leakGroupJSON `json:"groups"`
-}
-
 func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	if len(args) < 2 {
 		return usagef("give at least two snapshots, OLD and NEW")
@@ -96,23 +53,25 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	}
 	// Only NEW stays in memory: of the others, a census (addresses and
 	// types) is enough.
-	census := func(path string) (*objgraph.Census, error) {
-		h, err := c.loadHeap(path)
+	snaps := make([]report.Snapshot, len(args))
+	census := func(i int) (*objgraph.Census, error) {
+		h, err := c.loadHeap(args[i])
 		if err != nil {
 			return nil, err
 		}
+		snaps[i] = c.summarize(args[i], h)
 		cs := objgraph.NewCensus(h)
 		h = nil
 		runtime.GC()
 		return cs, nil
 	}
-	old, err := census(args[0])
+	old, err := census(0)
 	if err != nil {
 		return err
 	}
 	var later []*objgraph.Census
-	for _, p := range args[2:] {
-		cs, err := census(p)
+	for i := 2; i < len(args); i++ {
+		cs, err := census(i)
 		if err != nil {
 			return err
 		}
@@ -122,18 +81,14 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	snaps[1] = c.summarize(args[1], cur)
 	checkSeries(c, args, append([]*objgraph.Census{old, {Time: cur.Meta().Time, PID: cur.Meta().PID}}, later...))
 	if cur.Len() > 1_000_000 {
 		c.progress("computing dominators and retainer chains of %s objects", units.Commas(uint64(cur.Len())))
 	}
 	rep := objgraph.FindLeaks(old, cur, later, objgraph.LeakOptions{Qualified: o.qualified})
 
-	if c.json {
-		err = c.writeJSON(leaksJSON(cur, args, rep))
-	} else {
-		printLeaks(c, o, cur, args, rep)
-	}
-	if err != nil {
+	if err := c.write(report.NewLeaks(snaps, cur, rep, o.qualified, o.limit, o.groups)); err != nil {
 		return err
 	}
 	if n := o.failOnGrowth; n >= 0 && len(rep.Growth) > 0 && rep.Growth[0].Delta > n {
@@ -142,7 +97,7 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 		if k := countOver(rep.Growth, n); k > 1 {
 			more = fmt.Sprintf(" (and %s)", report.Plural(k-1, "other type"))
 		}
-		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", report.Escape(g.Type), units.Commas(uint64(g.Delta)), movement(g.Counts), more, n)
+		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", report.Escape(g.Type), units.Commas(uint64(g.Delta)), report.Movement(g.Counts), more, n)
 	}
 	return nil
 }
@@ -169,119 +124,4 @@ func countOver(g []objgraph.TypeCount, n int) int {
 		}
 	}
 	return k
-}
-
-// movement spells counts as "100 → 300 → 600".
-func movement(counts []int) string {
-	parts := make([]string, len(counts))
-	for i, n := range counts {
-		parts[i] = units.Commas(uint64(n))
-	}
-	return strings.Join(parts, " → ")
-}
-
-func printLeaks(c *cmdEnv, o *leaksOptions, h *heap.Heap, paths []string, rep *objgraph.LeakReport) {
-	w := c.stdout
-	counts := make([]int, len(rep.Snapshots))
-	copy(counts, rep.Snapshots)
-	fmt.Fprintf(w, "snapshots: %s\n", strings.Join(paths, " → "))
-	fmt.Fprintf(w, "objects:   %s\n", movement(counts))
-	fmt.Fprintf(w, "%s has %s objects that %s did not", paths[1], units.Commas(uint64(rep.New)), paths[0])
-	if len(paths) > 2 {
-		fmt.Fprintf(w, "; %s of them are still there in %s", units.Commas(uint64(rep.Surviving)), strings.Join(paths[2:], " and "))
-	}
-	fmt.Fprintln(w, ".")
-	if len(rep.Types) == 0 && len(rep.Garbage) == 0 {
-		fmt.Fprintln(w, "\nno leak candidates")
-	}
-	shown := rep.Types
-	if o.limit > 0 && len(shown) > o.limit {
-		shown = shown[:o.limit]
-	}
-	for i, t := range shown {
-		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, report.Escape(t.Type),
-			report.Plural(t.Count, "object"), units.Bytes(t.Bytes), units.Bytes(t.Retained), movement(t.Counts))
-		groups := t.Groups
-		if o.groups > 0 && len(groups) > o.groups {
-			groups = groups[:o.groups]
-		}
-		for _, g := range groups {
-			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", report.Plural(g.Count, "object"), units.Bytes(g.Retained), report.ChainLine(g.Root, g.Shape))
-			printChain(c, h, g.Chain, g.Edges, "    ")
-		}
-		if n := len(t.Groups) - len(groups); n > 0 {
-			fmt.Fprintf(w, "  (%d more groups; --groups 0 shows all)\n", n)
-		}
-	}
-	if n := len(rep.Types) - len(shown); n > 0 {
-		fmt.Fprintf(w, "\n(%d more types; --limit 0 shows all)\n", n)
-	}
-	if len(rep.Garbage) > 0 {
-		total := 0
-		for _, t := range rep.Garbage {
-			total += t.Count
-		}
-		fmt.Fprintf(w, "\ngarbage: %s no root reaches, which gc.collect() would examine:\n", report.Plural(total, "object"))
-		garbage := rep.Garbage
-		if o.limit > 0 && len(garbage) > o.limit {
-			garbage = garbage[:o.limit]
-		}
-		for _, t := range garbage {
-			fmt.Fprintf(w, "  %s: %s, %s; count %s\n", report.Escape(t.Type), report.Plural(t.Count, "object"), units.Bytes(t.Bytes), movement(t.Counts))
-			printChain(c, h, t.Groups[0].Chain, t.Groups[0].Edges, "    ")
-		}
-		if n := len(rep.Garbage) - len(garbage); n > 0 {
-			fmt.Fprintf(w, "  (%d more types; --limit 0 shows all)\n", n)
-		}
-	}
-}
-
-// printChain prints a chain as the chain command does, indented.
-func printChain(c *cmdEnv, h *heap.Heap, chain []heap.ID, edges []string, indent string) {
-	fmt.Fprintf(c.stdout, "%sfor example:\n", indent)
-	t := report.NewTable(report.Left(""), report.Left(""), report.Left(""), report.Left(""))
-	t.Indent = indent + "  "
-	for i, id := range chain {
-		edge := ""
-		if i > 0 {
-			edge = "-" + edges[i-1] + "->"
-			if edges[i-1] == "" {
-				edge = "->"
-			}
-		}
-		t.Row(edge, hexAddr(h.Addr(id)), h.TypeName(id), h.Label(id))
-	}
-	t.Write(c.stdout)
-}
-
-func leaksJSON(h *heap.Heap, paths []string, rep *objgraph.LeakReport) any {
-	conv := func(types []objgraph.LeakType) []leakTypeJSON {
-		out := []leakTypeJSON{}
-		for _, t := range types {
-			jt := leakTypeJSON{Type: t.Type, Count: t.Count, Bytes: t.Bytes, Retained: t.Retained, Counts: t.Counts, Groups: []leakGroupJSON{}}
-			for _, g := range t.Groups {
-				jg := leakGroupJSON{Root: g.Root, Shape: g.Shape, Count: g.Count, Bytes: g.Bytes, Retained: g.Retained, Example: hexAddr(h.Addr(g.Example))}
-				if jg.Shape == nil {
-					jg.Shape = []objgraph.ShapeStep{}
-				}
-				jg.Chain = chainJSON(h, g.Chain, g.Edges, false)
-				jt.Groups = append(jt.Groups, jg)
-			}
-			out = append(out, jt)
-		}
-		return out
-	}
-	growth := rep.Growth
-	if growth == nil {
-		growth = []objgraph.TypeCount{}
-	}
-	return struct {
-		Snapshots []string             `json:"snapshots"`
-		Objects   []int                `json:"objects"`
-		New       int                  `json:"new"`
-		Surviving int                  `json:"surviving"`
-		Types     []leakTypeJSON       `json:"types"`
-		Garbage   []leakTypeJSON       `json:"garbage"`
-		Growth    []objgraph.TypeCount `json:"growth"`
-	}{paths, rep.Snapshots, rep.New, rep.Surviving, conv(rep.Types), conv(rep.Garbage), growth}
 }

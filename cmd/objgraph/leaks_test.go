@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/objgraph-go/objgraph/internal/golden"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/testenv"
 )
 
@@ -41,26 +42,11 @@ type capture struct {
 	err   error
 }
 
-// leaksReport is the part of leaks --json the tests read.
-type leaksReport struct {
-	New, Surviving int
-	Types, Garbage []leakTypeReport
-}
-
-type leakTypeReport struct {
-	Type     string
-	Count    int
-	Retained uint64
-	Counts   []int
-	Groups   []struct {
-		Root  string
-		Count int
-		Chain []struct {
-			Edge *string
-			Type string
-		}
-	}
-}
+// The tests read leaks --json into the typed result it is written from.
+type (
+	leaksReport    = report.Leaks
+	leakTypeReport = report.LeakType
+)
 
 // subsequence reports whether want appears in got in order, not
 // necessarily next to each other.
@@ -159,7 +145,7 @@ func TestLeakPrograms(t *testing.T) {
 				t.Errorf("%s counts %v: want 3 snapshots, growing by %d", tc.typ, lt.Counts, 2*tc.count)
 			}
 			g := lt.Groups[0]
-			if g.Count != tc.count || !strings.HasPrefix(g.Root, tc.root) {
+			if g.Count != tc.count || !strings.HasPrefix(g.Root.String(), tc.root) {
 				t.Errorf("largest group: %d objects held from %q; want %d from %q…", g.Count, g.Root, tc.count, tc.root)
 			}
 			var chainTypes, chainEdges []string

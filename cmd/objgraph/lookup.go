@@ -4,13 +4,10 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/pflag"
 
-	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
-	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -61,38 +58,6 @@ func init() {
 	})
 }
 
-// objectTable writes objects one a line: address, type, size, refcount,
-// label.
-func objectTable(w io.Writer, h *heap.Heap, ids []heap.ID) {
-	t := report.NewTable(report.Left("address"), report.Left("type"), report.Left("size"), report.Left("refcount"), report.Left("label"))
-	for _, id := range ids {
-		t.Row(hexAddr(h.Addr(id)), h.TypeName(id), fmt.Sprint(h.Size(id)), refcountText(h, id), h.Label(id))
-	}
-	t.Write(w)
-}
-
-func refcountText(h *heap.Heap, id heap.ID) string {
-	if h.Flags(id).Immortal() {
-		return "immortal"
-	}
-	return fmt.Sprint(h.Refcount(id))
-}
-
-func limited[T any](s []T, n int) []T {
-	if n > 0 && len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func describeAll(h *heap.Heap, ids []heap.ID) []objectJSON {
-	out := make([]objectJSON, len(ids))
-	for i, id := range ids {
-		out[i] = describe(h, id)
-	}
-	return out
-}
-
 func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
 		return err
@@ -106,33 +71,12 @@ func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
 	}
 	typ := args[1]
 	ids := objgraph.ByType(h, typ, objgraph.StatsOptions{All: o.all})
-	if !knownType(h, typ) {
+	if !objgraph.KnownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
 	} else if len(ids) == 0 && !o.all {
 		fmt.Fprintf(c.stderr, "objgraph: no gc-tracked object has type %q; --all lists untracked ones\n", typ)
 	}
-	shown := limited(ids, o.limit)
-	if c.json {
-		return c.writeJSON(struct {
-			Snapshot string       `json:"snapshot"`
-			Type     string       `json:"type"`
-			Count    int          `json:"count"`
-			Objects  []objectJSON `json:"objects"`
-		}{args[0], typ, len(ids), describeAll(h, shown)})
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	objectTable(c.stdout, h, shown)
-	if len(shown) < len(ids) {
-		fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(len(ids)-len(shown))))
-	}
-	return nil
-}
-
-type edgeJSON struct {
-	Edge   string     `json:"edge"`
-	Object objectJSON `json:"object"`
+	return c.write(report.NewByType(c.summarize(args[0], h), h, typ, ids, o.limit))
 }
 
 func runAt(c *cmdEnv, o *atOptions, args []string) error {
@@ -152,80 +96,9 @@ func runAt(c *cmdEnv, o *atOptions, args []string) error {
 	}
 	id, ok := h.Lookup(addr)
 	if !ok {
-		return fmt.Errorf("no object at address %s in %s", hexAddr(addr), args[0])
+		return fmt.Errorf("no object at address %s in %s", report.Addr(addr), args[0])
 	}
-	var refs, back []edgeJSON
-	for to, name := range h.Edges(id) {
-		refs = append(refs, edgeJSON{name, describe(h, to)})
-	}
-	srcs := h.Referrers(id)
-	for i, src := range srcs {
-		if i > 0 && srcs[i-1] == src {
-			continue
-		}
-		for _, name := range objgraph.EdgeNames(h, src, id) {
-			back = append(back, edgeJSON{name, describe(h, src)})
-		}
-	}
-	roots := objgraph.RootsOf(h, id)
-	if roots == nil {
-		roots = []objgraph.Root{}
-	}
-	if c.json {
-		return c.writeJSON(struct {
-			Snapshot  string          `json:"snapshot"`
-			Object    objectJSON      `json:"object"`
-			Roots     []objgraph.Root `json:"roots"`
-			Referents []edgeJSON      `json:"referents"`
-			Referrers []edgeJSON      `json:"referrers"`
-		}{args[0], describe(h, id), roots, nonNil(limited(refs, o.limit)), nonNil(limited(back, o.limit))})
-	}
-	d := describe(h, id)
-	fmt.Fprintf(c.stdout, "%s %s (%s), %d bytes, refcount %s\n", d.Address, report.Escape(d.Type), report.Escape(d.QualType), d.Size, refcountText(h, id))
-	if d.Tracked {
-		fmt.Fprintf(c.stdout, "gc-tracked, generation %d", *d.Gen)
-	} else {
-		fmt.Fprint(c.stdout, "not tracked by gc (objgraph.at would not find it)")
-	}
-	if d.Kind != "" {
-		fmt.Fprintf(c.stdout, "; kind %s", d.Kind)
-	}
-	if d.HasDel {
-		fmt.Fprint(c.stdout, "; has __del__")
-	}
-	fmt.Fprintln(c.stdout)
-	if d.Label != "" {
-		fmt.Fprintf(c.stdout, "label: %s\n", report.Escape(d.Label))
-	}
-	for _, r := range roots {
-		fmt.Fprintf(c.stdout, "root: %s\n", report.Escape(r.String()))
-	}
-	list := func(title string, edges []edgeJSON) {
-		fmt.Fprintf(c.stdout, "%s (%d):\n", title, len(edges))
-		t := report.NewTable(report.Left(""), report.Left(""), report.Left(""), report.Left(""))
-		t.Indent = "  "
-		for _, e := range limited(edges, o.limit) {
-			name := e.Edge
-			if name == "" {
-				name = "-"
-			}
-			t.Row(name, e.Object.Address, e.Object.Type, e.Object.Label)
-		}
-		t.Write(c.stdout)
-		if o.limit > 0 && len(edges) > o.limit {
-			fmt.Fprintf(c.stdout, "  (%d more; --limit 0 lists all)\n", len(edges)-o.limit)
-		}
-	}
-	list("referents", refs)
-	list("referrers", back)
-	return nil
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	return c.write(report.NewAt(c.summarize(args[0], h), h, id, o.limit))
 }
 
 func runLeaking(c *cmdEnv, o *leakingOptions, args []string) error {
@@ -241,46 +114,5 @@ func runLeaking(c *cmdEnv, o *leakingOptions, args []string) error {
 	}
 	ids := objgraph.GetLeakingObjects(h)
 	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Objects: ids})
-	if c.json {
-		type typeRow struct {
-			Type  string `json:"type"`
-			Count int    `json:"count"`
-			Bytes uint64 `json:"bytes"`
-		}
-		rows := []typeRow{}
-		for _, s := range limited(stats, o.limit) {
-			rows = append(rows, typeRow(s))
-		}
-		var objs []objectJSON
-		if o.list {
-			objs = describeAll(h, limited(ids, o.limit))
-		}
-		return c.writeJSON(struct {
-			Snapshot string       `json:"snapshot"`
-			Count    int          `json:"count"`
-			Types    []typeRow    `json:"types"`
-			Objects  []objectJSON `json:"objects,omitempty"`
-		}{args[0], len(ids), rows, objs})
-	}
-	fmt.Fprintf(c.stdout, "%s gc-tracked objects have no referrer among gc-tracked objects\n", units.Commas(uint64(len(ids))))
-	if len(ids) == 0 {
-		return nil
-	}
-	fmt.Fprintln(c.stdout)
-	if o.list {
-		shown := limited(ids, o.limit)
-		objectTable(c.stdout, h, shown)
-		if len(shown) < len(ids) {
-			fmt.Fprintf(c.stdout, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(len(ids)-len(shown))))
-		}
-		return nil
-	}
-	shown := limited(stats, o.limit)
-	if err := typeTable(shown).Write(c.stdout); err != nil {
-		return err
-	}
-	if len(shown) < len(stats) {
-		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(stats)-len(shown))
-	}
-	return nil
+	return c.write(report.NewLeaking(c.summarize(args[0], h), h, ids, stats, o.limit, o.list))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/internal/atomicfile"
+	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
@@ -42,32 +43,34 @@ func init() {
 }
 
 // heapProfile loads a snapshot, and a base snapshot when base is set, and
-// returns its profile (minus the base's).
-func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*profile.Profile, error) {
+// returns its profile (minus the base's) and the snapshots' descriptions.
+func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*profile.Profile, []report.Snapshot, error) {
 	h, err := c.loadHeap(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	snaps := []report.Snapshot{c.summarize(path, h)}
 	if h.Len() > 1_000_000 {
 		c.progress("computing the profile of %s objects", units.Commas(uint64(h.Len())))
 	}
 	p := objgraph.Profile(h, opts)
 	p.Comments = append(p.Comments, "snapshot: "+path)
 	if base == "" {
-		return p, nil
+		return p, snaps, nil
 	}
 	h = nil
 	bh, err := c.loadHeap(base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	snaps = append(snaps, c.summarize(base, bh))
 	bp := objgraph.Profile(bh, opts)
 	d, err := objgraph.DiffProfile(p, bp)
 	if err != nil {
-		return nil, fmt.Errorf("subtracting %s from %s: %w", base, path, err)
+		return nil, nil, fmt.Errorf("subtracting %s from %s: %w", base, path, err)
 	}
 	d.Comments = append(d.Comments, "minus snapshot: "+base)
-	return d, nil
+	return d, snaps, nil
 }
 
 func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
@@ -83,7 +86,7 @@ func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
 	if o.maxSamples < 1 {
 		return usagef("--max-samples must be 1 or more")
 	}
-	p, err := c.heapProfile(args[0], o.base, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
+	p, snaps, err := c.heapProfile(args[0], o.base, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
 	if err != nil {
 		return err
 	}
@@ -101,12 +104,11 @@ func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
 		bytes += s.Value[1]
 	}
 	if c.json {
-		return c.writeJSON(struct {
-			Output  string `json:"output"`
-			Samples int    `json:"samples"`
-			Objects int64  `json:"objects"`
-			Bytes   int64  `json:"bytes"`
-		}{o.out, len(p.Sample), objects, bytes})
+		r := &report.ProfileFile{Snapshot: snaps[0], Output: o.out, Samples: len(p.Sample), Objects: objects, Bytes: bytes}
+		if len(snaps) > 1 {
+			r.Base = &snaps[1]
+		}
+		return c.write(r)
 	}
 	if o.out != "-" {
 		fmt.Fprintf(c.stderr, "objgraph: wrote %s: %s, %s objects, %s; view it with\n\tgo tool pprof -http=localhost: %s\n",

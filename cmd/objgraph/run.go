@@ -59,6 +59,7 @@ func init() {
 		name:    "run",
 		args:    "-- PROGRAM [ARGS...]",
 		summary: runSummary,
+		noJSON:  true,
 		bind: withOptions(func(fs *pflag.FlagSet, o *runOptions) {
 			fs.StringVarP(&o.dir, "output", "o", ".", "directory for the snapshots")
 			fs.BoolVar(&o.atExit, "at-exit", false, "take a snapshot when the program exits")

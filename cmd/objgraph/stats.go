@@ -77,25 +77,10 @@ func runCount(c *cmdEnv, o *countOptions, args []string) error {
 	}
 	typ := args[1]
 	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: o.all})
-	if !knownType(h, typ) {
+	if !objgraph.KnownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
 	}
-	if c.json {
-		return c.writeJSON(struct {
-			Snapshot string `json:"snapshot"`
-			Type     string `json:"type"`
-			Count    int    `json:"count"`
-			All      bool   `json:"all"`
-		}{args[0], typ, n, o.all})
-	}
-	fmt.Fprintln(c.stdout, n)
-	return nil
-}
-
-type growthJSON struct {
-	Type  string `json:"type"`
-	Count int    `json:"count"`
-	Delta int    `json:"delta"`
+	return c.write(&report.Count{Snapshot: c.summarize(args[0], h), Type: typ, Count: n, All: o.all})
 }
 
 func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
@@ -106,53 +91,22 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 		return usagef("--limit must be 0 or more")
 	}
 	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all}
-	type step struct {
-		Snapshot string       `json:"snapshot"`
-		Growth   []growthJSON `json:"growth"`
-	}
-	var steps []step
+	var rep report.Growth
 	var t objgraph.GrowthTracker
 	for i, path := range args {
 		h, err := c.loadHeap(path)
 		if err != nil {
 			return err
 		}
+		snap := c.summarize(path, h)
+		rep.Snapshots = append(rep.Snapshots, snap)
 		if i == 0 {
 			t.Growth(h, 0, opts) // the first snapshot sets the peaks
 			continue
 		}
-		if !c.json {
-			if i > 1 {
-				fmt.Fprintln(c.stdout)
-			}
-			fmt.Fprintf(c.stdout, "%s:\n", path)
-			rows := t.Growth(h, o.limit, opts)
-			if len(rows) == 0 {
-				fmt.Fprintln(c.stdout, "(no type grew past its peak)")
-			}
-			// objgraph.show_growth's layout.
-			tab := report.NewTable(report.Left(""), report.Column{Right: true, Min: 9, Gap: report.NoGap}, report.Column{Right: true, Min: 9, Gap: 1})
-			for _, r := range rows {
-				tab.Row(r.Type, fmt.Sprint(r.Count), fmt.Sprintf("%+d", r.Delta))
-			}
-			if err := tab.Write(c.stdout); err != nil {
-				return err
-			}
-			continue
-		}
-		s := step{Snapshot: path, Growth: []growthJSON{}}
-		for _, r := range t.Growth(h, o.limit, opts) {
-			s.Growth = append(s.Growth, growthJSON(r))
-		}
-		steps = append(steps, s)
+		rep.Add(snap, t.Growth(h, o.limit, opts))
 	}
-	if c.json {
-		return c.writeJSON(struct {
-			Baseline string `json:"baseline"`
-			Steps    []step `json:"steps"`
-		}{args[0], steps})
-	}
-	return nil
+	return c.write(&rep)
 }
 
 func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
@@ -175,72 +129,20 @@ func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	snaps := []report.Snapshot{c.summarize(args[0], old), c.summarize(args[1], cur)}
 	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
 	if o.typ != "" {
-		addrs := n.Addrs[o.typ]
-		if c.json {
-			out := make([]string, len(addrs))
-			for i, a := range addrs {
-				out[i] = hexAddr(a)
-			}
-			return c.writeJSON(struct {
-				Type      string   `json:"type"`
-				Addresses []string `json:"addresses"`
-			}{o.typ, out})
+		r := &report.NewAddrs{Snapshots: snaps, Type: o.typ, Addresses: []string{}}
+		for _, a := range n.Addrs[o.typ] {
+			r.Addresses = append(r.Addresses, report.Addr(a))
 		}
-		if len(addrs) == 0 {
+		if len(r.Addresses) == 0 && !c.json {
 			fmt.Fprintf(c.stderr, "objgraph: no new objects of type %q\n", o.typ)
 		}
-		for _, a := range addrs {
-			fmt.Fprintln(c.stdout, hexAddr(a))
-		}
-		return nil
+		return c.write(r)
 	}
-	if c.json {
-		type row struct {
-			Type    string `json:"type"`
-			Old     int    `json:"old"`
-			Current int    `json:"current"`
-			New     int    `json:"new"`
-			Delta   int    `json:"delta"`
-		}
-		rows := []row{}
-		for _, r := range n.Rows {
-			rows = append(rows, row(r))
-		}
-		if o.limit > 0 && len(rows) > o.limit {
-			rows = rows[:o.limit]
-		}
-		addrs := map[string][]string{}
-		for _, r := range rows {
-			for _, a := range n.Addrs[r.Type] {
-				addrs[r.Type] = append(addrs[r.Type], hexAddr(a))
-			}
-		}
-		return c.writeJSON(struct {
-			Old   string              `json:"old"`
-			New   string              `json:"new"`
-			Rows  []row               `json:"rows"`
-			Addrs map[string][]string `json:"new_addresses"`
-		}{args[0], args[1], rows, addrs})
-	}
-	if len(n.Rows) == 0 {
+	if len(n.Rows) == 0 && !c.json {
 		fmt.Fprintln(c.stderr, "objgraph: the snapshots have no objects of the kinds counted")
-	} else {
-		// objgraph.get_new_ids' layout.
-		num := report.Column{Right: true, Min: 13, Gap: report.NoGap}
-		tab := report.NewTable(report.Left(""), num, num, num, num)
-		tab.Rule('=')
-		tab.Row("Type", "Old_ids", "Current_ids", "New_ids", "Count_Deltas")
-		tab.Rule('=')
-		for _, r := range limited(n.Rows, o.limit) {
-			tab.Row(r.Type, fmt.Sprint(r.Old), fmt.Sprint(r.Current), fmt.Sprintf("%+d", r.New), fmt.Sprintf("%+d", r.Delta))
-		}
-		tab.Rule('=')
-		err = tab.Write(c.stdout)
 	}
-	if o.limit > 0 && len(n.Rows) > o.limit {
-		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", len(n.Rows)-o.limit)
-	}
-	return err
+	return c.write(report.NewNewIDs(snaps[0], snaps[1], n, o.limit))
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/spf13/pflag"
 
-	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
-	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -33,60 +28,6 @@ func init() {
 	})
 }
 
-// snapshotSummary is the header every analysis prints.
-type snapshotSummary struct {
-	File     string    `json:"file"`
-	Runtime  string    `json:"runtime,omitempty"`
-	Version  string    `json:"version,omitempty"`
-	PID      int       `json:"pid,omitempty"`
-	Time     time.Time `json:"time,omitzero"`
-	Objects  int       `json:"objects"`
-	Tracked  int       `json:"tracked"`
-	Edges    int       `json:"edges"`
-	Roots    int       `json:"roots"`
-	Bytes    uint64    `json:"bytes"`
-	Dangling int       `json:"dangling_edges,omitempty"`
-}
-
-func summarize(path string, h *heap.Heap) snapshotSummary {
-	m := h.Meta()
-	s := snapshotSummary{File: path, Runtime: m.Runtime, Version: m.Version, PID: m.PID, Time: m.Time,
-		Objects: h.Len(), Edges: h.NumEdges(), Roots: len(h.Roots()), Bytes: h.TotalSize(), Dangling: h.DanglingEdges()}
-	for id := range h.All() {
-		if h.Flags(id).Tracked() {
-			s.Tracked++
-		}
-	}
-	return s
-}
-
-func (s snapshotSummary) print(c *cmdEnv) {
-	fmt.Fprintf(c.stdout, "%s:", s.File)
-	if s.Runtime != "" {
-		fmt.Fprintf(c.stdout, " %s %s", s.Runtime, s.Version)
-	}
-	if s.PID != 0 {
-		fmt.Fprintf(c.stdout, ", pid %d", s.PID)
-	}
-	if !s.Time.IsZero() {
-		fmt.Fprintf(c.stdout, ", %s", s.Time.UTC().Format("2006-01-02 15:04:05 UTC"))
-	}
-	fmt.Fprintf(c.stdout, "\n%s objects (%s gc-tracked), %s, %s edges, %s roots\n",
-		units.Commas(uint64(s.Objects)), units.Commas(uint64(s.Tracked)), units.Bytes(s.Bytes), units.Commas(uint64(s.Edges)), units.Commas(uint64(s.Roots)))
-	if s.Dangling > 0 {
-		fmt.Fprintf(c.stderr, "objgraph: %s: %d edges or roots point outside the snapshot and were dropped\n", s.File, s.Dangling)
-	}
-}
-
-// typeTable is the table of type counts: count, bytes, type.
-func typeTable(stats []objgraph.TypeStat) *report.Table {
-	t := report.NewTable(report.Right("count"), report.Right("bytes"), report.Left("type"))
-	for _, s := range stats {
-		t.Row(units.Commas(uint64(s.Count)), units.Commas(s.Bytes), s.Type)
-	}
-	return t
-}
-
 func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
@@ -102,34 +43,5 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}
-	total := len(stats)
-	if o.limit > 0 && len(stats) > o.limit {
-		stats = stats[:o.limit]
-	}
-	sum := summarize(args[0], h)
-	if c.json {
-		type row struct {
-			Type  string `json:"type"`
-			Count int    `json:"count"`
-			Bytes uint64 `json:"bytes"`
-		}
-		rows := make([]row, len(stats))
-		for i, s := range stats {
-			rows[i] = row{s.Type, s.Count, s.Bytes}
-		}
-		return c.writeJSON(struct {
-			Snapshot snapshotSummary `json:"snapshot"`
-			Types    int             `json:"types"`
-			Top      []row           `json:"top"`
-		}{sum, total, rows})
-	}
-	sum.print(c)
-	fmt.Fprintln(c.stdout)
-	if err := typeTable(stats).Write(c.stdout); err != nil {
-		return err
-	}
-	if total > len(stats) {
-		fmt.Fprintf(c.stdout, "(%d more types; --limit 0 shows all)\n", total-len(stats))
-	}
-	return nil
+	return c.write(report.NewTop(c.summarize(args[0], h), stats, o.limit))
 }

@@ -32,8 +32,9 @@ type uiOptions struct {
 
 func init() {
 	register(&command{
-		name: "ui",
-		args: "SNAPSHOT",
+		name:   "ui",
+		args:   "SNAPSHOT",
+		noJSON: true,
 		summary: "Serve pprof's web interface (flame graph, top table, graph) for the profile of a\n" +
 			"snapshot, as objgraph pprof writes it, in this process. With\n" +
 			"--base, the interface shows SNAPSHOT against OLD, as go tool pprof -diff_base\n" +
@@ -54,20 +55,17 @@ func runUI(c *cmdEnv, o *uiOptions, args []string) error {
 	if err := wantArgs(args, "SNAPSHOT"); err != nil {
 		return err
 	}
-	if c.json {
-		return usagef("ui serves web pages: --json does not apply")
-	}
 	host, _, err := net.SplitHostPort(o.http)
 	if err != nil {
 		return usagef("--http %s: %v; give host:port, as 127.0.0.1:8080", o.http, err)
 	}
 	opts := objgraph.ProfileOptions{Qualified: o.qualified}
 	profiles := map[string]*profile.Profile{}
-	if profiles["snapshot"], err = c.heapProfile(args[0], "", opts); err != nil {
+	if profiles["snapshot"], _, err = c.heapProfile(args[0], "", opts); err != nil {
 		return err
 	}
 	if o.base != "" {
-		if profiles["base"], err = c.heapProfile(o.base, "", opts); err != nil {
+		if profiles["base"], _, err = c.heapProfile(o.base, "", opts); err != nil {
 			return err
 		}
 	}
