@@ -666,3 +666,15 @@ func ExampleReason_String() {
 	fmt.Println(gcmod.HeldByLegacy)
 	// Output: held by a legacy finalizer
 }
+
+func ExampleCountGenerations() {
+	b := heap.NewBuilder()
+	t := b.AddType("dict", "builtins.dict")
+	for i, f := range []heap.Flags{heap.FlagTracked, heap.FlagTracked.WithGeneration(2), heap.FlagTracked | heap.FlagPermanent, 0} {
+		b.AddObject(heap.Object{Addr: 0x1000 + uint64(i)*0x40, Type: t, Size: 64, Refcount: 1, Flags: f})
+	}
+	h, _ := b.Build()
+	fmt.Printf("%+v\n", gcmod.CountGenerations(h))
+	// Output:
+	// {Young:[1 0 1] Permanent:1 Untracked:1}
+}

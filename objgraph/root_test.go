@@ -109,3 +109,59 @@ func ExampleChainEdges() {
 	// Output:
 	// ["g"]
 }
+
+func ExampleRoot_String() {
+	local := objgraph.Root{Kind: heap.RootLocal, Name: "MainThread: run (app.py:3) seen", Thread: 77}
+	fmt.Println(local)
+	fmt.Println(objgraph.External, objgraph.External.IsExternal())
+	fmt.Println(objgraph.Garbage, objgraph.Garbage.IsGarbage())
+	// Output:
+	// local MainThread: run (app.py:3) seen
+	// held from outside the graph true
+	// garbage true
+}
+
+func ExampleRoot_UnmarshalJSON() {
+	var r objgraph.Root
+	err := json.Unmarshal([]byte(`{"kind": "frame", "name": "MainThread: main (app.py:9)", "thread": 5}`), &r)
+	fmt.Println(r, r.Thread, err)
+	// Output:
+	// frame MainThread: main (app.py:9) 5 <nil>
+}
+
+// typesHeap has a dict, an app.Foo and an other.Foo.
+func typesHeap() *heap.Heap {
+	b := heap.NewBuilder()
+	for i, names := range [][2]string{{"dict", "builtins.dict"}, {"Foo", "app.Foo"}, {"Foo", "other.Foo"}} {
+		t := b.AddType(names[0], names[1])
+		b.AddObject(heap.Object{Addr: 0x1000 + uint64(i)*0x40, Type: t, Size: 64, Refcount: 1, Flags: heap.FlagTracked})
+	}
+	h, _ := b.Build()
+	return h
+}
+
+func ExampleHasType() {
+	h := typesHeap()
+	short, qualified := objgraph.HasType(h, "Foo"), objgraph.HasType(h, "app.Foo")
+	for id := range h.All() {
+		fmt.Println(h.TypeQualName(h.Type(id)), short(id), qualified(id))
+	}
+	// Output:
+	// builtins.dict false false
+	// app.Foo true true
+	// other.Foo true false
+}
+
+func ExampleKnownType() {
+	h := typesHeap()
+	fmt.Println(objgraph.KnownType(h, "Foo"), objgraph.KnownType(h, "other.Foo"), objgraph.KnownType(h, "foo"), objgraph.KnownType(h, "app.Bar"))
+	// Output:
+	// true true false false
+}
+
+func ExampleSimilarTypes() {
+	h := typesHeap()
+	fmt.Println(objgraph.SimilarTypes(h, "foo", 5), objgraph.SimilarTypes(h, "DICT", 5), objgraph.SimilarTypes(h, "o", 1))
+	// Output:
+	// [app.Foo other.Foo] [builtins.dict] []
+}

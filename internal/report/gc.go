@@ -35,17 +35,8 @@ func NewGCState(h *heap.Heap) GCState {
 		s.Recorded, s.Enabled, s.FreezeCount = true, g.Enabled, g.FreezeCount
 		s.Thresholds, s.Counts = g.Thresholds, g.Counts
 	}
-	for id := range h.All() {
-		f := h.Flags(id)
-		switch {
-		case !f.Tracked():
-			s.Untracked++
-		case f.Permanent():
-			s.Permanent++
-		default:
-			s.Generations[min(f.Generation(), 2)]++
-		}
-	}
+	g := gcmod.CountGenerations(h)
+	s.Generations, s.Permanent, s.Untracked = g.Young, g.Permanent, g.Untracked
 	return s
 }
 
