@@ -80,7 +80,7 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth})
 	found := pred(chain[0])
 	rep := &report.ChainTo{Snapshot: c.summarize(args[0], h), To: to, Found: found, Roots: []objgraph.Root{},
-		Chain: report.NewChain(h, objgraph.Root{}, chain, false).Hops}
+		Chain: report.Hops(h, chain, false)}
 	if found {
 		for _, r := range objgraph.RootsOf(h, chain[0]) {
 			if !o.modules || r.Kind == heap.RootModule {

@@ -49,7 +49,7 @@ func NewDominators(snap Snapshot, h *heap.Heap, dt *heap.DomTree, r *objgraph.Re
 		if qualified {
 			ret.Type = ret.QualType
 		}
-		ret.Chain = NewChain(h, ret.Root, r.Chain(id), qualified).Hops
+		ret.Chain = Hops(h, r.Chain(id), qualified)
 		rep.Top = append(rep.Top, ret)
 	}
 	return rep

@@ -53,7 +53,7 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, qualif
 			lt := LeakType{Type: t.Type, Count: t.Count, Bytes: t.Bytes, Retained: t.Retained, Counts: t.Counts, Groups: []LeakGroup{}}
 			for _, g := range t.Groups {
 				lg := LeakGroup{Root: g.Root, Shape: g.Shape, Count: g.Count, Bytes: g.Bytes, Retained: g.Retained,
-					Example: Addr(cur.Addr(g.Example)), Chain: NewChain(cur, g.Root, g.Chain, qualified).Hops}
+					Example: Addr(cur.Addr(g.Example)), Chain: Hops(cur, g.Chain, qualified)}
 				if lg.Shape == nil {
 					lg.Shape = []objgraph.ShapeStep{}
 				}

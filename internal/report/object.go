@@ -78,18 +78,24 @@ type Chain struct {
 // NewChain describes a chain of objects of h that starts at root; with
 // qualified, types are module-qualified.
 func NewChain(h *heap.Heap, root objgraph.Root, chain []heap.ID, qualified bool) Chain {
+	return Chain{Root: root, Hops: Hops(h, chain, qualified)}
+}
+
+// Hops describes the objects of a chain, each with the name of the first
+// reference to it from the one before; never nil.
+func Hops(h *heap.Heap, chain []heap.ID, qualified bool) []Hop {
 	edges := objgraph.ChainEdges(h, chain)
-	c := Chain{Root: root, Hops: make([]Hop, len(chain))}
+	hops := make([]Hop, len(chain))
 	for i, id := range chain {
-		c.Hops[i].Object = Describe(h, id)
+		hops[i].Object = Describe(h, id)
 		if qualified {
-			c.Hops[i].Type = c.Hops[i].QualType
+			hops[i].Type = hops[i].QualType
 		}
 		if i > 0 {
-			c.Hops[i].Edge = &edges[i-1]
+			hops[i].Edge = &edges[i-1]
 		}
 	}
-	return c
+	return hops
 }
 
 // Steps is the chain as ChainLine spells it: each hop's reference and type.
