@@ -94,7 +94,7 @@ func describeAll(h *heap.Heap, ids []heap.ID) []objectJSON {
 }
 
 func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
-	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
+	if err := snapshotThenType("bytype", "by_type", args); err != nil {
 		return err
 	}
 	if o.limit < 0 {
