@@ -376,7 +376,7 @@ type machine struct {
 	r      *gcmod.Runtime
 	types  map[string]gcmod.TypeID
 	vars   map[string]gcmod.Obj
-	labels map[gcmod.Obj]string
+	labels map[gcmod.Obj]label
 	log    []string
 	res    []gcmod.Obj
 	none   gcmod.Obj
@@ -391,7 +391,7 @@ func newMachine(version string, base int, stderr *bytes.Buffer) (*machine, error
 		return nil, err
 	}
 	m := &machine{r: r, types: map[string]gcmod.TypeID{}, vars: map[string]gcmod.Obj{},
-		labels: map[gcmod.Obj]string{}, base: base}
+		labels: map[gcmod.Obj]label{}, base: base}
 	logDel := func(r *gcmod.Runtime, o gcmod.Obj) { m.log = append(m.log, "del", m.label(o)) }
 	m.types["Node"] = r.NewType(gcmod.Type{Name: "Node"})
 	m.types["Fin"] = r.NewType(gcmod.Type{Name: "Fin", Del: logDel})
@@ -427,8 +427,29 @@ func newMachine(version string, base int, stderr *bytes.Buffer) (*machine, error
 	return m, nil
 }
 
+// label is a scenario object's label and type. A handle is reused once its
+// object is freed, also for objects the scenario does not label (a
+// __dict__ before 3.11): a label is valid only for an object of its type.
+type label struct {
+	name string
+	typ  gcmod.TypeID
+}
+
+func (m *machine) setLabel(o gcmod.Obj, name string) {
+	m.labels[o] = label{name, m.r.TypeOf(o)}
+}
+
+// lookup is o's label, if o, a live object, has one.
+func (m *machine) lookup(o gcmod.Obj) (string, bool) {
+	l, ok := m.labels[o]
+	if !ok || l.typ != m.r.TypeOf(o) {
+		return "", false
+	}
+	return l.name, true
+}
+
 func (m *machine) label(o gcmod.Obj) string {
-	if l, ok := m.labels[o]; ok {
+	if l, ok := m.lookup(o); ok {
 		return l
 	}
 	return "?"
@@ -473,7 +494,7 @@ func (m *machine) src(s string) (o gcmod.Obj, fresh bool) {
 	}
 	if v, ok := strings.CutSuffix(s, ".m"); ok {
 		o := m.r.NewMethod(m.v(v))
-		m.labels[o] = s
+		m.setLabel(o, s)
 		return o, true
 	}
 	return m.v(s), false
@@ -507,7 +528,7 @@ func (m *machine) run(ops []op) error {
 				x = r.New(m.types[a[1]])
 			}
 			m.bind(a[0], x)
-			m.labels[x] = a[0]
+			m.setLabel(x, a[0])
 		case "int":
 			r.Incref(m.atom)
 			m.bind(a[0], m.atom)
@@ -518,7 +539,7 @@ func (m *machine) run(ops []op) error {
 			}
 			x := r.NewTuple(items...)
 			m.bind(a[0], x)
-			m.labels[x] = a[0]
+			m.setLabel(x, a[0])
 		case "set", "item":
 			from, name, src := "", "", ""
 			if o.name == "set" {
@@ -574,7 +595,7 @@ func (m *machine) run(ops []op) error {
 			wr := r.NewWeakref(target, cb)
 			r.Decref(args)
 			m.bind(a[0], wr)
-			m.labels[wr] = a[0]
+			m.setLabel(wr, a[0])
 		case "wtarget":
 			m.logf("wtarget")
 			if t, ok := r.WeakTarget(m.v(a[0])); ok {
@@ -718,7 +739,7 @@ func (m *machine) logLabelled(objs []gcmod.Obj, skip ...gcmod.Obj) {
 		if slices.Contains(skip, x) {
 			continue
 		}
-		if l, ok := m.labels[x]; ok {
+		if l, ok := m.lookup(x); ok {
 			m.logf(l)
 		}
 	}
@@ -730,7 +751,7 @@ func (m *machine) survivors() []string {
 	objs, _ := m.r.GetObjects(-1)
 	var s []string
 	for _, o := range objs {
-		if l, ok := m.labels[o]; ok {
+		if l, ok := m.lookup(o); ok {
 			s = append(s, l)
 		}
 	}
@@ -846,6 +867,9 @@ func TestFidelity(t *testing.T) {
 					golog, gostderr, err := runGo(s, version, pr.base)
 					if err != nil {
 						t.Fatalf("runtime: %v", err)
+					}
+					if os.Getenv("GCMOD_DUMP") != "" {
+						t.Logf("python:  %s\nruntime: %s", strings.Join(pr.log, " "), strings.Join(golog, " "))
 					}
 					if d := firstDiff(pr.log, golog); d != "" {
 						t.Errorf("scenarios.txt:%d: logs differ (python, then runtime):\n%s\n--- program after the prologue\n%s", s.line, d, strings.TrimPrefix(code, pythonPrologue))

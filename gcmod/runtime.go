@@ -530,6 +530,7 @@ func (r *Runtime) AddRef(from, to Obj, name string) {
 	r.check(from)
 	r.check(to)
 	r.incref(to)
+	from = r.attrs(from, true)
 	r.appendRef(from, to, r.nameID(name))
 	r.maintainDictTracking(from, to)
 }
@@ -542,6 +543,7 @@ func (r *Runtime) SetRef(from Obj, name string, to Obj) {
 	r.check(to)
 	id := r.nameID(name)
 	r.incref(to)
+	from = r.attrs(from, true)
 	refs := r.refsOf(from)
 	off := r.refOff[from]
 	for i := range refs {
@@ -565,6 +567,9 @@ func (r *Runtime) DelRef(from Obj, name string) bool {
 	if !ok || name == "" {
 		return false
 	}
+	if from = r.attrs(from, false); from == NoObj {
+		return false
+	}
 	off := r.refOff[from]
 	for i := range r.refLen[from] {
 		if r.refName[off+i] == id {
@@ -581,6 +586,9 @@ func (r *Runtime) DelRef(from Obj, name string) bool {
 // reports whether there was one.
 func (r *Runtime) RemoveRef(from, to Obj) bool {
 	r.check(from)
+	if from = r.attrs(from, false); from == NoObj {
+		return false
+	}
 	off := r.refOff[from]
 	for i := range r.refLen[from] {
 		if r.refs[off+i] == to {
@@ -596,7 +604,9 @@ func (r *Runtime) RemoveRef(from, to Obj) bool {
 // and as a collection's tp_clear does.
 func (r *Runtime) ClearRefs(o Obj) {
 	r.check(o)
-	r.clearRefs(o)
+	if o = r.attrs(o, false); o != NoObj {
+		r.clearRefs(o)
+	}
 }
 
 // clearRefs detaches o's references and then gives them up, in the order

@@ -86,12 +86,13 @@ func (c Collector) String() string {
 
 // rules are the version-dependent behaviours.
 type rules struct {
-	version    Version
-	collector  Collector
-	thresholds [3]int
-	deferred   bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
-	lazyDicts  bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
-	hasFinal   bool // 3.4+: tp_finalize (PEP 442)
+	version       Version
+	collector     Collector
+	thresholds    [3]int
+	deferred      bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
+	lazyDicts     bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
+	hasFinal      bool // 3.4+: tp_finalize (PEP 442)
+	instanceDicts bool // before 3.11: an instance's attributes live in a separate __dict__ object
 }
 
 // Collector is the collection algorithm CPython v uses.
@@ -106,6 +107,9 @@ func rulesFor(v Version) rules {
 		r.hasFinal = false
 	case !v.less(3, 14, 0) && v.less(3, 14, 5):
 		r.collector = Incremental
+	}
+	if v.less(3, 11, 0) {
+		r.instanceDicts = true
 	}
 	if !v.less(3, 12, 0) {
 		r.deferred = true
