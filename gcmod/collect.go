@@ -98,7 +98,14 @@ func (r *Runtime) invokeCallbacks(phase string, info CallbackInfo) {
 	}
 	r.tempAlloc(TypeDict, 0)
 	for i := 0; i < len(r.callbacks); i++ { // callbacks may change the list
-		r.callbacks[i](r, phase, info)
+		cb := r.callbacks[i]
+		code := uintptr(0)
+		if r.rules.frameObjects {
+			code = codeOf(cb)
+		}
+		r.enterFrame(code)
+		cb(r, phase, info)
+		r.exitFrame(code)
 	}
 	r.tempFree(TypeDict, 0)
 }
@@ -375,8 +382,7 @@ func (r *Runtime) finalizeGarbage(collectable Obj) {
 		if ti.del != nil && r.flags[o]&fFinalized == 0 {
 			r.flags[o] |= fFinalized
 			r.incref(o)
-			r.userCalls++
-			ti.del(r, o)
+			r.call(ti.del, o)
 			r.decref(o)
 		}
 	}

@@ -113,7 +113,9 @@ func (r *Runtime) tempFree(t TypeID, length int) {
 
 // clearFreeLists empties the free lists at the end of a full collection.
 func (r *Runtime) clearFreeLists() {
-	for range r.freeLists.clear() {
+	n := r.freeLists.clear() + r.frameState.free
+	r.frameState.free = 0
+	for range n {
 		r.countFree()
 	}
 }

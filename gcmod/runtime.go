@@ -179,6 +179,7 @@ type Runtime struct {
 	callbacks  []Callback
 	freeLists  freeLists
 	inc        incState
+	frameState frameState // before 3.11: the frames calls leave behind
 
 	// Deallocation in progress: frames of objects whose references are
 	// being dropped, and the references they drop.
@@ -815,8 +816,7 @@ func (r *Runtime) callFinalizer(o Obj, fn func(*Runtime, Obj), markFinalized boo
 		r.track(o)
 	}
 	r.refcnt[o] = 1
-	r.userCalls++
-	fn(r, o)
+	r.call(fn, o)
 	if markFinalized && container {
 		r.flags[o] |= fFinalized
 	}

@@ -93,6 +93,7 @@ type rules struct {
 	lazyDicts     bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
 	hasFinal      bool // 3.4+: tp_finalize (PEP 442)
 	instanceDicts bool // before 3.11: an instance's attributes live in a separate __dict__ object
+	frameObjects  bool // before 3.11: a call of a Python function makes a gc-aware frame object
 }
 
 // Collector is the collection algorithm CPython v uses.
@@ -110,6 +111,7 @@ func rulesFor(v Version) rules {
 	}
 	if v.less(3, 11, 0) {
 		r.instanceDicts = true
+		r.frameObjects = true
 	}
 	if !v.less(3, 12, 0) {
 		r.deferred = true
