@@ -201,7 +201,17 @@ func (r *Runtime) collectUnreachable(unreachable, old Obj) (m, n int) {
 	calls := r.userCalls
 	m += r.handleWeakrefs(unreachable, old, clearLater)
 	r.finalizeGarbage(unreachable)
-	if r.userCalls != calls {
+	if r.userCalls != calls && r.rules.resurrectAll {
+		if r.anyResurrected(unreachable) {
+			// Nothing is freed: the unreachable objects all survive.
+			for o := r.next[unreachable]; o != unreachable; o = r.next[o] {
+				r.flags[o] &^= fCollecting
+			}
+			r.listMerge(unreachable, old)
+		}
+		r.listInit(headFinal)
+		r.listMerge(unreachable, headFinal)
+	} else if r.userCalls != calls {
 		r.handleResurrected(unreachable, headFinal, old)
 	} else {
 		// No finalizer or callback ran, so nothing can have been
@@ -387,6 +397,32 @@ func (r *Runtime) finalizeGarbage(collectable Obj) {
 		}
 	}
 	r.listMerge(headSeen, collectable)
+}
+
+// anyResurrected reports whether a finalizer or callback made an object of
+// list h reachable from outside h again (check_garbage before 3.9).
+func (r *Runtime) anyResurrected(h Obj) bool {
+	for o := r.next[h]; o != h; o = r.next[o] {
+		if r.flags[o]&fImmortal != 0 {
+			r.gcRefs[o] = 1 << 30
+		} else {
+			r.gcRefs[o] = r.refcnt[o]
+		}
+		r.flags[o] |= fCollecting
+	}
+	for o := r.next[h]; o != h; o = r.next[o] {
+		for _, t := range r.refsOf(o) {
+			if r.flags[t]&fCollecting != 0 {
+				r.gcRefs[t]--
+			}
+		}
+	}
+	for o := r.next[h]; o != h; o = r.next[o] {
+		if r.gcRefs[o] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // handleResurrected runs the reachability analysis again over the

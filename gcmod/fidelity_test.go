@@ -143,6 +143,7 @@ def GCCB(phase, info):
     LOG.append('gccb'); LOG.append(phase); LOG.append(info['generation'])
     LOG.append(info['collected']); LOG.append(info['uncollectable'])
 T_i = T_c = T_G = T_S = T_pid = T_ = None
+T_F = hasattr(gc, 'is_finalized')
 gc.collect()
 ST0 = [[s['collections'], s['collected'], s['uncollectable']] for s in gc.get_stats()]
 T_n = gc.collect()
@@ -307,7 +308,7 @@ func pyOps(b *strings.Builder, ops []op, ind string) error {
 		case "tracked":
 			w("LOG.append('tracked'); LOG.append(gc.is_tracked(%s))", a[0])
 		case "finalized":
-			w("LOG.append('finalized'); LOG.append(gc.is_finalized(%s))", a[0])
+			w("if T_F: LOG.append('finalized'); LOG.append(gc.is_finalized(%s))", a[0])
 		case "isenabled":
 			w("LOG.append('enabled'); LOG.append(gc.isenabled())")
 		case "objects", "referrers", "referents":
@@ -446,6 +447,12 @@ func (m *machine) lookup(o gcmod.Obj) (string, bool) {
 		return "", false
 	}
 	return l.name, true
+}
+
+// before reports whether the Runtime follows a version before major.minor.
+func (m *machine) before(major, minor int) bool {
+	v := m.r.Version()
+	return v.Major < major || v.Major == major && v.Minor < minor
 }
 
 func (m *machine) label(o gcmod.Obj) string {
@@ -655,7 +662,9 @@ func (m *machine) run(ops []op) error {
 		case "tracked":
 			m.logf("tracked", r.IsTracked(m.v(a[0])))
 		case "finalized":
-			m.logf("finalized", r.IsFinalized(m.v(a[0])))
+			if !m.before(3, 9) { // gc.is_finalized is new in 3.9
+				m.logf("finalized", r.IsFinalized(m.v(a[0])))
+			}
 		case "isenabled":
 			m.logf("enabled", r.IsEnabled())
 		case "objects":
@@ -720,6 +729,11 @@ func (m *machine) run(ops []op) error {
 			r.ClearCallbacks()
 		case "fork":
 		case "repeat":
+			if m.before(3, 9) {
+				// range(N) is called through an argument tuple: range has
+				// no vectorcall before 3.9.
+				r.Decref(m.argTuple(m.atom))
+			}
 			for range o.n {
 				if err := m.run(o.body); err != nil {
 					return err
@@ -767,7 +781,7 @@ type pythonRun struct {
 }
 
 func runPython(ctx context.Context, python, code string) (*pythonRun, error) {
-	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-c", code)
+	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-u", "-c", code)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -229,7 +229,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		TypeList:    {name: "list", qual: "builtins.list", kind: kindList, container: true, size: 56, clearReverse: true, freeList: 80},
 		TypeTuple:   {name: "tuple", qual: "builtins.tuple", kind: kindTuple, container: true, size: 40, noClear: true, clearReverse: true, freeList: 2000},
 		TypeDict:    {name: "dict", qual: "builtins.dict", kind: kindDict, container: true, size: 64, freeList: 80},
-		TypeMethod:  {name: "method", qual: "builtins.method", kind: kindMethod, container: true, size: 48, noClear: true},
+		TypeMethod:  {name: "method", qual: "builtins.method", kind: kindMethod, container: true, size: 48, noClear: true, freeList: r.rules.methodFreeList},
 		TypeWeakref: {name: "ReferenceType", qual: "weakref.ReferenceType", tpName: "weakref.ReferenceType", kind: kindWeakref, container: true, size: 80},
 	}
 	if r.rules.collector == Incremental {
@@ -759,7 +759,7 @@ func (r *Runtime) beginDealloc(o Obj) bool {
 	finalizers := false
 	if ti.del != nil && r.rules.hasFinal {
 		finalizers = true
-		if r.flags[o]&fFinalized == 0 && !r.callFinalizer(o, ti.del, true) {
+		if r.flags[o]&fFinalized == 0 && !r.callFinalizer(o, ti.del, false) {
 			return false
 		}
 	}
@@ -768,7 +768,7 @@ func (r *Runtime) beginDealloc(o Obj) bool {
 	}
 	if legacy := r.legacyFinalizer(ti); legacy != nil {
 		finalizers = true
-		if !r.callFinalizer(o, legacy, false) {
+		if !r.callFinalizer(o, legacy, true) {
 			return false
 		}
 	}
@@ -809,15 +809,22 @@ func (r *Runtime) legacyFinalizer(ti *typeInfo) func(*Runtime, Obj) {
 // callFinalizer runs a finalizer of o, whose count is zero, with o
 // temporarily resurrected and tracked, and reports whether o is still dying
 // afterwards. A finalizer that keeps a reference resurrects o, which then
-// stays tracked in the youngest generation.
-func (r *Runtime) callFinalizer(o Obj, fn func(*Runtime, Obj), markFinalized bool) bool {
+// stays tracked in the youngest generation. A legacy finalizer is looked up
+// as a bound method of o, which CPython makes before the call and frees
+// after it; __del__ (tp_finalize) marks o finalized.
+func (r *Runtime) callFinalizer(o Obj, fn func(*Runtime, Obj), legacy bool) bool {
 	container := r.info(o).container
 	if container {
 		r.track(o)
 	}
 	r.refcnt[o] = 1
+	if legacy {
+		r.tempAlloc(TypeMethod, 0)
+	}
 	r.call(fn, o)
-	if markFinalized && container {
+	if legacy {
+		r.tempFree(TypeMethod, 0)
+	} else if container {
 		r.flags[o] |= fFinalized
 	}
 	r.refcnt[o]--

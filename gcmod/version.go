@@ -86,14 +86,16 @@ func (c Collector) String() string {
 
 // rules are the version-dependent behaviours.
 type rules struct {
-	version       Version
-	collector     Collector
-	thresholds    [3]int
-	deferred      bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
-	lazyDicts     bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
-	hasFinal      bool // 3.4+: tp_finalize (PEP 442)
-	instanceDicts bool // before 3.11: an instance's attributes live in a separate __dict__ object
-	frameObjects  bool // before 3.11: a call of a Python function makes a gc-aware frame object
+	version        Version
+	collector      Collector
+	thresholds     [3]int
+	deferred       bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
+	lazyDicts      bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
+	hasFinal       bool // 3.4+: tp_finalize (PEP 442)
+	instanceDicts  bool // before 3.11: an instance's attributes live in a separate __dict__ object
+	frameObjects   bool // before 3.11: a call of a Python function makes a gc-aware frame object
+	methodFreeList int  // before 3.9: freed bound methods are kept on a free list of 256
+	resurrectAll   bool // before 3.9: when a finalizer resurrects one unreachable object, none is freed
 }
 
 // Collector is the collection algorithm CPython v uses.
@@ -112,6 +114,10 @@ func rulesFor(v Version) rules {
 	if v.less(3, 11, 0) {
 		r.instanceDicts = true
 		r.frameObjects = true
+	}
+	if v.less(3, 9, 0) {
+		r.methodFreeList = 256
+		r.resurrectAll = true
 	}
 	if !v.less(3, 12, 0) {
 		r.deferred = true
