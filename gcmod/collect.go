@@ -168,8 +168,7 @@ func (r *Runtime) collectGenerations(gen int) (collected, uncollectable int) {
 	m, n := r.collectUnreachable(headUnreachable, old)
 
 	if r.debug&DebugStats != 0 {
-		fmt.Fprintf(r.stderr, "gc: done, %d unreachable, %d uncollectable, %.4fs elapsed\n",
-			m+n, n, (r.now() - t0).Seconds())
+		r.printDone(m, n, t0)
 	}
 	r.handleLegacyFinalizers(headFinalizers, old)
 	if gen == 2 {
@@ -232,6 +231,17 @@ func (r *Runtime) collectUnreachable(unreachable, old Obj) (m, n int) {
 		}
 	}
 	return m, n
+}
+
+// printDone prints DEBUG_STATS's last line, without the counts when they
+// are 0 before 3.8.
+func (r *Runtime) printDone(m, n int, t0 time.Duration) {
+	elapsed := (r.now() - t0).Seconds()
+	if m == 0 && n == 0 && r.rules.version.less(3, 8, 0) {
+		fmt.Fprintf(r.stderr, "gc: done, %.4fs elapsed\n", elapsed)
+		return
+	}
+	fmt.Fprintf(r.stderr, "gc: done, %d unreachable, %d uncollectable, %.4fs elapsed\n", m+n, n, elapsed)
 }
 
 func (r *Runtime) printGenerationSizes() {

@@ -144,6 +144,7 @@ def GCCB(phase, info):
     LOG.append(info['collected']); LOG.append(info['uncollectable'])
 T_i = T_c = T_G = T_S = T_pid = T_ = None
 T_F = hasattr(gc, 'is_finalized')
+T_O = sys.version_info >= (3, 8)
 gc.collect()
 ST0 = [[s['collections'], s['collected'], s['uncollectable']] for s in gc.get_stats()]
 T_n = gc.collect()
@@ -312,19 +313,22 @@ func pyOps(b *strings.Builder, ops []op, ind string) error {
 		case "isenabled":
 			w("LOG.append('enabled'); LOG.append(gc.isenabled())")
 		case "objects", "referrers", "referents":
+			in := ""
 			switch o.name {
 			case "objects":
-				w("T_G = gc.get_objects(%s)", a[0])
+				w("if T_O:")
+				in = "    "
+				w(in+"T_G = gc.get_objects(%s)", a[0])
 			case "referrers":
 				w("T_G = gc.get_referrers(%s)", a[0])
 			default:
 				w("T_G = gc.get_referents(%s)", a[0])
 			}
-			w("LOG.append(%q); T_i = 0", o.name)
-			w("while T_i < len(T_G):")
-			w("    if id(T_G[T_i]) in IDS: LOG.append(IDS[id(T_G[T_i])])")
-			w("    T_i += 1")
-			w("del T_G")
+			w(in+"LOG.append(%q); T_i = 0", o.name)
+			w(in + "while T_i < len(T_G):")
+			w(in + "    if id(T_G[T_i]) in IDS: LOG.append(IDS[id(T_G[T_i])])")
+			w(in + "    T_i += 1")
+			w(in + "del T_G")
 		case "stats":
 			w("T_S = gc.get_stats()")
 			w("LOG.append('stats'); T_i = 0")
@@ -668,6 +672,9 @@ func (m *machine) run(ops []op) error {
 		case "isenabled":
 			m.logf("enabled", r.IsEnabled())
 		case "objects":
+			if m.before(3, 8) { // gc.get_objects takes a generation from 3.8
+				break
+			}
 			gen, _ := strconv.Atoi(a[0])
 			l := r.New(gcmod.TypeList)
 			objs, err := r.GetObjects(gen)
