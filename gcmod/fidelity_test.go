@@ -22,6 +22,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -832,16 +833,15 @@ func normalizeStderr(s string) string {
 }
 
 // pythons are the interpreters to compare with: python3, and those named in
-// GCMOD_PYTHONS (a comma-separated list of paths).
+// GCMOD_PYTHONS (paths separated by spaces or commas), e.g.
+//
+//	GCMOD_PYTHONS="$(ls -d ~/.pyenv/versions/3.*/bin/python3 | tr '\n' ' ') /usr/bin/python3" go test ./gcmod -run TestFidelity
 func pythons(t *testing.T) []string {
 	t.Helper()
 	ps := []string{testenv.LookPath(t, "python3", "the differential tests against CPython need it")}
-	for _, x := range strings.Split(os.Getenv("GCMOD_PYTHONS"), ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			ps = append(ps, x)
-		}
-	}
-	return ps
+	return append(ps, strings.FieldsFunc(os.Getenv("GCMOD_PYTHONS"), func(c rune) bool {
+		return c == ',' || c == ' ' || c == '\t' || c == '\n'
+	})...)
 }
 
 // pythonVersion is the version of python and the path of its executable:
@@ -866,9 +866,24 @@ func TestFidelity(t *testing.T) {
 	if len(scens) < 40 {
 		t.Errorf("%d scenarios, want at least 40", len(scens))
 	}
+	seen := map[string]bool{}
 	for _, py := range pythons(t) {
 		version, py := pythonVersion(t, py)
+		if seen[py] {
+			continue // python3 is often one of GCMOD_PYTHONS too
+		}
+		seen[py] = true
 		t.Run(version, func(t *testing.T) {
+			if _, err := gcmod.NewRuntime(gcmod.Options{Version: version}); err != nil {
+				// A version the Runtime refuses must be refused for being
+				// unverified, and by name; its scenarios are not run.
+				var ue *gcmod.UnverifiedError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), "CPython "+version+" ") {
+					t.Fatalf("%s: %v", py, err)
+				}
+				t.Logf("%s: refused: %v", py, err)
+				return
+			}
 			if _, err := exec.Command(py, "-I", "-S", "-c", "from _testcapi import with_tp_del").CombinedOutput(); err != nil {
 				testenv.Missing(t, "%s has no _testcapi.with_tp_del, which the scenarios need (a CPython build with its test modules)", py)
 			}

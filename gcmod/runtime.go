@@ -110,9 +110,10 @@ const (
 // Options configure a Runtime. The zero value follows CPython 3.11.7 and
 // discards debugging output.
 type Options struct {
-	Version string               // CPython version whose collector and defaults to follow, e.g. "3.12.1"; "" means 3.11.7
-	Stderr  io.Writer            // where the DEBUG_* flags print, as sys.stderr; nil discards
-	Now     func() time.Duration // monotonic clock for the elapsed times DEBUG_STATS prints; nil uses the real clock
+	Version    string               // CPython version whose collector and defaults to follow, e.g. "3.12.1"; "" means 3.11.7
+	Unverified bool                 // accept a version outside 3.7 to 3.13, which the differential tests do not prove: before 3.7, 3.14 and later
+	Stderr     io.Writer            // where the DEBUG_* flags print, as sys.stderr; nil discards
+	Now        func() time.Duration // monotonic clock for the elapsed times DEBUG_STATS prints; nil uses the real clock
 }
 
 // Runtime is a mutable heap of objects with reference counts and CPython's
@@ -193,7 +194,9 @@ type deallocFrame struct {
 }
 
 // NewRuntime returns an empty Runtime with automatic collection enabled and
-// the version's default thresholds.
+// the version's default thresholds. For a version the differential tests do
+// not prove a Runtime against (before 3.7, 3.14 and later) it returns an
+// *UnverifiedError unless Options.Unverified is set.
 func NewRuntime(opts Options) (*Runtime, error) {
 	v := defaultVersion
 	if opts.Version != "" {
@@ -201,6 +204,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		if v, err = ParseVersion(opts.Version); err != nil {
 			return nil, fmt.Errorf("new runtime: %w", err)
 		}
+	}
+	if !verified(v) && !opts.Unverified {
+		return nil, fmt.Errorf("new runtime: %w", &UnverifiedError{Version: v})
 	}
 	r := &Runtime{
 		rules:    rulesFor(v),

@@ -2,6 +2,7 @@ package gcmod
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"github.com/objgraph-go/objgraph/heap"
 )
 
+// newRuntime is a Runtime of version with automatic collection disabled.
+// The unit tests reach the rules of every version, verified or not.
 func newRuntime(t *testing.T, version string) *Runtime {
 	t.Helper()
-	r, err := NewRuntime(Options{Version: version})
+	r, err := NewRuntime(Options{Version: version, Unverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +105,10 @@ func TestLegacyDel(t *testing.T) {
 		collected, uncollectable int
 		dels                     int
 	}{
-		{"2.7.18", 0, 2, 0},
-		{"3.3", 0, 2, 0},
-		{"3.4", 2, 0, 2},
+		// Before 3.11 each instance's __dict__ is an object of the cycle.
+		{"2.7.18", 0, 4, 0},
+		{"3.3", 0, 4, 0},
+		{"3.4", 4, 0, 2},
 		{"3.11", 2, 0, 2},
 	} {
 		r := newRuntime(t, tc.version)
@@ -372,5 +376,43 @@ func TestGetReferrersAndReferents(t *testing.T) {
 	// d is an untracked dict (it holds no container): not a referrer.
 	if got := r.GetReferrers(x); !slices.Equal(got, []Obj{l}) {
 		t.Errorf("referrers %v", got)
+	}
+}
+
+// A version the differential tests do not prove is refused with an error
+// that names it, unless Options.Unverified accepts it.
+func TestUnverifiedVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		ok      bool
+		want    string
+	}{
+		{"", true, ""},
+		{"3.7.0", true, ""},
+		{"3.10.13", true, ""},
+		{"3.13.5", true, ""},
+		{"3.6.15", false, "new runtime: CPython 3.6.15 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and the differential tests cannot run on it: they need gc.freeze (3.7)"},
+		{"2.7.18", false, "new runtime: CPython 2.7.18 is not verified"},
+		{"3.14.2", false, "new runtime: CPython 3.14.2 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and no interpreter of it has run the differential tests; set Options.Unverified"},
+		{"4.0", false, "new runtime: CPython 4.0.0 is not verified"},
+	} {
+		r, err := NewRuntime(Options{Version: tc.version})
+		if tc.ok {
+			if err != nil || r == nil {
+				t.Errorf("%q: %v", tc.version, err)
+			}
+			continue
+		}
+		var ue *UnverifiedError
+		if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want an UnverifiedError %q...", tc.version, err, tc.want)
+			continue
+		}
+		if v, _ := ParseVersion(tc.version); ue.Version != v {
+			t.Errorf("%q: error names %v", tc.version, ue.Version)
+		}
+		if r, err := NewRuntime(Options{Version: tc.version, Unverified: true}); err != nil || r.Version() != ue.Version {
+			t.Errorf("%q with Unverified: %v", tc.version, err)
+		}
 	}
 }

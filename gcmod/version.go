@@ -133,3 +133,34 @@ func rulesFor(v Version) rules {
 	}
 	return r
 }
+
+// The versions the differential tests (fidelity_test.go) prove a Runtime
+// against: every scenario gives the same results in a Runtime and in a
+// real interpreter of each minor version from oldestVerified to
+// newestVerified.
+var (
+	oldestVerified = Version{3, 7, 0}
+	newestVerified = Version{3, 13, 0}
+)
+
+// verified reports whether the differential tests prove a Runtime of
+// version v (by its minor version).
+func verified(v Version) bool {
+	return v.Major == 3 && v.Minor >= oldestVerified.Minor && v.Minor <= newestVerified.Minor
+}
+
+// UnverifiedError is the error NewRuntime returns for a version the
+// differential tests do not prove a Runtime against, unless
+// Options.Unverified accepts it.
+type UnverifiedError struct {
+	Version Version // the version asked for
+}
+
+func (e *UnverifiedError) Error() string {
+	why := "no interpreter of it has run the differential tests"
+	if e.Version.less(3, 7, 0) {
+		why = "the differential tests cannot run on it: they need gc.freeze (3.7) to isolate a scenario from the interpreter"
+	}
+	return fmt.Sprintf("CPython %s is not verified: the Runtime is proven against CPython %d.%d to %d.%d, and %s; set Options.Unverified to follow its rules unproven",
+		e.Version, oldestVerified.Major, oldestVerified.Minor, newestVerified.Major, newestVerified.Minor, why)
+}
