@@ -17,6 +17,9 @@ package gcmod_test
 // log is built from strings and ints only, which the collector does not
 // track. The Go side makes as many stand-ins for the frozen objects, so the
 // permanent generation has the same size.
+//
+// GCMOD_PYTHONS names more interpreters to compare with (see pythons);
+// GCMOD_DUMP=1 logs both whole logs of every scenario.
 
 import (
 	"bufio"
