@@ -532,7 +532,10 @@ func (r *Runtime) removeRefAt(o Obj, i uint32) {
 
 // AddRef makes from refer to to, after its other references, as
 // list.append does; name ("" for none) names the reference in snapshots.
-// Storing a container in an untracked dict tracks the dict.
+// Storing a container in an untracked dict tracks the dict. Before 3.11
+// the attribute calls on an instance (AddRef, SetRef, DelRef, RemoveRef,
+// ClearRefs) act on its __dict__ object, which the first store makes (see
+// InstanceDict).
 func (r *Runtime) AddRef(from, to Obj, name string) {
 	r.check(from)
 	r.check(to)

@@ -416,3 +416,72 @@ func TestUnverifiedVersions(t *testing.T) {
 		}
 	}
 }
+
+// Before 3.11 the attribute calls on an instance act on its __dict__, which
+// the first store makes and which snapshots show as the edge __dict__.
+func TestInstanceDict(t *testing.T) {
+	r := newRuntime(t, "3.10.13")
+	node := r.NewType(Type{Name: "Node"})
+	a, b := r.New(node), r.New(node)
+	if r.DelRef(a, "x") || r.RemoveRef(a, b) || r.InstanceDict(a) != NoObj {
+		t.Fatal("an instance with no attribute has a __dict__")
+	}
+	r.ClearRefs(a) // no dict: nothing to clear, none made
+	r.SetRef(a, "x", r.New(TypeObject))
+	d := r.InstanceDict(a)
+	if d == NoObj || r.TypeOf(d) != TypeDict || r.Refcount(d) != 1 || r.IsTracked(d) {
+		t.Fatalf("after storing an int: dict %d, want an untracked dict referenced once", d)
+	}
+	if got := r.GetReferents(a); !slices.Equal(got, []Obj{d}) {
+		t.Errorf("referents of the instance %v, want its dict %d", got, d)
+	}
+	r.SetRef(a, "peer", b)
+	if !r.IsTracked(d) {
+		t.Error("storing an instance did not track the dict")
+	}
+	if r.InstanceDict(a) != d || !r.DelRef(a, "x") || !r.RemoveRef(a, b) {
+		t.Error("the attribute calls do not reach the dict")
+	}
+	r.SetRef(a, "peer", b)
+	h, err := r.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := func(o Obj) (names []string) {
+		id, _ := h.Lookup(r.Addr(o))
+		for _, name := range h.Edges(id) {
+			names = append(names, name)
+		}
+		return names
+	}
+	if e := edges(a); !slices.Equal(e, []string{"__dict__"}) {
+		t.Errorf("instance edges %v", e)
+	}
+	if e := edges(d); !slices.Equal(e, []string{"peer"}) {
+		t.Errorf("dict edges %v", e)
+	}
+	r.ClearRefs(a) // a.__dict__.clear()
+	if r.InstanceDict(a) != d || len(r.GetReferents(d)) != 0 {
+		t.Error("ClearRefs of the instance did not clear its dict")
+	}
+	// A cycle of two instances is four objects, and a collection frees the
+	// dicts with the instances.
+	r.SetRef(a, "peer", b)
+	r.SetRef(b, "peer", a)
+	r.Decref(a)
+	r.Decref(b)
+	if c, u, _ := r.Collect(2); c != 4 || u != 0 {
+		t.Errorf("collected %d, uncollectable %d; want 4, 0", c, u)
+	}
+	if r.Alive(d) && r.TypeOf(d) == TypeDict {
+		t.Error("the dict survived its instance")
+	}
+	// From 3.11 the attributes are the instance's own references.
+	r = newRuntime(t, "3.11.7")
+	node = r.NewType(Type{Name: "Node"})
+	a, b = r.New(node), r.New(node)
+	r.SetRef(a, "peer", b)
+	if r.InstanceDict(a) != NoObj || !slices.Equal(r.GetReferents(a), []Obj{b}) {
+		t.Error("3.11 made a __dict__")
+	}
+}
