@@ -701,3 +701,19 @@ func ExampleUnverifiedError_Error() {
 	// true 3.14.2
 	// new runtime: CPython 3.14.2 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and no interpreter of it has run the differential tests; set Options.Unverified to follow its rules unproven
 }
+
+func ExampleReport_Shapes() {
+	h := cyclesHeap()
+	rep, _ := gcmod.Unreachable(h, gcmod.UnreachableOptions{})
+	for _, s := range rep.Shapes(h) {
+		fmt.Printf("%d group(s), %d objects, %d bytes, %v:", len(s.Groups), s.Objects, s.Bytes, s.Reasons)
+		for _, st := range s.Steps {
+			fmt.Printf(" %s.%s ->", st.Type, st.Edge)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// 1 group(s), 2 objects, 112 bytes, [freed]: app.Foo.peer -> app.Foo.peer ->
+	// 1 group(s), 2 objects, 112 bytes, [freed]: builtins.list.[*] ->
+	// 1 group(s), 1 objects, 56 bytes, [legacy finalizer]: app.Legacy.me ->
+}
