@@ -98,7 +98,14 @@ func (r *Runtime) invokeCallbacks(phase string, info CallbackInfo) {
 	}
 	r.tempAlloc(TypeDict, 0)
 	for i := 0; i < len(r.callbacks); i++ { // callbacks may change the list
-		r.callbacks[i](r, phase, info)
+		cb := r.callbacks[i]
+		code := uintptr(0)
+		if r.rules.frameObjects {
+			code = codeOf(cb)
+		}
+		r.enterFrame(code)
+		cb(r, phase, info)
+		r.exitFrame(code)
 	}
 	r.tempFree(TypeDict, 0)
 }
@@ -161,8 +168,7 @@ func (r *Runtime) collectGenerations(gen int) (collected, uncollectable int) {
 	m, n := r.collectUnreachable(headUnreachable, old)
 
 	if r.debug&DebugStats != 0 {
-		fmt.Fprintf(r.stderr, "gc: done, %d unreachable, %d uncollectable, %.4fs elapsed\n",
-			m+n, n, (r.now() - t0).Seconds())
+		r.printDone(m, n, t0)
 	}
 	r.handleLegacyFinalizers(headFinalizers, old)
 	if gen == 2 {
@@ -194,7 +200,17 @@ func (r *Runtime) collectUnreachable(unreachable, old Obj) (m, n int) {
 	calls := r.userCalls
 	m += r.handleWeakrefs(unreachable, old, clearLater)
 	r.finalizeGarbage(unreachable)
-	if r.userCalls != calls {
+	if r.userCalls != calls && r.rules.resurrectAll {
+		if r.anyResurrected(unreachable) {
+			// Nothing is freed: the unreachable objects all survive.
+			for o := r.next[unreachable]; o != unreachable; o = r.next[o] {
+				r.flags[o] &^= fCollecting
+			}
+			r.listMerge(unreachable, old)
+		}
+		r.listInit(headFinal)
+		r.listMerge(unreachable, headFinal)
+	} else if r.userCalls != calls {
 		r.handleResurrected(unreachable, headFinal, old)
 	} else {
 		// No finalizer or callback ran, so nothing can have been
@@ -215,6 +231,17 @@ func (r *Runtime) collectUnreachable(unreachable, old Obj) (m, n int) {
 		}
 	}
 	return m, n
+}
+
+// printDone prints DEBUG_STATS's last line, without the counts when they
+// are 0 before 3.8.
+func (r *Runtime) printDone(m, n int, t0 time.Duration) {
+	elapsed := (r.now() - t0).Seconds()
+	if m == 0 && n == 0 && r.rules.version.less(3, 8, 0) {
+		fmt.Fprintf(r.stderr, "gc: done, %.4fs elapsed\n", elapsed)
+		return
+	}
+	fmt.Fprintf(r.stderr, "gc: done, %d unreachable, %d uncollectable, %.4fs elapsed\n", m+n, n, elapsed)
 }
 
 func (r *Runtime) printGenerationSizes() {
@@ -375,12 +402,37 @@ func (r *Runtime) finalizeGarbage(collectable Obj) {
 		if ti.del != nil && r.flags[o]&fFinalized == 0 {
 			r.flags[o] |= fFinalized
 			r.incref(o)
-			r.userCalls++
-			ti.del(r, o)
+			r.call(ti.del, o)
 			r.decref(o)
 		}
 	}
 	r.listMerge(headSeen, collectable)
+}
+
+// anyResurrected reports whether a finalizer or callback made an object of
+// list h reachable from outside h again (check_garbage before 3.9).
+func (r *Runtime) anyResurrected(h Obj) bool {
+	for o := r.next[h]; o != h; o = r.next[o] {
+		if r.flags[o]&fImmortal != 0 {
+			r.gcRefs[o] = 1 << 30
+		} else {
+			r.gcRefs[o] = r.refcnt[o]
+		}
+		r.flags[o] |= fCollecting
+	}
+	for o := r.next[h]; o != h; o = r.next[o] {
+		for _, t := range r.refsOf(o) {
+			if r.flags[t]&fCollecting != 0 {
+				r.gcRefs[t]--
+			}
+		}
+	}
+	for o := r.next[h]; o != h; o = r.next[o] {
+		if r.gcRefs[o] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // handleResurrected runs the reachability analysis again over the

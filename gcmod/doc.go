@@ -10,7 +10,8 @@
 // thresholds, or on [Runtime.Collect], with the generations, the
 // finalizers (PEP 442 and legacy), resurrection, weak references,
 // gc.garbage, callbacks, debugging output, freezing, tuple and dict
-// untracking and the free lists that make gc.get_count() what it is. The
+// untracking and the free lists that make gc.get_count() what it is, and
+// before 3.11 the instances' __dict__ objects and the frames of calls. The
 // methods are the gc module's functions. [Runtime.Snapshot] returns the heap
 // as a [heap.Heap].
 //
@@ -19,6 +20,7 @@
 // reference cycle, with what a legacy finalizer keeps uncollectable.
 //
 // The differential tests run scenarios in CPython and in a Runtime and
-// require identical results. docs/gc.md describes the model, the versions
-// and the limits.
+// require identical results, on CPython 3.7 to 3.13. [NewRuntime] refuses
+// other versions with an [UnverifiedError] unless Options.Unverified accepts
+// them. docs/gc.md describes the model, the versions and the limits.
 package gcmod

@@ -1,6 +1,7 @@
 package gcmod_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -302,10 +303,11 @@ func ExampleRuntime_IsFinalized() {
 }
 
 // The seeds' instance cycle with __del__: since PEP 442 (3.4) it is
-// collected; before, it went to gc.garbage.
+// collected; before, it went to gc.garbage, and the two instances' __dict__
+// objects, which it reaches, were uncollectable too.
 func ExampleRuntime_Collect() {
 	for _, version := range []string{"3.11.7", "2.7.18"} {
-		r, _ := gcmod.NewRuntime(gcmod.Options{Version: version})
+		r, _ := gcmod.NewRuntime(gcmod.Options{Version: version, Unverified: true}) // 2.7 is not proven
 		fin := r.NewType(gcmod.Type{Name: "Fin", Del: func(*gcmod.Runtime, gcmod.Obj) {}})
 		pair(r, fin)
 		collected, uncollectable, _ := r.Collect(2)
@@ -313,7 +315,7 @@ func ExampleRuntime_Collect() {
 	}
 	// Output:
 	// 3.11.7 2 0 0
-	// 2.7.18 0 2 2
+	// 2.7.18 0 4 2
 }
 
 func ExampleRuntime_AddCallback() {
@@ -388,7 +390,7 @@ func ExampleRuntime_GetCount() {
 }
 
 func ExampleRuntime_GetThreshold() {
-	r, _ := gcmod.NewRuntime(gcmod.Options{Version: "3.14.2"})
+	r, _ := gcmod.NewRuntime(gcmod.Options{Version: "3.14.2", Unverified: true}) // 3.14 is not proven
 	fmt.Println(r.GetThreshold(), r.Version().Collector())
 	// Output: [2000 10 0] incremental
 }
@@ -677,4 +679,53 @@ func ExampleCountGenerations() {
 	fmt.Printf("%+v\n", gcmod.CountGenerations(h))
 	// Output:
 	// {Young:[1 0 1] Permanent:1 Untracked:1}
+}
+
+// Before 3.11 an instance's attributes live in a __dict__ object, which the
+// first attribute store makes; from 3.11 they live in the instance.
+func ExampleRuntime_InstanceDict() {
+	for _, version := range []string{"3.10.13", "3.11.7"} {
+		r, _ := gcmod.NewRuntime(gcmod.Options{Version: version})
+		node := r.NewType(gcmod.Type{Name: "Node"})
+		a, b := r.New(node), r.New(node)
+		fmt.Println(version, r.InstanceDict(a) != gcmod.NoObj)
+		r.SetRef(a, "peer", b)
+		d := r.InstanceDict(a)
+		if d == gcmod.NoObj {
+			fmt.Println(version, "attributes inline:", r.GetReferents(a)[0] == b)
+			continue
+		}
+		fmt.Println(version, r.TypeName(d), r.GetReferents(a)[0] == d, r.GetReferents(d)[0] == b)
+	}
+	// Output:
+	// 3.10.13 false
+	// 3.10.13 dict true true
+	// 3.11.7 false
+	// 3.11.7 attributes inline: true
+}
+
+func ExampleUnverifiedError_Error() {
+	_, err := gcmod.NewRuntime(gcmod.Options{Version: "3.14.2"})
+	var ue *gcmod.UnverifiedError
+	fmt.Println(errors.As(err, &ue), ue.Version)
+	fmt.Println(err)
+	// Output:
+	// true 3.14.2
+	// new runtime: CPython 3.14.2 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and no interpreter of it has run the differential tests; set Options.Unverified to follow its rules unproven
+}
+
+func ExampleReport_Shapes() {
+	h := cyclesHeap()
+	rep, _ := gcmod.Unreachable(h, gcmod.UnreachableOptions{})
+	for _, s := range rep.Shapes(h) {
+		fmt.Printf("%d group(s), %d objects, %d bytes, %v:", len(s.Groups), s.Objects, s.Bytes, s.Reasons)
+		for _, st := range s.Steps {
+			fmt.Printf(" %s.%s ->", st.Type, st.Edge)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// 1 group(s), 2 objects, 112 bytes, [freed]: app.Foo.peer -> app.Foo.peer ->
+	// 1 group(s), 2 objects, 112 bytes, [freed]: builtins.list.[*] ->
+	// 1 group(s), 1 objects, 56 bytes, [legacy finalizer]: app.Legacy.me ->
 }

@@ -17,11 +17,15 @@ package gcmod_test
 // log is built from strings and ints only, which the collector does not
 // track. The Go side makes as many stand-ins for the frozen objects, so the
 // permanent generation has the same size.
+//
+// GCMOD_PYTHONS names more interpreters to compare with (see pythons);
+// GCMOD_DUMP=1 logs both whole logs of every scenario.
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -143,6 +147,8 @@ def GCCB(phase, info):
     LOG.append('gccb'); LOG.append(phase); LOG.append(info['generation'])
     LOG.append(info['collected']); LOG.append(info['uncollectable'])
 T_i = T_c = T_G = T_S = T_pid = T_ = None
+T_F = hasattr(gc, 'is_finalized')
+T_O = sys.version_info >= (3, 8)
 gc.collect()
 ST0 = [[s['collections'], s['collected'], s['uncollectable']] for s in gc.get_stats()]
 T_n = gc.collect()
@@ -307,23 +313,26 @@ func pyOps(b *strings.Builder, ops []op, ind string) error {
 		case "tracked":
 			w("LOG.append('tracked'); LOG.append(gc.is_tracked(%s))", a[0])
 		case "finalized":
-			w("LOG.append('finalized'); LOG.append(gc.is_finalized(%s))", a[0])
+			w("if T_F: LOG.append('finalized'); LOG.append(gc.is_finalized(%s))", a[0])
 		case "isenabled":
 			w("LOG.append('enabled'); LOG.append(gc.isenabled())")
 		case "objects", "referrers", "referents":
+			in := ""
 			switch o.name {
 			case "objects":
-				w("T_G = gc.get_objects(%s)", a[0])
+				w("if T_O:")
+				in = "    "
+				w(in+"T_G = gc.get_objects(%s)", a[0])
 			case "referrers":
 				w("T_G = gc.get_referrers(%s)", a[0])
 			default:
 				w("T_G = gc.get_referents(%s)", a[0])
 			}
-			w("LOG.append(%q); T_i = 0", o.name)
-			w("while T_i < len(T_G):")
-			w("    if id(T_G[T_i]) in IDS: LOG.append(IDS[id(T_G[T_i])])")
-			w("    T_i += 1")
-			w("del T_G")
+			w(in+"LOG.append(%q); T_i = 0", o.name)
+			w(in + "while T_i < len(T_G):")
+			w(in + "    if id(T_G[T_i]) in IDS: LOG.append(IDS[id(T_G[T_i])])")
+			w(in + "    T_i += 1")
+			w(in + "del T_G")
 		case "stats":
 			w("T_S = gc.get_stats()")
 			w("LOG.append('stats'); T_i = 0")
@@ -376,7 +385,7 @@ type machine struct {
 	r      *gcmod.Runtime
 	types  map[string]gcmod.TypeID
 	vars   map[string]gcmod.Obj
-	labels map[gcmod.Obj]string
+	labels map[gcmod.Obj]label
 	log    []string
 	res    []gcmod.Obj
 	none   gcmod.Obj
@@ -391,7 +400,7 @@ func newMachine(version string, base int, stderr *bytes.Buffer) (*machine, error
 		return nil, err
 	}
 	m := &machine{r: r, types: map[string]gcmod.TypeID{}, vars: map[string]gcmod.Obj{},
-		labels: map[gcmod.Obj]string{}, base: base}
+		labels: map[gcmod.Obj]label{}, base: base}
 	logDel := func(r *gcmod.Runtime, o gcmod.Obj) { m.log = append(m.log, "del", m.label(o)) }
 	m.types["Node"] = r.NewType(gcmod.Type{Name: "Node"})
 	m.types["Fin"] = r.NewType(gcmod.Type{Name: "Fin", Del: logDel})
@@ -427,8 +436,35 @@ func newMachine(version string, base int, stderr *bytes.Buffer) (*machine, error
 	return m, nil
 }
 
+// label is a scenario object's label and type. A handle is reused once its
+// object is freed, also for objects the scenario does not label (a
+// __dict__ before 3.11): a label is valid only for an object of its type.
+type label struct {
+	name string
+	typ  gcmod.TypeID
+}
+
+func (m *machine) setLabel(o gcmod.Obj, name string) {
+	m.labels[o] = label{name, m.r.TypeOf(o)}
+}
+
+// lookup is o's label, if o, a live object, has one.
+func (m *machine) lookup(o gcmod.Obj) (string, bool) {
+	l, ok := m.labels[o]
+	if !ok || l.typ != m.r.TypeOf(o) {
+		return "", false
+	}
+	return l.name, true
+}
+
+// before reports whether the Runtime follows a version before major.minor.
+func (m *machine) before(major, minor int) bool {
+	v := m.r.Version()
+	return v.Major < major || v.Major == major && v.Minor < minor
+}
+
 func (m *machine) label(o gcmod.Obj) string {
-	if l, ok := m.labels[o]; ok {
+	if l, ok := m.lookup(o); ok {
 		return l
 	}
 	return "?"
@@ -473,7 +509,7 @@ func (m *machine) src(s string) (o gcmod.Obj, fresh bool) {
 	}
 	if v, ok := strings.CutSuffix(s, ".m"); ok {
 		o := m.r.NewMethod(m.v(v))
-		m.labels[o] = s
+		m.setLabel(o, s)
 		return o, true
 	}
 	return m.v(s), false
@@ -507,7 +543,7 @@ func (m *machine) run(ops []op) error {
 				x = r.New(m.types[a[1]])
 			}
 			m.bind(a[0], x)
-			m.labels[x] = a[0]
+			m.setLabel(x, a[0])
 		case "int":
 			r.Incref(m.atom)
 			m.bind(a[0], m.atom)
@@ -518,7 +554,7 @@ func (m *machine) run(ops []op) error {
 			}
 			x := r.NewTuple(items...)
 			m.bind(a[0], x)
-			m.labels[x] = a[0]
+			m.setLabel(x, a[0])
 		case "set", "item":
 			from, name, src := "", "", ""
 			if o.name == "set" {
@@ -574,7 +610,7 @@ func (m *machine) run(ops []op) error {
 			wr := r.NewWeakref(target, cb)
 			r.Decref(args)
 			m.bind(a[0], wr)
-			m.labels[wr] = a[0]
+			m.setLabel(wr, a[0])
 		case "wtarget":
 			m.logf("wtarget")
 			if t, ok := r.WeakTarget(m.v(a[0])); ok {
@@ -634,10 +670,15 @@ func (m *machine) run(ops []op) error {
 		case "tracked":
 			m.logf("tracked", r.IsTracked(m.v(a[0])))
 		case "finalized":
-			m.logf("finalized", r.IsFinalized(m.v(a[0])))
+			if !m.before(3, 9) { // gc.is_finalized is new in 3.9
+				m.logf("finalized", r.IsFinalized(m.v(a[0])))
+			}
 		case "isenabled":
 			m.logf("enabled", r.IsEnabled())
 		case "objects":
+			if m.before(3, 8) { // gc.get_objects takes a generation from 3.8
+				break
+			}
 			gen, _ := strconv.Atoi(a[0])
 			l := r.New(gcmod.TypeList)
 			objs, err := r.GetObjects(gen)
@@ -699,6 +740,11 @@ func (m *machine) run(ops []op) error {
 			r.ClearCallbacks()
 		case "fork":
 		case "repeat":
+			if m.before(3, 9) {
+				// range(N) is called through an argument tuple: range has
+				// no vectorcall before 3.9.
+				r.Decref(m.argTuple(m.atom))
+			}
 			for range o.n {
 				if err := m.run(o.body); err != nil {
 					return err
@@ -718,7 +764,7 @@ func (m *machine) logLabelled(objs []gcmod.Obj, skip ...gcmod.Obj) {
 		if slices.Contains(skip, x) {
 			continue
 		}
-		if l, ok := m.labels[x]; ok {
+		if l, ok := m.lookup(x); ok {
 			m.logf(l)
 		}
 	}
@@ -730,7 +776,7 @@ func (m *machine) survivors() []string {
 	objs, _ := m.r.GetObjects(-1)
 	var s []string
 	for _, o := range objs {
-		if l, ok := m.labels[o]; ok {
+		if l, ok := m.lookup(o); ok {
 			s = append(s, l)
 		}
 	}
@@ -746,7 +792,7 @@ type pythonRun struct {
 }
 
 func runPython(ctx context.Context, python, code string) (*pythonRun, error) {
-	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-c", code)
+	cmd := exec.CommandContext(ctx, python, "-I", "-S", "-u", "-c", code)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -790,16 +836,15 @@ func normalizeStderr(s string) string {
 }
 
 // pythons are the interpreters to compare with: python3, and those named in
-// GCMOD_PYTHONS (a comma-separated list of paths).
+// GCMOD_PYTHONS (paths separated by spaces or commas), e.g.
+//
+//	GCMOD_PYTHONS="$(ls -d ~/.pyenv/versions/3.*/bin/python3 | tr '\n' ' ') /usr/bin/python3" go test ./gcmod -run TestFidelity
 func pythons(t *testing.T) []string {
 	t.Helper()
 	ps := []string{testenv.LookPath(t, "python3", "the differential tests against CPython need it")}
-	for _, x := range strings.Split(os.Getenv("GCMOD_PYTHONS"), ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			ps = append(ps, x)
-		}
-	}
-	return ps
+	return append(ps, strings.FieldsFunc(os.Getenv("GCMOD_PYTHONS"), func(c rune) bool {
+		return c == ',' || c == ' ' || c == '\t' || c == '\n'
+	})...)
 }
 
 // pythonVersion is the version of python and the path of its executable:
@@ -824,9 +869,24 @@ func TestFidelity(t *testing.T) {
 	if len(scens) < 40 {
 		t.Errorf("%d scenarios, want at least 40", len(scens))
 	}
+	seen := map[string]bool{}
 	for _, py := range pythons(t) {
 		version, py := pythonVersion(t, py)
+		if seen[py] {
+			continue // python3 is often one of GCMOD_PYTHONS too
+		}
+		seen[py] = true
 		t.Run(version, func(t *testing.T) {
+			if _, err := gcmod.NewRuntime(gcmod.Options{Version: version}); err != nil {
+				// A version the Runtime refuses must be refused for being
+				// unverified, and by name; its scenarios are not run.
+				var ue *gcmod.UnverifiedError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), "CPython "+version+" ") {
+					t.Fatalf("%s: %v", py, err)
+				}
+				t.Logf("%s: refused: %v", py, err)
+				return
+			}
 			if _, err := exec.Command(py, "-I", "-S", "-c", "from _testcapi import with_tp_del").CombinedOutput(); err != nil {
 				testenv.Missing(t, "%s has no _testcapi.with_tp_del, which the scenarios need (a CPython build with its test modules)", py)
 			}
@@ -846,6 +906,9 @@ func TestFidelity(t *testing.T) {
 					golog, gostderr, err := runGo(s, version, pr.base)
 					if err != nil {
 						t.Fatalf("runtime: %v", err)
+					}
+					if os.Getenv("GCMOD_DUMP") != "" {
+						t.Logf("python:  %s\nruntime: %s", strings.Join(pr.log, " "), strings.Join(golog, " "))
 					}
 					if d := firstDiff(pr.log, golog); d != "" {
 						t.Errorf("scenarios.txt:%d: logs differ (python, then runtime):\n%s\n--- program after the prologue\n%s", s.line, d, strings.TrimPrefix(code, pythonPrologue))

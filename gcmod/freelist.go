@@ -1,6 +1,7 @@
 package gcmod
 
-// CPython keeps freed lists, dicts and short tuples on free lists and hands
+// CPython keeps freed lists, dicts, short tuples and (before 3.9) bound
+// methods on free lists and hands
 // them out again instead of allocating. An object taken from a free list is
 // not counted by the allocation counter, and one put on a free list is not
 // uncounted; a full collection empties the free lists, uncounting what they
@@ -12,6 +13,7 @@ const maxTupleFree = 20
 
 type freeLists struct {
 	lists, dicts int
+	methods      int               // before 3.9
 	tuples       [maxTupleFree]int // by length
 }
 
@@ -23,6 +25,8 @@ func (f *freeLists) slot(ti *typeInfo, length int) *int {
 		return &f.lists
 	case kindDict:
 		return &f.dicts
+	case kindMethod:
+		return &f.methods
 	case kindTuple:
 		if length > 0 && length < maxTupleFree {
 			return &f.tuples[length]
@@ -51,7 +55,7 @@ func (f *freeLists) push(ti *typeInfo, length int) bool {
 
 // clear empties the free lists and returns how many objects they held.
 func (f *freeLists) clear() int {
-	n := f.lists + f.dicts
+	n := f.lists + f.dicts + f.methods
 	for _, t := range f.tuples {
 		n += t
 	}
@@ -113,7 +117,9 @@ func (r *Runtime) tempFree(t TypeID, length int) {
 
 // clearFreeLists empties the free lists at the end of a full collection.
 func (r *Runtime) clearFreeLists() {
-	for range r.freeLists.clear() {
+	n := r.freeLists.clear() + r.frameState.free
+	r.frameState.free = 0
+	for range n {
 		r.countFree()
 	}
 }

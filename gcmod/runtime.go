@@ -110,9 +110,10 @@ const (
 // Options configure a Runtime. The zero value follows CPython 3.11.7 and
 // discards debugging output.
 type Options struct {
-	Version string               // CPython version whose collector and defaults to follow, e.g. "3.12.1"; "" means 3.11.7
-	Stderr  io.Writer            // where the DEBUG_* flags print, as sys.stderr; nil discards
-	Now     func() time.Duration // monotonic clock for the elapsed times DEBUG_STATS prints; nil uses the real clock
+	Version    string               // CPython version whose collector and defaults to follow, e.g. "3.12.1"; "" means 3.11.7
+	Unverified bool                 // accept a version outside 3.7 to 3.13, which the differential tests do not prove: before 3.7, 3.14 and later
+	Stderr     io.Writer            // where the DEBUG_* flags print, as sys.stderr; nil discards
+	Now        func() time.Duration // monotonic clock for the elapsed times DEBUG_STATS prints; nil uses the real clock
 }
 
 // Runtime is a mutable heap of objects with reference counts and CPython's
@@ -179,6 +180,7 @@ type Runtime struct {
 	callbacks  []Callback
 	freeLists  freeLists
 	inc        incState
+	frameState frameState // before 3.11: the frames calls leave behind
 
 	// Deallocation in progress: frames of objects whose references are
 	// being dropped, and the references they drop.
@@ -192,7 +194,9 @@ type deallocFrame struct {
 }
 
 // NewRuntime returns an empty Runtime with automatic collection enabled and
-// the version's default thresholds.
+// the version's default thresholds. For a version the differential tests do
+// not prove a Runtime against (before 3.7, 3.14 and later) it returns an
+// *UnverifiedError unless Options.Unverified is set.
 func NewRuntime(opts Options) (*Runtime, error) {
 	v := defaultVersion
 	if opts.Version != "" {
@@ -200,6 +204,9 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		if v, err = ParseVersion(opts.Version); err != nil {
 			return nil, fmt.Errorf("new runtime: %w", err)
 		}
+	}
+	if !verified(v) && !opts.Unverified {
+		return nil, fmt.Errorf("new runtime: %w", &UnverifiedError{Version: v})
 	}
 	r := &Runtime{
 		rules:    rulesFor(v),
@@ -228,7 +235,7 @@ func NewRuntime(opts Options) (*Runtime, error) {
 		TypeList:    {name: "list", qual: "builtins.list", kind: kindList, container: true, size: 56, clearReverse: true, freeList: 80},
 		TypeTuple:   {name: "tuple", qual: "builtins.tuple", kind: kindTuple, container: true, size: 40, noClear: true, clearReverse: true, freeList: 2000},
 		TypeDict:    {name: "dict", qual: "builtins.dict", kind: kindDict, container: true, size: 64, freeList: 80},
-		TypeMethod:  {name: "method", qual: "builtins.method", kind: kindMethod, container: true, size: 48, noClear: true},
+		TypeMethod:  {name: "method", qual: "builtins.method", kind: kindMethod, container: true, size: 48, noClear: true, freeList: r.rules.methodFreeList},
 		TypeWeakref: {name: "ReferenceType", qual: "weakref.ReferenceType", tpName: "weakref.ReferenceType", kind: kindWeakref, container: true, size: 80},
 	}
 	if r.rules.collector == Incremental {
@@ -525,11 +532,15 @@ func (r *Runtime) removeRefAt(o Obj, i uint32) {
 
 // AddRef makes from refer to to, after its other references, as
 // list.append does; name ("" for none) names the reference in snapshots.
-// Storing a container in an untracked dict tracks the dict.
+// Storing a container in an untracked dict tracks the dict. Before 3.11
+// the attribute calls on an instance (AddRef, SetRef, DelRef, RemoveRef,
+// ClearRefs) act on its __dict__ object, which the first store makes (see
+// InstanceDict).
 func (r *Runtime) AddRef(from, to Obj, name string) {
 	r.check(from)
 	r.check(to)
 	r.incref(to)
+	from = r.attrs(from, true)
 	r.appendRef(from, to, r.nameID(name))
 	r.maintainDictTracking(from, to)
 }
@@ -542,6 +553,7 @@ func (r *Runtime) SetRef(from Obj, name string, to Obj) {
 	r.check(to)
 	id := r.nameID(name)
 	r.incref(to)
+	from = r.attrs(from, true)
 	refs := r.refsOf(from)
 	off := r.refOff[from]
 	for i := range refs {
@@ -565,6 +577,9 @@ func (r *Runtime) DelRef(from Obj, name string) bool {
 	if !ok || name == "" {
 		return false
 	}
+	if from = r.attrs(from, false); from == NoObj {
+		return false
+	}
 	off := r.refOff[from]
 	for i := range r.refLen[from] {
 		if r.refName[off+i] == id {
@@ -581,6 +596,9 @@ func (r *Runtime) DelRef(from Obj, name string) bool {
 // reports whether there was one.
 func (r *Runtime) RemoveRef(from, to Obj) bool {
 	r.check(from)
+	if from = r.attrs(from, false); from == NoObj {
+		return false
+	}
 	off := r.refOff[from]
 	for i := range r.refLen[from] {
 		if r.refs[off+i] == to {
@@ -596,7 +614,9 @@ func (r *Runtime) RemoveRef(from, to Obj) bool {
 // and as a collection's tp_clear does.
 func (r *Runtime) ClearRefs(o Obj) {
 	r.check(o)
-	r.clearRefs(o)
+	if o = r.attrs(o, false); o != NoObj {
+		r.clearRefs(o)
+	}
 }
 
 // clearRefs detaches o's references and then gives them up, in the order
@@ -748,7 +768,7 @@ func (r *Runtime) beginDealloc(o Obj) bool {
 	finalizers := false
 	if ti.del != nil && r.rules.hasFinal {
 		finalizers = true
-		if r.flags[o]&fFinalized == 0 && !r.callFinalizer(o, ti.del, true) {
+		if r.flags[o]&fFinalized == 0 && !r.callFinalizer(o, ti.del, false) {
 			return false
 		}
 	}
@@ -757,7 +777,7 @@ func (r *Runtime) beginDealloc(o Obj) bool {
 	}
 	if legacy := r.legacyFinalizer(ti); legacy != nil {
 		finalizers = true
-		if !r.callFinalizer(o, legacy, false) {
+		if !r.callFinalizer(o, legacy, true) {
 			return false
 		}
 	}
@@ -798,16 +818,22 @@ func (r *Runtime) legacyFinalizer(ti *typeInfo) func(*Runtime, Obj) {
 // callFinalizer runs a finalizer of o, whose count is zero, with o
 // temporarily resurrected and tracked, and reports whether o is still dying
 // afterwards. A finalizer that keeps a reference resurrects o, which then
-// stays tracked in the youngest generation.
-func (r *Runtime) callFinalizer(o Obj, fn func(*Runtime, Obj), markFinalized bool) bool {
+// stays tracked in the youngest generation. A legacy finalizer is looked up
+// as a bound method of o, which CPython makes before the call and frees
+// after it; __del__ (tp_finalize) marks o finalized.
+func (r *Runtime) callFinalizer(o Obj, fn func(*Runtime, Obj), legacy bool) bool {
 	container := r.info(o).container
 	if container {
 		r.track(o)
 	}
 	r.refcnt[o] = 1
-	r.userCalls++
-	fn(r, o)
-	if markFinalized && container {
+	if legacy {
+		r.tempAlloc(TypeMethod, 0)
+	}
+	r.call(fn, o)
+	if legacy {
+		r.tempFree(TypeMethod, 0)
+	} else if container {
 		r.flags[o] |= fFinalized
 	}
 	r.refcnt[o]--

@@ -2,6 +2,7 @@ package gcmod
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"github.com/objgraph-go/objgraph/heap"
 )
 
+// newRuntime is a Runtime of version with automatic collection disabled.
+// The unit tests reach the rules of every version, verified or not.
 func newRuntime(t *testing.T, version string) *Runtime {
 	t.Helper()
-	r, err := NewRuntime(Options{Version: version})
+	r, err := NewRuntime(Options{Version: version, Unverified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +105,10 @@ func TestLegacyDel(t *testing.T) {
 		collected, uncollectable int
 		dels                     int
 	}{
-		{"2.7.18", 0, 2, 0},
-		{"3.3", 0, 2, 0},
-		{"3.4", 2, 0, 2},
+		// Before 3.11 each instance's __dict__ is an object of the cycle.
+		{"2.7.18", 0, 4, 0},
+		{"3.3", 0, 4, 0},
+		{"3.4", 4, 0, 2},
 		{"3.11", 2, 0, 2},
 	} {
 		r := newRuntime(t, tc.version)
@@ -372,5 +376,112 @@ func TestGetReferrersAndReferents(t *testing.T) {
 	// d is an untracked dict (it holds no container): not a referrer.
 	if got := r.GetReferrers(x); !slices.Equal(got, []Obj{l}) {
 		t.Errorf("referrers %v", got)
+	}
+}
+
+// A version the differential tests do not prove is refused with an error
+// that names it, unless Options.Unverified accepts it.
+func TestUnverifiedVersions(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		ok      bool
+		want    string
+	}{
+		{"", true, ""},
+		{"3.7.0", true, ""},
+		{"3.10.13", true, ""},
+		{"3.13.5", true, ""},
+		{"3.6.15", false, "new runtime: CPython 3.6.15 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and the differential tests cannot run on it: they need gc.freeze (3.7)"},
+		{"2.7.18", false, "new runtime: CPython 2.7.18 is not verified"},
+		{"3.14.2", false, "new runtime: CPython 3.14.2 is not verified: the Runtime is proven against CPython 3.7 to 3.13, and no interpreter of it has run the differential tests; set Options.Unverified"},
+		{"4.0", false, "new runtime: CPython 4.0.0 is not verified"},
+	} {
+		r, err := NewRuntime(Options{Version: tc.version})
+		if tc.ok {
+			if err != nil || r == nil {
+				t.Errorf("%q: %v", tc.version, err)
+			}
+			continue
+		}
+		var ue *UnverifiedError
+		if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want an UnverifiedError %q...", tc.version, err, tc.want)
+			continue
+		}
+		if v, _ := ParseVersion(tc.version); ue.Version != v {
+			t.Errorf("%q: error names %v", tc.version, ue.Version)
+		}
+		if r, err := NewRuntime(Options{Version: tc.version, Unverified: true}); err != nil || r.Version() != ue.Version {
+			t.Errorf("%q with Unverified: %v", tc.version, err)
+		}
+	}
+}
+
+// Before 3.11 the attribute calls on an instance act on its __dict__, which
+// the first store makes and which snapshots show as the edge __dict__.
+func TestInstanceDict(t *testing.T) {
+	r := newRuntime(t, "3.10.13")
+	node := r.NewType(Type{Name: "Node"})
+	a, b := r.New(node), r.New(node)
+	if r.DelRef(a, "x") || r.RemoveRef(a, b) || r.InstanceDict(a) != NoObj {
+		t.Fatal("an instance with no attribute has a __dict__")
+	}
+	r.ClearRefs(a) // no dict: nothing to clear, none made
+	r.SetRef(a, "x", r.New(TypeObject))
+	d := r.InstanceDict(a)
+	if d == NoObj || r.TypeOf(d) != TypeDict || r.Refcount(d) != 1 || r.IsTracked(d) {
+		t.Fatalf("after storing an int: dict %d, want an untracked dict referenced once", d)
+	}
+	if got := r.GetReferents(a); !slices.Equal(got, []Obj{d}) {
+		t.Errorf("referents of the instance %v, want its dict %d", got, d)
+	}
+	r.SetRef(a, "peer", b)
+	if !r.IsTracked(d) {
+		t.Error("storing an instance did not track the dict")
+	}
+	if r.InstanceDict(a) != d || !r.DelRef(a, "x") || !r.RemoveRef(a, b) {
+		t.Error("the attribute calls do not reach the dict")
+	}
+	r.SetRef(a, "peer", b)
+	h, err := r.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := func(o Obj) (names []string) {
+		id, _ := h.Lookup(r.Addr(o))
+		for _, name := range h.Edges(id) {
+			names = append(names, name)
+		}
+		return names
+	}
+	if e := edges(a); !slices.Equal(e, []string{"__dict__"}) {
+		t.Errorf("instance edges %v", e)
+	}
+	if e := edges(d); !slices.Equal(e, []string{"peer"}) {
+		t.Errorf("dict edges %v", e)
+	}
+	r.ClearRefs(a) // a.__dict__.clear()
+	if r.InstanceDict(a) != d || len(r.GetReferents(d)) != 0 {
+		t.Error("ClearRefs of the instance did not clear its dict")
+	}
+	// A cycle of two instances is four objects, and a collection frees the
+	// dicts with the instances.
+	r.SetRef(a, "peer", b)
+	r.SetRef(b, "peer", a)
+	r.Decref(a)
+	r.Decref(b)
+	if c, u, _ := r.Collect(2); c != 4 || u != 0 {
+		t.Errorf("collected %d, uncollectable %d; want 4, 0", c, u)
+	}
+	if r.Alive(d) && r.TypeOf(d) == TypeDict {
+		t.Error("the dict survived its instance")
+	}
+	// From 3.11 the attributes are the instance's own references.
+	r = newRuntime(t, "3.11.7")
+	node = r.NewType(Type{Name: "Node"})
+	a, b = r.New(node), r.New(node)
+	r.SetRef(a, "peer", b)
+	if r.InstanceDict(a) != NoObj || !slices.Equal(r.GetReferents(a), []Obj{b}) {
+		t.Error("3.11 made a __dict__")
 	}
 }

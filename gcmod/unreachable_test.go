@@ -212,3 +212,55 @@ func naiveUnreachable(h *heap.Heap, gens int) []heap.ID {
 	}
 	return out
 }
+
+// TestShapes makes 30 cycles of one shape, with different keys, and 5 of
+// another, and checks that Shapes finds the two shapes with their totals.
+func TestShapes(t *testing.T) {
+	r, _ := NewRuntime(Options{})
+	r.Disable()
+	node := r.NewType(Type{Name: "Node"})
+	for i := range 30 {
+		a, b, d := r.New(node), r.New(node), r.New(TypeDict)
+		r.AddRef(a, d, "children")
+		r.AddRef(d, b, "'k-"+string(rune('a'+i%26))+"'")
+		r.AddRef(b, a, "parent")
+		for _, o := range []Obj{a, b, d} {
+			r.Decref(o)
+		}
+	}
+	for range 5 {
+		l := r.New(TypeList)
+		r.AddRef(l, l, "[0]")
+		r.Decref(l)
+	}
+	h, err := r.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Unreachable(h, UnreachableOptions{Generations: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Groups) != 35 {
+		t.Fatalf("%d groups, want 35", len(rep.Groups))
+	}
+	shapes := rep.Shapes(h)
+	if len(shapes) != 2 {
+		t.Fatalf("%d shapes, want 2: %+v", len(shapes), shapes)
+	}
+	s := shapes[0]
+	if len(s.Groups) != 30 || s.Objects != 90 || len(s.Steps) != 3 {
+		t.Errorf("first shape: %d groups, %d objects, %d steps; want 30, 90, 3", len(s.Groups), s.Objects, len(s.Steps))
+	}
+	var edges []string
+	for _, st := range s.Steps {
+		edges = append(edges, st.Edge)
+	}
+	slices.Sort(edges)
+	if !slices.Equal(edges, []string{"[*]", "children", "parent"}) {
+		t.Errorf("first shape's edges %v", edges)
+	}
+	if l := shapes[1]; len(l.Groups) != 5 || l.Objects != 5 || len(l.Steps) != 1 || l.Steps[0].Edge != "[*]" {
+		t.Errorf("second shape %+v", l)
+	}
+}

@@ -86,12 +86,16 @@ func (c Collector) String() string {
 
 // rules are the version-dependent behaviours.
 type rules struct {
-	version    Version
-	collector  Collector
-	thresholds [3]int
-	deferred   bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
-	lazyDicts  bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
-	hasFinal   bool // 3.4+: tp_finalize (PEP 442)
+	version        Version
+	collector      Collector
+	thresholds     [3]int
+	deferred       bool // 3.12+: a collection the allocation counter asks for runs when the allocating call returns
+	lazyDicts      bool // before 3.14: dicts start untracked and are tracked when a container is stored in them
+	hasFinal       bool // 3.4+: tp_finalize (PEP 442)
+	instanceDicts  bool // before 3.11: an instance's attributes live in a separate __dict__ object
+	frameObjects   bool // before 3.11: a call of a Python function makes a gc-aware frame object
+	methodFreeList int  // before 3.9: freed bound methods are kept on a free list of 256
+	resurrectAll   bool // before 3.9: when a finalizer resurrects one unreachable object, none is freed
 }
 
 // Collector is the collection algorithm CPython v uses.
@@ -107,6 +111,14 @@ func rulesFor(v Version) rules {
 	case !v.less(3, 14, 0) && v.less(3, 14, 5):
 		r.collector = Incremental
 	}
+	if v.less(3, 11, 0) {
+		r.instanceDicts = true
+		r.frameObjects = true
+	}
+	if v.less(3, 9, 0) {
+		r.methodFreeList = 256
+		r.resurrectAll = true
+	}
 	if !v.less(3, 12, 0) {
 		r.deferred = true
 	}
@@ -120,4 +132,35 @@ func rulesFor(v Version) rules {
 		r.thresholds = [3]int{2000, 10, 0}
 	}
 	return r
+}
+
+// The versions the differential tests (fidelity_test.go) prove a Runtime
+// against: every scenario gives the same results in a Runtime and in a
+// real interpreter of each minor version from oldestVerified to
+// newestVerified.
+var (
+	oldestVerified = Version{3, 7, 0}
+	newestVerified = Version{3, 13, 0}
+)
+
+// verified reports whether the differential tests prove a Runtime of
+// version v (by its minor version).
+func verified(v Version) bool {
+	return v.Major == 3 && v.Minor >= oldestVerified.Minor && v.Minor <= newestVerified.Minor
+}
+
+// UnverifiedError is the error NewRuntime returns for a version the
+// differential tests do not prove a Runtime against, unless
+// Options.Unverified accepts it.
+type UnverifiedError struct {
+	Version Version // the version asked for
+}
+
+func (e *UnverifiedError) Error() string {
+	why := "no interpreter of it has run the differential tests"
+	if e.Version.less(3, 7, 0) {
+		why = "the differential tests cannot run on it: they need gc.freeze (3.7) to isolate a scenario from the interpreter"
+	}
+	return fmt.Sprintf("CPython %s is not verified: the Runtime is proven against CPython %d.%d to %d.%d, and %s; set Options.Unverified to follow its rules unproven",
+		e.Version, oldestVerified.Major, oldestVerified.Minor, newestVerified.Major, newestVerified.Minor, why)
 }

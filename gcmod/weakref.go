@@ -96,8 +96,7 @@ func (r *Runtime) clearWeakrefsOnDealloc(o Obj) {
 		r.wrInfo[wr].callback = nil
 		if cb != nil {
 			held := r.takeRefs(wr)
-			r.userCalls++
-			cb(r, wr)
+			r.call(cb, wr)
 			r.dropAll(held)
 		}
 	default:
@@ -116,8 +115,7 @@ func (r *Runtime) clearWeakrefsOnDealloc(o Obj) {
 		}
 		for j, wr := range rest {
 			if cbs[j] != nil {
-				r.userCalls++
-				cbs[j](r, wr)
+				r.call(cbs[j], wr)
 			}
 		}
 		for j := len(rest) - 1; j >= 0; j-- {
@@ -189,8 +187,7 @@ func (r *Runtime) handleWeakrefs(unreachable, old Obj, clearLater bool) int {
 	for !r.listEmpty(headWrcb) {
 		wr := r.next[headWrcb]
 		if cb := r.wrInfo[wr].callback; cb != nil {
-			r.userCalls++
-			cb(r, wr)
+			r.call(cb, wr)
 		}
 		r.decref(wr)
 		if r.next[headWrcb] == wr {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -18,8 +20,52 @@ import (
 //go:embed doc.go
 var docSource string
 
-// version is set by the build (-ldflags "-X main.version=...").
-var version = "devel"
+// version is set by the build (-ldflags "-X main.version=..."); when it is
+// not, buildVersion reads the module version or the VCS revision from the
+// binary's build information.
+var version = ""
+
+// buildVersion is the version objgraph version prints: the one set by the
+// build, else the module's version (go install ...@v1.2.3), else the VCS
+// revision and time the binary was built from, else "devel".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	v := "devel " + rev
+	if dirty {
+		v += "+dirty"
+	}
+	if at != "" {
+		v += " " + at
+	}
+	return v
+}
 
 // Exit statuses.
 const (
@@ -112,7 +158,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usageText())
 		return exitOK
 	case "version", "--version":
-		fmt.Fprintf(stdout, "objgraph %s\n", version)
+		fmt.Fprintf(stdout, "objgraph %s\n", buildVersion())
 		return exitOK
 	}
 	var cmd *command
@@ -145,6 +191,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "objgraph %s: %v\nrun 'objgraph %s --help' for usage\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
+	fs.Visit(func(f *pflag.Flag) {
+		if f.Deprecated != "" {
+			fmt.Fprintf(stderr, "objgraph %s: --%s is deprecated: %s\n", cmd.name, f.Name, f.Deprecated)
+		}
+	})
 	if err := runCmd(env, fs.Args()); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
@@ -227,7 +278,11 @@ func (c *cmdEnv) loadHeap(path string) (*heap.Heap, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 64<<20 {
+	st, err := f.Stat()
+	if err == nil && st.IsDir() {
+		return nil, usagef("%s is a directory; name the snapshots in it (%s)", path, filepath.Join(path, "*.ogs"))
+	}
+	if err == nil && st.Mode().IsRegular() && st.Size() > 64<<20 {
 		c.progress("reading %s (%s)", path, units.Bytes(uint64(st.Size())))
 	}
 	return heap.ReadAny(f, heap.ReadOptions{Name: path})
@@ -242,4 +297,42 @@ func wantArgs(args []string, names ...string) error {
 		return usagef("unexpected argument %q", args[len(names)])
 	}
 	return nil
+}
+
+// checkOutput refuses an output file whose directory is missing before any
+// work is done, naming the directory.
+func checkOutput(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
+// snapshotThenType checks the arguments of a command called as
+// "objgraph CMD SNAPSHOT TYPE". Python's objgraph puts the type first
+// (count(typename, objects)); when the first argument is no file and the
+// second is one, the call is taken for that order and refused with the
+// command in this tool's order.
+func snapshotThenType(cmd, pyfunc string, args []string) error {
+	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
+		return err
+	}
+	if args[0] == "-" || args[1] == "-" {
+		return nil
+	}
+	if _, err := os.Stat(args[0]); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if st, err := os.Stat(args[1]); err != nil || st.IsDir() {
+		return nil
+	}
+	return usagef("the snapshot comes first: objgraph %s %s %s (%q is no file; objgraph.%s() takes the type first)", cmd, args[1], args[0], args[0], pyfunc)
 }

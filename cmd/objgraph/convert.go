@@ -44,6 +44,9 @@ func runConvert(c *cmdEnv, o *convertOptions, args []string) error {
 	default:
 		return usagef("--to must be json or ogs, not %q", o.to)
 	}
+	if err := checkOutput(o.out); err != nil {
+		return err
+	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@
 //	backrefs SNAPSHOT     draw what refers to an object (-o OUT.svg|OUT.dot)
 //	refs SNAPSHOT         draw what an object refers to (-o OUT.svg|OUT.dot)
 //	convert SNAPSHOT      convert a snapshot to JSON or back (--to json|ogs)
-//	version               print the version
+//	version               print the version (the module version, or the VCS revision built)
 //	help [COMMAND]        show help for a command
 //
 // A SNAPSHOT is a .ogs file written by the objgraph_agent Python module (or

@@ -27,7 +27,9 @@ func init() {
 			"from outside the graph (their refcount exceeds their referrers in the snapshot).\n" +
 			"Objects no root reaches are reported apart, by type.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *dominatorsOptions) {
-			fs.IntVarP(&o.top, "top", "n", 20, "show this many objects")
+			fs.IntVarP(&o.top, "limit", "n", 20, "show this many objects")
+			fs.IntVar(&o.top, "top", 20, "show this many objects")
+			fs.MarkDeprecated("top", "use --limit (-n), as every listing command does")
 			fs.BoolVar(&o.noExternal, "no-external", false, "only the snapshot's roots hold objects, not references from outside the graph")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 		}, runDominators),
@@ -39,7 +41,7 @@ func runDominators(c *cmdEnv, o *dominatorsOptions, args []string) error {
 		return err
 	}
 	if o.top < 1 {
-		return usagef("--top must be 1 or more")
+		return usagef("--limit must be 1 or more")
 	}
 	h, err := c.loadHeap(args[0])
 	if err != nil {

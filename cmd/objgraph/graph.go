@@ -81,6 +81,9 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 			return usagef("--filter and --highlight need a type name")
 		}
 	}
+	if err := checkOutput(o.out); err != nil {
+		return err
+	}
 	render, err := c.graphRenderer(o.out)
 	if err != nil {
 		return err
@@ -100,6 +103,11 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 	}
 	if opts.TooMany == 0 {
 		opts.TooMany = -1
+	}
+	for _, f := range append(append([]string{}, o.filter...), o.highlight...) {
+		if t := strings.TrimPrefix(f, "!"); !objgraph.KnownType(h, t) {
+			fmt.Fprintf(c.stderr, "objgraph: warning: %q matches no type in %s%s\n", f, args[0], typeHint(h, t))
+		}
 	}
 	var keep, drop, light []func(heap.ID) bool
 	for _, f := range o.filter {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -106,13 +107,18 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 // addresses only identify objects within one process, and over time.
 func checkSeries(c *cmdEnv, paths []string, cs []*objgraph.Census) {
 	for i := 1; i < len(cs); i++ {
-		a, b := cs[i-1], cs[i]
-		if a.PID != 0 && b.PID != 0 && a.PID != b.PID {
-			fmt.Fprintf(c.stderr, "objgraph: warning: %s is of process %d and %s of process %d: addresses of different processes do not identify the same objects\n", paths[i-1], a.PID, paths[i], b.PID)
-		}
-		if !a.Time.IsZero() && !b.Time.IsZero() && b.Time.Before(a.Time) {
-			fmt.Fprintf(c.stderr, "objgraph: warning: %s was taken before %s; give the snapshots in the order they were taken\n", paths[i], paths[i-1])
-		}
+		checkPair(c, paths[i-1], paths[i], cs[i-1].PID, cs[i].PID, cs[i-1].Time, cs[i].Time)
+	}
+}
+
+// checkPair warns when snapshot b, given after a, is of another process or
+// was taken before it.
+func checkPair(c *cmdEnv, pathA, pathB string, pidA, pidB int, timeA, timeB time.Time) {
+	if pidA != 0 && pidB != 0 && pidA != pidB {
+		fmt.Fprintf(c.stderr, "objgraph: warning: %s is of process %d and %s of process %d: addresses of different processes do not identify the same objects\n", pathA, pidA, pathB, pidB)
+	}
+	if !timeA.IsZero() && !timeB.IsZero() && timeB.Before(timeA) {
+		fmt.Fprintf(c.stderr, "objgraph: warning: %s was taken before %s; give the snapshots in the order they were taken\n", pathB, pathA)
 	}
 }
 

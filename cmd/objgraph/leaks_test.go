@@ -195,7 +195,7 @@ func TestLeaksGolden(t *testing.T) {
 	}{
 		{[]string{"leaks", snaps[0]}, "give at least two snapshots"},
 		{[]string{"leaks", "--groups", "-1", snaps[0], snaps[1]}, "--limit and --groups"},
-		{[]string{"dominators", "--top", "0", snaps[0]}, "--top must be 1 or more"},
+		{[]string{"dominators", "--limit", "0", snaps[0]}, "--limit must be 1 or more"},
 		{[]string{"pprof", snaps[0]}, "-o OUT.pb.gz"},
 		{[]string{"ui", "--http", "nocolon", snaps[0]}, "give host:port"},
 	} {

@@ -59,7 +59,7 @@ func init() {
 }
 
 func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
-	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
+	if err := snapshotThenType("bytype", "by_type", args); err != nil {
 		return err
 	}
 	if o.limit < 0 {

@@ -78,7 +78,7 @@ func TestTop(t *testing.T) {
 		args []string
 	}{
 		{"top", []string{"top"}},
-		{"top-tracked", []string{"top", "--tracked"}},
+		{"top-all", []string{"top", "--all"}},
 		{"top-limit", []string{"top", "-n", "1", "--qualified"}},
 		{"top-bytes", []string{"top", "--bytes"}},
 	} {
@@ -95,7 +95,7 @@ func TestTop(t *testing.T) {
 }
 
 func TestTopJSON(t *testing.T) {
-	out, _, code := runCLI("top", "--json", fixture(t))
+	out, _, code := runCLI("top", "--json", "--all", fixture(t))
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}

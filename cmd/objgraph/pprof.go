@@ -86,6 +86,9 @@ func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
 	if o.maxSamples < 1 {
 		return usagef("--max-samples must be 1 or more")
 	}
+	if err := checkOutput(o.out); err != nil {
+		return err
+	}
 	p, snaps, err := c.heapProfile(args[0], o.base, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ func runAgent(c *cmdEnv, o *agentOptions, args []string) error {
 	if err := wantArgs(args); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return err
+	}
 	path := filepath.Join(o.dir, agent.FileName)
 	if err := writeAgent(path); err != nil {
 		return err

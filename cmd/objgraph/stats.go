@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
+	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -68,7 +70,7 @@ func init() {
 }
 
 func runCount(c *cmdEnv, o *countOptions, args []string) error {
-	if err := wantArgs(args, "SNAPSHOT", "TYPE"); err != nil {
+	if err := snapshotThenType("count", "count", args); err != nil {
 		return err
 	}
 	h, err := c.loadHeap(args[0])
@@ -79,6 +81,12 @@ func runCount(c *cmdEnv, o *countOptions, args []string) error {
 	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: o.all})
 	if !objgraph.KnownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
+	} else if n == 0 && !o.all {
+		all, what := objgraph.Count(h, typ, objgraph.StatsOptions{All: true}), "objects"
+		if all == 1 {
+			what = "object"
+		}
+		fmt.Fprintf(c.stderr, "objgraph: no gc-tracked object has type %q (objgraph.count counts only those); --all counts its %s untracked %s\n", typ, units.Commas(uint64(all)), what)
 	}
 	return c.write(&report.Count{Snapshot: c.summarize(args[0], h), Type: typ, Count: n, All: o.all})
 }
@@ -93,11 +101,17 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all}
 	var rep report.Growth
 	var t objgraph.GrowthTracker
+	var prev *heap.Meta
 	for i, path := range args {
 		h, err := c.loadHeap(path)
 		if err != nil {
 			return err
 		}
+		m := h.Meta()
+		if i > 0 {
+			checkPair(c, args[i-1], path, prev.PID, m.PID, prev.Time, m.Time)
+		}
+		prev = m
 		snap := c.summarize(path, h)
 		rep.Snapshots = append(rep.Snapshots, snap)
 		if i == 0 {
@@ -129,6 +143,7 @@ func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	checkPair(c, args[0], args[1], old.Meta().PID, cur.Meta().PID, old.Meta().Time, cur.Meta().Time)
 	snaps := []report.Snapshot{c.summarize(args[0], old), c.summarize(args[1], cur)}
 	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
 	if o.typ != "" {

@@ -9,19 +9,23 @@ import (
 
 type topOptions struct {
 	limit     int
-	tracked   bool
+	all       bool
+	tracked   bool // the old flag, now the default
 	qualified bool
 	byBytes   bool
 }
 
 func init() {
 	register(&command{
-		name:    "top",
-		args:    "SNAPSHOT",
-		summary: "Show the most common types in a snapshot, with object counts and bytes.",
+		name: "top",
+		args: "SNAPSHOT",
+		summary: "Show the most common types in a snapshot, with object counts and bytes, as\n" +
+			"objgraph.most_common_types: gc-tracked objects only, unless --all.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *topOptions) {
 			fs.IntVarP(&o.limit, "limit", "n", 20, "show this many types (0 for all)")
-			fs.BoolVar(&o.tracked, "tracked", false, "count only gc-tracked objects, as Python's objgraph does")
+			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+			fs.BoolVar(&o.tracked, "tracked", false, "count only gc-tracked objects (the default)")
+			fs.MarkDeprecated("tracked", "gc-tracked objects are the default; --all counts the others too")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
 		}, runTop),
@@ -39,7 +43,7 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: !o.tracked})
+	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
 	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}

@@ -3,8 +3,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -24,6 +26,11 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
+		if st, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("writing %s: directory %s does not exist", path, filepath.Clean(dir))
+		} else if serr == nil && !st.IsDir() {
+			return fmt.Errorf("writing %s: %s is not a directory", path, filepath.Clean(dir))
+		}
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
