@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/objgraph-go/objgraph/heap"
-	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // LeakOptions tune FindLeaks. The zero value names types by their short
@@ -22,7 +21,6 @@ type LeakOptions struct {
 type LeakReport struct {
 	Snapshots []int       // object counts of the snapshots: the old one, the one analysed, the later ones
 	New       int         // objects absent from the old snapshot (by address and type)
-	Surviving int         // of those, the ones present in every later snapshot: the leak candidates (New when there is none)
 	Types     []LeakType  // surviving objects a root reaches, by type; most retained first
 	Garbage   []LeakType  // surviving objects no root reaches (cyclic garbage the collector has not freed), by type
 	Growth    []TypeCount // every type whose count grew from the first snapshot to the last, most first
@@ -67,31 +65,28 @@ type TypeCount struct {
 	Delta  int    `json:"delta"`  // last count minus first
 }
 
-// FindLeaks finds the objects of cur that the old snapshot did not have
-// (an object at an address that held an object of another type, or none,
-// is new) and, when later snapshots are given, keeps those that are still
-// there in every one of them, as memlab does: objects that a leak keeps
-// alive survive, while the objects a program makes and drops in passing
-// do not. It groups them by type and, within a type, by the shape of their
-// shortest retainer chains, and tells for each group its size, what it
-// retains, and a representative chain. All snapshots must come from one
-// process, in the order taken: old, cur, later.
+// FindLeaks finds the objects of cur, the last snapshot of a series of
+// one process, that the first snapshot did not have (an object at an
+// address that held an object of another type, or none, is new): the leak
+// candidates. It groups them by type and, within a type, by the shape of
+// their shortest retainer chains, and tells for each group its size, what
+// releasing it would free, and a representative chain. The snapshots in
+// between, given as censuses in the order taken, give every type's count
+// in each snapshot, so that a type that only grows stands apart from one
+// that grew and came back down (a warm-up).
 //
 // It computes cur's dominator tree and retainer chains unless opts has
 // them.
-func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *LeakReport {
-	rep := &LeakReport{Snapshots: []int{old.Objects, cur.Len()}}
-	for _, c := range later {
+func FindLeaks(first *Census, cur *heap.Heap, between []*Census, opts LeakOptions) *LeakReport {
+	rep := &LeakReport{Snapshots: []int{first.Objects}}
+	for _, c := range between {
 		rep.Snapshots = append(rep.Snapshots, c.Objects)
 	}
+	rep.Snapshots = append(rep.Snapshots, cur.Len())
 	byAddr, addrs := idsByAddr(cur)
-	candidates := absentFrom(old, cur, byAddr, addrs) // in address order
-	rep.New = len(candidates)
-	for _, c := range later {
-		candidates = presentIn(c, cur, candidates)
-	}
+	candidates := absentFrom(first, cur, byAddr, addrs) // in address order
 	byAddr, addrs = nil, nil
-	rep.Surviving = len(candidates)
+	rep.New = len(candidates)
 	slices.Sort(candidates)
 
 	dt := opts.Dominators
@@ -104,11 +99,11 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	}
 
 	// Counts per type name in every snapshot.
-	curCensus := typeCounts(cur, opts.Qualified)
-	counts := []map[string]int{old.Counts(opts.Qualified), curCensus}
-	for _, c := range later {
+	counts := []map[string]int{first.Counts(opts.Qualified)}
+	for _, c := range between {
 		counts = append(counts, c.Counts(opts.Qualified))
 	}
+	counts = append(counts, typeCounts(cur, opts.Qualified))
 	countsOf := func(name string) []int {
 		out := make([]int, len(counts))
 		for i, m := range counts {
@@ -131,9 +126,6 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 	groupOf := map[key]int{}
 	var groups []*LeakGroup
 	var groupKeys []key
-	typeIndex := map[string]int32{}
-	var groupType []int32              // group index -> index of its type name
-	member := make([]int32, cur.Len()) // object id -> group index + 1
 	for _, id := range candidates {
 		k := key{TypeName(cur, id, opts.Qualified), noShape, false}
 		if r.Reached(id) {
@@ -145,36 +137,30 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 			groupOf[k] = gi
 			groups = append(groups, &LeakGroup{})
 			groupKeys = append(groupKeys, k)
-			ti, ok := typeIndex[k.typ]
-			if !ok {
-				ti = int32(len(typeIndex))
-				typeIndex[k.typ] = ti
-			}
-			groupType = append(groupType, ti)
 		}
 		g := groups[gi]
 		g.Count++
 		g.Bytes += cur.Size(id)
 		g.Objects = append(g.Objects, id)
-		member[id] = int32(gi + 1)
 	}
 
-	// Retained sizes: a member counts when no other member of its group
-	// (of its type, for the type's total) dominates it.
-	sameGroup, sameType := dominatedBySame(dt, candidates, member, groupType, len(typeIndex))
+	// What releasing each group frees, as one: members that refer to each
+	// other (an object and its state) dominate none of each other.
+	gs := NewGroupSizer(cur, dt)
 	for gi, g := range groups {
 		if groupKeys[gi].shape == noShape {
 			continue
 		}
 		best := uint64(0)
 		for i, id := range g.Objects {
-			ret := dt.Retained(id)
-			if i == 0 || ret > best {
+			if ret := dt.Retained(id); i == 0 || ret > best {
 				g.Example, best = id, ret
 			}
-			if !sameGroup.Has(id) {
-				g.Retained += ret
-			}
+		}
+		if len(g.Objects) == 1 {
+			g.Retained = best
+		} else {
+			_, g.Retained = gs.Freed(g.Objects)
 		}
 	}
 	type typeKey struct {
@@ -212,15 +198,18 @@ func FindLeaks(old *Census, cur *heap.Heap, later []*Census, opts LeakOptions) *
 		g.Edges = ChainEdges(cur, g.Chain)
 		t.Groups = append(t.Groups, *g)
 	}
-	// A type's retained size counts each of its objects that no other of
-	// its objects dominates: groups of one type may nest.
+	// A type's retained size is what releasing all its candidates frees:
+	// groups of one type may nest, and hold each other.
+	var all []heap.ID
 	for _, t := range types {
+		all = all[:0]
 		for _, g := range t.Groups {
-			for _, id := range g.Objects {
-				if !sameType.Has(id) {
-					t.Retained += dt.Retained(id)
-				}
-			}
+			all = append(all, g.Objects...)
+		}
+		if len(t.Groups) == 1 {
+			t.Retained = t.Groups[0].Retained
+		} else {
+			_, t.Retained = gs.Freed(all)
 		}
 	}
 	for _, list := range [][]*LeakType{types, garbage} {
@@ -277,24 +266,6 @@ func absentFrom(c *Census, cur *heap.Heap, byAddr []heap.ID, addrs []uint64) []h
 	return out
 }
 
-// presentIn returns the objects of ids (in address order) whose address
-// holds an object of the same module-qualified type in c, in address order.
-func presentIn(c *Census, cur *heap.Heap, ids []heap.ID) []heap.ID {
-	same := typeMap(c, cur)
-	out := ids[:0]
-	j := 0
-	for _, id := range ids {
-		a := cur.Addr(id)
-		for j < len(c.addr) && c.addr[j] < a {
-			j++
-		}
-		if j < len(c.addr) && c.addr[j] == a && c.typ[j] == same[cur.Type(id)] {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // typeMap maps h's types to the census's type indexes, ^0 for types the
 // census does not have.
 func typeMap(c *Census, h *heap.Heap) []uint32 {
@@ -343,103 +314,6 @@ func growth(counts []map[string]int) []TypeCount {
 		return cmp.Compare(a.Type, b.Type)
 	})
 	return out
-}
-
-// nearestMarked returns, for every object, the nearest of its proper
-// dominators with marked[id] != 0, or NoID; it visits objects so that each
-// comes after its dominator.
-func nearestMarked(dt *heap.DomTree, marked []int32) []heap.ID {
-	near := make([]heap.ID, len(marked))
-	for i := range near {
-		near[i] = heap.NoID
-	}
-	for id, d := range dt.Tree() {
-		if d == heap.NoID {
-			continue
-		}
-		if marked[d] != 0 {
-			near[id] = d
-		} else {
-			near[id] = near[d]
-		}
-	}
-	return near
-}
-
-// dominatedBySame tells which of ids, the objects marked in member with
-// their group + 1, have a proper dominator in their own group (byGroup),
-// and which have one of their own type (byType; groupType gives the type
-// of each group, below ntypes). It walks the tree of the marked objects,
-// each under its nearest marked proper dominator, depth first, counting
-// the objects of each group and type on the path from the top: one step
-// per object, where walking up the dominators of each object would take
-// as many as it has, and a linked list of candidates the square of its
-// length.
-func dominatedBySame(dt *heap.DomTree, ids []heap.ID, member []int32, groupType []int32, ntypes int) (byGroup, byType bitset.Set[heap.ID]) {
-	near := nearestMarked(dt, member)
-	n := len(member)
-	byGroup, byType = bitset.New[heap.ID](n), bitset.New[heap.ID](n)
-	// The marked objects under each: kids[off[i]:off[i+1]] for ids[i].
-	index := make([]int32, n)
-	for i, id := range ids {
-		index[id] = int32(i)
-	}
-	off := make([]int32, len(ids)+1)
-	for _, id := range ids {
-		if d := near[id]; d != heap.NoID {
-			off[index[d]+1]++
-		}
-	}
-	for i := range ids {
-		off[i+1] += off[i]
-	}
-	kids := make([]heap.ID, off[len(ids)])
-	fill := slices.Clone(off[:len(ids)])
-	for _, id := range ids {
-		if d := near[id]; d != heap.NoID {
-			kids[fill[index[d]]] = id
-			fill[index[d]]++
-		}
-	}
-	inGroup := make([]int32, len(groupType)) // objects of each group on the path
-	inType := make([]int32, ntypes)
-	type frame struct {
-		id   heap.ID
-		next int32 // next child, in kids
-	}
-	var stack []frame
-	enter := func(id heap.ID) {
-		g := member[id] - 1
-		if inGroup[g] > 0 {
-			byGroup.Set(id)
-		}
-		if inType[groupType[g]] > 0 {
-			byType.Set(id)
-		}
-		inGroup[g]++
-		inType[groupType[g]]++
-		stack = append(stack, frame{id, off[index[id]]})
-	}
-	for _, top := range ids {
-		if near[top] != heap.NoID {
-			continue
-		}
-		enter(top)
-		for len(stack) > 0 {
-			f := &stack[len(stack)-1]
-			if f.next < off[index[f.id]+1] {
-				kid := kids[f.next]
-				f.next++
-				enter(kid)
-				continue
-			}
-			g := member[f.id] - 1
-			inGroup[g]--
-			inType[groupType[g]]--
-			stack = stack[:len(stack)-1]
-		}
-	}
-	return byGroup, byType
 }
 
 // ChainEdges names the references along a chain: for each hop, the name of

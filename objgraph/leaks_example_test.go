@@ -45,25 +45,28 @@ func sessionHeap(n int, temp uint64) *heap.Heap {
 }
 
 func ExampleFindLeaks() {
-	old := objgraph.NewCensus(sessionHeap(1, 0x9000))
-	cur := sessionHeap(3, 0x9100)
-	newer := objgraph.NewCensus(sessionHeap(4, 0x9200))
-	rep := objgraph.FindLeaks(old, cur, []*objgraph.Census{newer}, objgraph.LeakOptions{})
-	fmt.Printf("%d new, %d still there later\n", rep.New, rep.Surviving)
+	first := objgraph.NewCensus(sessionHeap(1, 0x9000))
+	between := objgraph.NewCensus(sessionHeap(3, 0x9100))
+	last := sessionHeap(4, 0x9200)
+	rep := objgraph.FindLeaks(first, last, []*objgraph.Census{between}, objgraph.LeakOptions{})
+	fmt.Printf("%d new\n", rep.New)
 	for _, t := range rep.Types {
 		fmt.Printf("%s: %d objects, %d bytes, retaining %d; counts %v\n", t.Type, t.Count, t.Bytes, t.Retained, t.Counts)
 		g := t.Groups[0]
 		fmt.Printf("  %s %v\n", g.Root, g.Shape)
-		fmt.Printf("  for example %#x, through %q\n", cur.Addr(g.Example), g.Edges)
+		fmt.Printf("  for example %#x, through %q\n", last.Addr(g.Example), g.Edges)
 	}
 	// Output:
-	// 5 new, 4 still there later
-	// Session: 2 objects, 112 bytes, retaining 2112; counts [1 3 4]
+	// 7 new
+	// Session: 3 objects, 168 bytes, retaining 3168; counts [1 3 4]
 	//   module app [{ module} {__dict__ dict} {sessions dict} {[*] Session}]
 	//   for example 0x2100, through ["__dict__" "sessions" "'s1'"]
-	// bytes: 2 objects, 2000 bytes, retaining 2000; counts [1 3 4]
+	// bytes: 3 objects, 3000 bytes, retaining 3000; counts [1 3 4]
 	//   module app [{ module} {__dict__ dict} {sessions dict} {[*] Session} {buf bytes}]
 	//   for example 0x2140, through ["__dict__" "sessions" "'s1'" "buf"]
+	// list: 1 objects, 88 bytes, retaining 88; counts [1 1 1]
+	//   local MainThread: handle tmp [{ list}]
+	//   for example 0x9200, through []
 }
 
 func ExampleNewCensus() {

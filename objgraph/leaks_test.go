@@ -182,25 +182,26 @@ func leakHeaps(t *testing.T) (old, cur, newer *heap.Heap) {
 
 func TestFindLeaks(t *testing.T) {
 	o, c, n := leakHeaps(t)
-	rep := objgraph.FindLeaks(objgraph.NewCensus(o), c, []*objgraph.Census{objgraph.NewCensus(n)}, objgraph.LeakOptions{})
-	if rep.New != 3+1+6 || rep.Surviving != 3+6 {
-		t.Errorf("new %d, surviving %d; want 10 and 9", rep.New, rep.Surviving)
+	// The last snapshot is analysed; the one in between gives counts.
+	rep := objgraph.FindLeaks(objgraph.NewCensus(o), n, []*objgraph.Census{objgraph.NewCensus(c)}, objgraph.LeakOptions{})
+	if rep.New != 5+1+9 || !slices.Equal(rep.Snapshots, []int{o.Len(), c.Len(), n.Len()}) {
+		t.Errorf("new %d, snapshots %v; want 15 and the three sizes", rep.New, rep.Snapshots)
 	}
-	if len(rep.Types) != 1 || rep.Types[0].Type != "Node" {
+	if len(rep.Types) != 2 || rep.Types[0].Type != "Node" || rep.Types[1].Type != "list" {
 		t.Fatalf("types: %+v", rep.Types)
 	}
 	node := rep.Types[0]
-	// Nodes 3, 4 and 5 are new; each is a group of its own (the chains
-	// grow by one hop a node), and node 3 retains the other two.
-	if node.Count != 3 || len(node.Groups) != 3 || node.Retained != 150 || !slices.Equal(node.Counts, []int{2, 5, 7}) {
-		t.Errorf("Node: count %d, %d groups, retained %d, counts %v; want 3, 3, 150, [2 5 7]", node.Count, len(node.Groups), node.Retained, node.Counts)
+	// Nodes 3 to 7 are new; each is a group of its own (the chains grow by
+	// one hop a node), and node 3 retains the other four.
+	if node.Count != 5 || len(node.Groups) != 5 || node.Retained != 250 || !slices.Equal(node.Counts, []int{2, 5, 7}) {
+		t.Errorf("Node: count %d, %d groups, retained %d, counts %v; want 5, 5, 250, [2 5 7]", node.Count, len(node.Groups), node.Retained, node.Counts)
 	}
 	var sum uint64
 	for _, g := range node.Groups {
 		sum += g.Retained
 	}
-	if sum != 50+100+150 {
-		t.Errorf("groups retain %d in all, want 300 (each group counts what its node retains)", sum)
+	if sum != 50+100+150+200+250 {
+		t.Errorf("groups retain %d in all, want 750 (each group counts what its node retains)", sum)
 	}
 	g := node.Groups[0]
 	if want := []string{"__dict__", "head", "next", "next"}; len(g.Edges) < 4 || !slices.Equal(g.Edges[:4], want) {
@@ -213,12 +214,12 @@ func TestFindLeaks(t *testing.T) {
 		chain := gt.Groups[0].Chain
 		switch gt.Type {
 		case "Pair":
-			if gt.Count != 4 || len(chain) != 3 || chain[0] != chain[2] || !slices.Equal(gt.Groups[0].Edges, []string{"peer", "peer"}) {
-				t.Errorf("Pair garbage: %d objects, chain %v %q; want 4 and a cycle of two peers", gt.Count, chain, gt.Groups[0].Edges)
+			if gt.Count != 6 || len(chain) != 3 || chain[0] != chain[2] || !slices.Equal(gt.Groups[0].Edges, []string{"peer", "peer"}) {
+				t.Errorf("Pair garbage: %d objects, chain %v %q; want 6 and a cycle of two peers", gt.Count, chain, gt.Groups[0].Edges)
 			}
 		case "bytes":
-			if e := gt.Groups[0].Edges; gt.Count != 2 || len(e) != 3 || e[2] != "data" {
-				t.Errorf("bytes garbage: %d objects, edges %q; want 2, around the cycle, then data", gt.Count, e)
+			if e := gt.Groups[0].Edges; gt.Count != 3 || len(e) != 3 || e[2] != "data" {
+				t.Errorf("bytes garbage: %d objects, edges %q; want 3, around the cycle, then data", gt.Count, e)
 			}
 		default:
 			t.Errorf("unexpected garbage type %s", gt.Type)
@@ -228,14 +229,14 @@ func TestFindLeaks(t *testing.T) {
 		t.Errorf("growth: %+v", rep.Growth)
 	}
 
-	// Without a later snapshot, the churned str counts too.
+	// Of two snapshots, the second is analysed: the temporary str is new.
 	rep = objgraph.FindLeaks(objgraph.NewCensus(o), c, nil, objgraph.LeakOptions{Qualified: true})
 	var names []string
 	for _, lt := range rep.Types {
 		names = append(names, fmt.Sprintf("%s:%d", lt.Type, lt.Count))
 	}
 	if !slices.Contains(names, "x.str:1") || !slices.Contains(names, "x.Node:3") {
-		t.Errorf("types without a later snapshot: %v", names)
+		t.Errorf("types of two snapshots: %v", names)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 type Suspect struct {
 	Container heap.ID   // the object that grew: a dict, list, set, instance, module, frame, …
 	Name      string    // a Python-like name for it when its chain allows one ("__main__._registry"), else ""
+	Root      Root      // where Chain starts
 	Chain     []heap.ID // a shortest chain from a root to Container
 	Edges     []string  // names of the references along Chain
 	Entries   int       // its entries now: references to other objects, dict keys not counted
@@ -166,6 +167,7 @@ func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts Suspect
 		s := &cands[i].s
 		s.Objects, s.Freed = gs.Freed(cands[i].members)
 		s.Chain = r.Chain(s.Container)
+		s.Root = r.Root(s.Container)
 		s.Edges = ChainEdges(cur, s.Chain)
 		s.Name = pythonName(cur, s.Chain, s.Edges)
 		s.Types = entryTypes(cur, s.Container, isNew, dt, opts.Qualified)

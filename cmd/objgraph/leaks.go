@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
@@ -15,6 +16,7 @@ import (
 type leaksOptions struct {
 	limit        int
 	groups       int
+	suspects     int
 	qualified    bool
 	failOnGrowth int
 }
@@ -22,11 +24,15 @@ type leaksOptions struct {
 func init() {
 	register(&command{
 		name: "leaks",
-		args: "OLD NEW [NEWER...]",
+		args: "FIRST [BETWEEN...] LAST",
 		summary: "Find what leaks between snapshots of one process, taken in order. The objects of\n" +
-			"NEW that OLD did not have (by address and type) are the candidates; with NEWER\n" +
-			"snapshots, only those still there in every one of them count, so that objects\n" +
-			"the program makes and drops in passing drop out. The candidates are grouped by\n" +
+			"LAST that FIRST did not have (by address and type) are the candidates; the\n" +
+			"snapshots in between give each type's count at each step, so that a type that\n" +
+			"only grows stands apart from one that grew and came back down.\n\n" +
+			"First come the suspects: the containers (dicts, lists, sets, instances, modules,\n" +
+			"frames) that were in FIRST and now hold candidates, ranked by what releasing\n" +
+			"their new entries would free, each with its path from a root, how its entries\n" +
+			"grew, the types of the new ones and an example. Then the candidates are grouped by\n" +
 			"type, and within a type by the shape of their shortest chains of references\n" +
 			"from a root (types and reference names, with list indexes and dict keys\n" +
 			"collapsed to [*]). For each group: its size, what it retains (what freeing it\n" +
@@ -39,6 +45,7 @@ func init() {
 		bind: withOptions(func(fs *pflag.FlagSet, o *leaksOptions) {
 			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types (0 for all)")
 			fs.IntVar(&o.groups, "groups", 3, "show this many groups per type (0 for all)")
+			fs.IntVar(&o.suspects, "suspects", 3, "show this many suspect containers (0 for all that were measured)")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.IntVar(&o.failOnGrowth, "fail-on-growth", -1, "exit with status 1 when a type's count grew by more than this from the first snapshot to the last (-1: never)")
 		}, runLeaks),
@@ -49,8 +56,8 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	if len(args) < 2 {
 		return usagef("give at least two snapshots, OLD and NEW")
 	}
-	if o.limit < 0 || o.groups < 0 {
-		return usagef("--limit and --groups must be 0 or more")
+	if o.limit < 0 || o.groups < 0 || o.suspects < 0 {
+		return usagef("--limit, --groups and --suspects must be 0 or more")
 	}
 	// Only NEW stays in memory: of the others, a census (addresses and
 	// types) is enough.
@@ -66,30 +73,36 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 		runtime.GC()
 		return cs, nil
 	}
-	old, err := census(0)
+	last := len(args) - 1
+	first, err := census(0)
 	if err != nil {
 		return err
 	}
-	var later []*objgraph.Census
-	for i := 2; i < len(args); i++ {
+	var between []*objgraph.Census
+	for i := 1; i < last; i++ {
 		cs, err := census(i)
 		if err != nil {
 			return err
 		}
-		later = append(later, cs)
+		between = append(between, cs)
 	}
-	cur, err := c.loadHeap(args[1])
+	cur, err := c.loadHeap(args[last])
 	if err != nil {
 		return err
 	}
-	snaps[1] = c.summarize(args[1], cur)
-	checkSeries(c, args, append([]*objgraph.Census{old, {Time: cur.Meta().Time, PID: cur.Meta().PID}}, later...))
+	snaps[last] = c.summarize(args[last], cur)
+	series := append(append([]*objgraph.Census{first}, between...), &objgraph.Census{Time: cur.Meta().Time, PID: cur.Meta().PID})
+	checkSeries(c, args, series)
 	if cur.Len() > 1_000_000 {
 		c.progress("computing dominators and retainer chains of %s objects", units.Commas(uint64(cur.Len())))
 	}
-	rep := objgraph.FindLeaks(old, cur, later, objgraph.LeakOptions{Qualified: o.qualified})
+	dt := heap.Dominators(cur, heap.DominatorOptions{})
+	r := objgraph.FindRetainers(cur)
+	rep := objgraph.FindLeaks(first, cur, between, objgraph.LeakOptions{Qualified: o.qualified, Dominators: dt, Retainers: r})
+	found := objgraph.FindSuspects(first, between, cur, objgraph.SuspectOptions{Qualified: o.qualified, Dominators: dt, Retainers: r, Limit: max(o.suspects, 10)})
+	suspects := report.NewSuspects(cur, found, o.qualified)
 
-	if err := c.write(report.NewLeaks(snaps, cur, rep, o.qualified, o.limit, o.groups)); err != nil {
+	if err := c.write(report.NewLeaks(snaps, cur, rep, suspects, o.qualified, o.limit, o.groups, o.suspects)); err != nil {
 		return err
 	}
 	if n := o.failOnGrowth; n >= 0 && len(rep.Growth) > 0 && rep.Growth[0].Delta > n {

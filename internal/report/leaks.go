@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/objgraph-go/objgraph/heap"
@@ -33,20 +35,75 @@ type LeakType struct {
 
 // Leaks is what leaks between snapshots of one process.
 type Leaks struct {
-	Snapshots []Snapshot           `json:"snapshots"` // in the order given: old, new, newer…
-	New       int                  `json:"new"`       // objects of the new snapshot the old one did not have
-	Surviving int                  `json:"surviving"` // of those, the ones still there in every newer snapshot
-	Types     []LeakType           `json:"types"`     // surviving objects a root reaches, by type, most retained first
-	Garbage   []LeakType           `json:"garbage"`   // surviving objects no root reaches, by type
+	Snapshots []Snapshot           `json:"snapshots"` // in the order taken: the first, those in between, the last
+	New       int                  `json:"new"`       // objects of the last snapshot the first one did not have: the candidates
+	Suspects  []Suspect            `json:"suspects"`  // the containers that grew, most freed first
+	Types     []LeakType           `json:"types"`     // candidates a root reaches, by type, most retained first
+	Garbage   []LeakType           `json:"garbage"`   // candidates no root reaches, by type, most bytes first
 	Growth    []objgraph.TypeCount `json:"growth"`    // every type whose count grew from the first snapshot to the last
 
-	limit, groups int // types and groups per type the text shows (0: all)
+	limit, groups, suspects int // types, groups per type and suspects the text shows (0: all)
 }
 
-// NewLeaks makes the result of objgraph.FindLeaks over cur, the second of
-// snaps. The text shows the first n types and g groups of each (0: all);
-// JSON has them all.
-func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, qualified bool, n, g int) *Leaks {
+// A Suspect is a container that grew: it was in the first snapshot, and
+// now holds objects that were not.
+type Suspect struct {
+	Path            string         `json:"path"`             // the chain from a root to it, on one line
+	Name            string         `json:"name,omitempty"`   // a Python expression for it, when the chain allows one
+	Container       Object         `json:"container"`        // the container itself
+	Entries         int            `json:"entries"`          // its entries now
+	NewEntries      int            `json:"new_entries"`      // entries new since the first snapshot
+	EntryCounts     []int          `json:"entry_counts"`     // of its present entries, how many each snapshot had
+	Types           []EntryType    `json:"types"`            // the types of the new entries, most first
+	RetainedObjects int            `json:"retained_objects"` // objects releasing the new entries frees
+	RetainedBytes   uint64         `json:"retained_bytes"`   // and their bytes
+	Example         SuspectExample `json:"example"`          // one new entry: the one that retains most
+	Root            objgraph.Root  `json:"root"`             // where Chain starts
+	Chain           []Hop          `json:"chain"`            // from a root to the container
+}
+
+// EntryType is how many of a suspect's new entries have one type.
+type EntryType struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+}
+
+// SuspectExample is one new entry of a suspect: the reference to it and
+// the object.
+type SuspectExample struct {
+	Key string `json:"key"` // the name of the reference: a dict key's repr, "[i]", an attribute
+	Object
+}
+
+// NewSuspects describes the suspects objgraph.FindSuspects found in cur.
+func NewSuspects(cur *heap.Heap, found []objgraph.Suspect, qualified bool) []Suspect {
+	out := []Suspect{}
+	for _, s := range found {
+		chain := NewChain(cur, s.Root, s.Chain, qualified)
+		describe := func(id heap.ID) Object {
+			o := Describe(cur, id)
+			if qualified {
+				o.Type = o.QualType
+			}
+			return o
+		}
+		rs := Suspect{Path: chain.Line(), Name: s.Name, Container: describe(s.Container),
+			Entries: s.Entries, NewEntries: s.New, EntryCounts: s.Counts, Types: []EntryType{},
+			RetainedObjects: s.Objects, RetainedBytes: s.Freed,
+			Example: SuspectExample{Key: s.Key, Object: describe(s.Example)},
+			Root:    s.Root, Chain: chain.Hops}
+		for _, t := range s.Types {
+			rs.Types = append(rs.Types, EntryType{t.Type, t.Delta})
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// NewLeaks makes the result of objgraph.FindLeaks over cur, the last of
+// snaps, with the suspects NewSuspects described. The text shows the first
+// n types, g groups of each and k suspects (0: all); JSON has them all.
+func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspects []Suspect, qualified bool, n, g, k int) *Leaks {
 	conv := func(types []objgraph.LeakType) []LeakType {
 		out := []LeakType{}
 		for _, t := range types {
@@ -63,8 +120,12 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, qualif
 		}
 		return out
 	}
-	r := &Leaks{Snapshots: snaps, New: rep.New, Surviving: rep.Surviving, Types: conv(rep.Types), Garbage: conv(rep.Garbage),
-		Growth: rep.Growth, limit: n, groups: g}
+	r := &Leaks{Snapshots: snaps, New: rep.New, Suspects: suspects, Types: conv(rep.Types), Garbage: conv(rep.Garbage),
+		Growth: rep.Growth, limit: n, groups: g, suspects: k}
+	if r.Suspects == nil {
+		r.Suspects = []Suspect{}
+	}
+	slices.SortStableFunc(r.Garbage, func(a, b LeakType) int { return cmp.Compare(b.Bytes, a.Bytes) })
 	if r.Growth == nil {
 		r.Growth = []objgraph.TypeCount{}
 	}
@@ -88,13 +149,12 @@ func (r *Leaks) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "snapshots: %s\n", strings.Join(files, " → "))
 	fmt.Fprintf(w, "objects:   %s\n", Movement(counts))
-	fmt.Fprintf(w, "%s has %s objects that %s did not", files[1], units.Commas(uint64(r.New)), files[0])
-	if len(files) > 2 {
-		fmt.Fprintf(w, "; %s of them are still there in %s", units.Commas(uint64(r.Surviving)), strings.Join(files[2:], " and "))
-	}
-	fmt.Fprintln(w, ".")
+	fmt.Fprintf(w, "%s has %s objects that %s did not.\n", files[len(files)-1], units.Commas(uint64(r.New)), files[0])
 	if len(r.Types) == 0 && len(r.Garbage) == 0 {
 		fmt.Fprintln(w, "\nno leak candidates")
+	}
+	if err := r.writeSuspects(w); err != nil {
+		return err
 	}
 	shown := limit(r.Types, r.limit)
 	for i, t := range shown {
@@ -138,4 +198,45 @@ func example(w io.Writer, hops []Hop) error {
 	t := Chain{Hops: hops}.Table()
 	t.Indent = "      "
 	return t.Write(w)
+}
+
+// writeSuspects writes the suspects section: each container that grew,
+// what it is, how it grew, what releasing its new entries frees, and an
+// example entry.
+func (r *Leaks) writeSuspects(w io.Writer) error {
+	shown := limit(r.Suspects, r.suspects)
+	if len(shown) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nsuspects: the containers that grew, most freed first\n")
+	for i, s := range shown {
+		name := s.Name
+		if name == "" {
+			name = Escape(s.Container.Type) + " at " + s.Container.Address
+		} else {
+			name = Escape(name) + " (" + Escape(s.Container.Type) + ")"
+		}
+		fmt.Fprintf(w, "\n%d. %s grew by %s: %s; releasing the new ones frees %s (%s)\n", i+1, name,
+			Plural(s.NewEntries, "entry"), Movement(s.EntryCounts), units.Bytes(s.RetainedBytes), Plural(s.RetainedObjects, "object"))
+		fmt.Fprintf(w, "   held as %s\n", s.Path)
+		types := make([]string, 0, len(s.Types))
+		for j, t := range s.Types {
+			if j == 3 {
+				types = append(types, fmt.Sprintf("%s more", Plural(len(s.Types)-3, "type")))
+				break
+			}
+			types = append(types, units.Commas(uint64(t.Count))+" "+Escape(t.Type))
+		}
+		fmt.Fprintf(w, "   new entries: %s\n", strings.Join(types, ", "))
+		ex := s.Example
+		label := ""
+		if ex.Label != "" {
+			label = " " + Escape(ex.Label)
+		}
+		fmt.Fprintf(w, "   for example: %s → %s %s%s\n", Escape(ex.Key), Escape(ex.Type), ex.Address, label)
+	}
+	if n := len(r.Suspects) - len(shown); n > 0 {
+		more(w, "", n, "suspect", "--suspects")
+	}
+	return nil
 }
