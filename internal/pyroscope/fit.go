@@ -49,11 +49,12 @@ type FitResult struct {
 // since Pyroscope stores a series for every value of a sample label (in a
 // heap profile, the "type" label is also the stack's last frame). Then,
 // while there are more samples than o.MaxSamples, or the profile is
-// larger than o.MaxBytes, the stacks of least value are merged: a frame
-// is kept for the stacks through it that weigh most (by p's default
-// sample type, then by the sum of the values), and the values of the
-// stacks left out below a kept frame go to one sample whose stack is that
-// frame's with OtherFrame on top. So a flame graph of the result shows
+// larger than o.MaxBytes, the stacks of least value are merged. Frames
+// are kept heaviest first (by the values of p's default sample type in
+// the stacks through them, then by the sum of all values), each as long
+// as the samples fit; once one does not, only those that cost no more
+// samples are. The values of the stacks left out below a kept frame go to
+// one sample whose stack is that frame's with OtherFrame on top. So a flame graph of the result shows
 // the heaviest paths as they were and "(other)" for the rest, at the
 // depth where they part from what is kept. Every value of p is counted
 // once in the result.
@@ -256,8 +257,9 @@ func (t *trie) fit(limit int) (*profile.Profile, int) {
 	}
 	c := &candidates{t: t, n: slices.Clone(t.child[t.childOff[0]:t.childOff[1]])}
 	heap.Init(c)
+	full := false // a node did not fit: from then on, only those that cost no sample
 	for c.Len() > 0 {
-		v := c.n[0]
+		v := heap.Pop(c).(int32)
 		kids := t.childOff[v+1] - t.childOff[v]
 		delta := 0
 		if t.hasOwn[v] {
@@ -269,10 +271,10 @@ func (t *trie) fit(limit int) (*profile.Profile, int) {
 		if left[t.parent[v]] == 1 {
 			delta-- // the parent's "(other)" goes
 		}
-		if count+delta > limit {
-			break
+		if count+delta > limit || full && delta > 0 {
+			full = true
+			continue
 		}
-		heap.Pop(c)
 		count += delta
 		kept[v] = true
 		left[t.parent[v]]--
