@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -74,8 +75,15 @@ func stored(t *testing.T, s *pyroscopetest.Server, typ, selector string, start, 
 	}
 }
 
-func TestPushSnapshot(t *testing.T) {
+// TestServer runs the tests that need a server on one.
+func TestServer(t *testing.T) {
 	s := pyroscopetest.Start(t)
+	t.Run("snapshot", func(t *testing.T) { testPushSnapshot(t, s) })
+	t.Run("samples limit", func(t *testing.T) { testPushSamplesLimit(t, s) })
+	t.Run("refused", func(t *testing.T) { testPushRefused(t, s) })
+}
+
+func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 	c := &pyroscope.Client{URL: s.URL}
 	ctx := context.Background()
 	h := readSnapshot(t, cacheLeak3)
@@ -182,8 +190,7 @@ func TestPushSnapshot(t *testing.T) {
 
 // A heap whose profile has more stacks than the server takes: refused as
 // it is, stored once fitted, with the totals exact.
-func TestPushSamplesLimit(t *testing.T) {
-	s := pyroscopetest.Start(t)
+func testPushSamplesLimit(t *testing.T, s *pyroscopetest.Server) {
 	c := &pyroscope.Client{URL: s.URL}
 	ctx := context.Background()
 	var b bytes.Buffer
@@ -237,44 +244,43 @@ func TestPushSamplesLimit(t *testing.T) {
 	}
 }
 
-func TestPushErrors(t *testing.T) {
-	s := pyroscopetest.Start(t)
-	ctx := context.Background()
+// More labels than the server takes (30 by default, its own four
+// included): its message is passed on.
+func testPushRefused(t *testing.T, s *pyroscopetest.Server) {
 	h := readSnapshot(t, cacheLeak3)
-	p := objgraph.Profile(h, objgraph.ProfileOptions{})
-	fitted, _, err := pyroscope.Fit(p, pyroscope.FitOptions{})
+	fitted, _, err := pyroscope.Fit(objgraph.Profile(h, objgraph.ProfileOptions{}), pyroscope.FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	labels := map[string]string{}
+	for i := range 30 {
+		labels[fmt.Sprintf("l%d", i)] = "v"
+	}
+	c := &pyroscope.Client{URL: s.URL}
+	err = c.Push(context.Background(), pyroscope.Name{Service: "x", Labels: labels}, time.Now(), fitted)
+	var se *pyroscope.ServerError
+	if !errors.As(err, &se) || se.Status/100 != 4 || !strings.Contains(se.Message, "label") {
+		t.Fatalf("push with 30 labels: %v, want the server's refusal", err)
+	}
+}
 
-	t.Run("unreachable", func(t *testing.T) {
-		// The server's address, once it has stopped.
-		gone := pyroscopetest.Start(t)
-		u := gone.URL
-		gone.Stop()
-		c := &pyroscope.Client{URL: strings.Replace(u, "http://", "http://user:secret@", 1)}
-		err := c.Push(ctx, pyroscope.Name{Service: "x"}, time.Now(), fitted)
-		var ue *pyroscope.UnreachableError
-		if !errors.As(err, &ue) {
-			t.Fatalf("push to a stopped server: %v, want an *UnreachableError", err)
-		}
-		if msg := err.Error(); !strings.Contains(msg, "connection refused") || strings.Contains(msg, "secret") {
-			t.Errorf("error %q: want the cause, without the password", msg)
-		}
-	})
-
-	t.Run("refused", func(t *testing.T) {
-		// More labels than the server takes (30 by default, its own four
-		// included): its message is passed on.
-		labels := map[string]string{}
-		for i := range 30 {
-			labels[fmt.Sprintf("l%d", i)] = "v"
-		}
-		c := &pyroscope.Client{URL: s.URL}
-		err := c.Push(ctx, pyroscope.Name{Service: "x", Labels: labels}, time.Now(), fitted)
-		var se *pyroscope.ServerError
-		if !errors.As(err, &se) || se.Status/100 != 4 || !strings.Contains(se.Message, "label") {
-			t.Fatalf("push with 30 labels: %v, want the server's refusal", err)
-		}
-	})
+// A port nothing listens on: the error says why, without the URL's
+// password.
+func TestPushUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	p := objgraph.Profile(readSnapshot(t, cacheLeak3), objgraph.ProfileOptions{})
+	c := &pyroscope.Client{URL: "http://user:secret@" + addr}
+	err = c.Push(context.Background(), pyroscope.Name{Service: "x"}, time.Now(), p)
+	var ue *pyroscope.UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("push to a closed port: %v, want an *UnreachableError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "connection refused") || strings.Contains(msg, "secret") || !strings.Contains(msg, addr) {
+		t.Errorf("error %q: want the address and the cause, without the password", msg)
+	}
 }

@@ -70,7 +70,7 @@ func cachePath() string {
 type Server struct {
 	URL  string // http://127.0.0.1:PORT
 	log  *lockedBuffer
-	stop func() // stops the server, once
+	stop func() // stops the server, once (also at the end of the test)
 }
 
 // Start starts a Pyroscope server in single-binary mode on 127.0.0.1, on
@@ -336,6 +336,3 @@ func (j *jsonInt) UnmarshalJSON(b []byte) error {
 	*j = jsonInt(v)
 	return nil
 }
-
-// Stop stops the server now, before the test ends.
-func (s *Server) Stop() { s.stop() }
