@@ -66,12 +66,9 @@ func (c *Client) Push(ctx context.Context, name Name, t time.Time, p *profile.Pr
 	if err := name.Check(); err != nil {
 		return err
 	}
-	base, err := url.Parse(c.URL)
+	base, err := parseURL(c.URL)
 	if err != nil {
-		return fmt.Errorf("server URL: %w", err)
-	}
-	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
-		return fmt.Errorf("server URL %q: want http://HOST:PORT or https://HOST:PORT", base.Redacted())
+		return err
 	}
 	p.TimeNanos = t.UnixNano()
 	var body bytes.Buffer
@@ -127,6 +124,27 @@ func (c *Client) Push(ctx context.Context, name Name, t time.Time, p *profile.Pr
 		}
 		return &ServerError{Status: resp.StatusCode, Message: serverMessage(msg)}
 	}
+}
+
+// CheckURL reports whether s is the URL of a server, http or https.
+func CheckURL(s string) error {
+	_, err := parseURL(s)
+	return err
+}
+
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return nil, fmt.Errorf("server URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q: want http://HOST:PORT or https://HOST:PORT", u.Redacted())
+	}
+	return u, nil
 }
 
 // serverMessage is the message of an error response: the "message" of a

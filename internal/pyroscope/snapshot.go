@@ -54,15 +54,29 @@ func (e *WindowError) Error() string {
 	if i := strings.Index(e.Server.Message, "the ingestion window"); i >= 0 {
 		detail = strings.TrimSuffix(e.Server.Message[i:], ")")
 	}
-	when := fmt.Sprintf("%s ago", e.Age.Round(time.Second))
+	when := approx(e.Age) + " ago"
 	if e.Age < 0 {
-		when = fmt.Sprintf("%s ahead of this machine's clock", (-e.Age).Round(time.Second))
+		when = approx(-e.Age) + " ahead of this machine's clock"
 	}
 	return fmt.Sprintf("the snapshot was taken at %s (%s), outside the server's ingestion window: %s",
 		e.Time.UTC().Format("2006-01-02 15:04:05 UTC"), when, detail)
 }
 
 func (e *WindowError) Unwrap() error { return e.Server }
+
+// approx says d in the largest unit it has two of: 3 days, 5 hours, 12
+// minutes, 40 seconds.
+func approx(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "days"}, {time.Hour, "hours"}, {time.Minute, "minutes"}} {
+		if d >= 2*u.d {
+			return fmt.Sprintf("%d %s", d/u.d, u.name)
+		}
+	}
+	return fmt.Sprintf("%d seconds", d/time.Second)
+}
 
 // PushSnapshot pushes the heap profile of h (objgraph.Profile, as
 // objgraph pprof writes it) to the server, fitted to o.Fit, under the
