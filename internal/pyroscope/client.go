@@ -148,7 +148,7 @@ func parseURL(s string) (*url.URL, error) {
 }
 
 // serverMessage is the message of an error response: the "message" of a
-// JSON body, or else the text.
+// JSON body, as Pyroscope answers, or else the start of the text.
 func serverMessage(b []byte) string {
 	var e struct {
 		Message string `json:"message"`
@@ -159,6 +159,9 @@ func serverMessage(b []byte) string {
 	s := strings.TrimSpace(strings.ToValidUTF8(string(b), "\uFFFD"))
 	if s == "" {
 		return "no message"
+	}
+	if len(s) > 2000 { // a proxy's error page, say
+		s = strings.ToValidUTF8(s[:2000], "") + " …"
 	}
 	return s
 }
