@@ -13,6 +13,7 @@ type Meta struct {
 	Runtime      string    `json:"runtime,omitempty"`        // e.g. "CPython"
 	Version      string    `json:"version,omitempty"`        // runtime version, e.g. "3.11.7"
 	Platform     string    `json:"platform,omitempty"`       // e.g. "linux"
+	Host         string    `json:"host,omitempty"`           // the machine's network name
 	PID          int       `json:"pid,omitempty"`            // process id
 	Argv         []string  `json:"argv,omitempty"`           // the process's command line
 	Time         time.Time `json:"time,omitzero"`            // capture time
@@ -81,5 +82,5 @@ func (m Meta) MarshalJSON() ([]byte, error) {
 	return json.Marshal(all)
 }
 
-var metaKeys = []string{"producer", "runtime", "version", "platform", "pid", "argv", "time",
+var metaKeys = []string{"producer", "runtime", "version", "platform", "host", "pid", "argv", "time",
 	"pointer_size", "gc_header_size", "page_size", "gc", "capture"}

@@ -21,6 +21,7 @@
 //	leaks OLD NEW...      what leaks: the new objects that survive, by type and retainer chain
 //	dominators SNAPSHOT   the objects that retain the most memory, with their chains from a root
 //	pprof SNAPSHOT        write the heap as a pprof profile (-o OUT.pb.gz)
+//	push SNAPSHOT...      push heap profiles to a Grafana Pyroscope server (--pyroscope URL)
 //	ui SNAPSHOT           serve pprof's web interface (flame graph, graph) for a snapshot
 //	chain SNAPSHOT        the shortest chain of references from a root to an object
 //	backrefs SNAPSHOT     draw what refers to an object (-o OUT.svg|OUT.dot)

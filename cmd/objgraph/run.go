@@ -28,6 +28,8 @@ const runSummary = `Run PROGRAM with the capture agent in its Python processes, 
 asked: on a signal (--signal, default SIGUSR2), every DURATION counted from the end
 of the previous snapshot (--every), and when the program exits (--at-exit).
 Snapshots are named objgraph-PID-TIME-N.ogs, PID being the Python process's.
+With --push URL, each is also pushed to a Grafana Pyroscope server, as objgraph push
+pushes it.
 
 'objgraph snapshot PID' takes one now, PID being the pid printed at the start, also
 when PROGRAM is a wrapper that starts Python (a shell script, bash -c, uv run): it
@@ -52,6 +54,7 @@ type runOptions struct {
 	signal string        // snapshot signal, as given
 	every  time.Duration // from the end of one snapshot to the next; 0 for none
 	redact bool          // leave str and bytes contents out
+	push   string        // Pyroscope server to push every snapshot to; "" for none
 }
 
 func init() {
@@ -66,6 +69,7 @@ func init() {
 			fs.StringVar(&o.signal, "signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
 			fs.DurationVar(&o.every, "every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
 			fs.BoolVar(&o.redact, "redact", false, "leave the contents of str and bytes out of snapshots")
+			fs.StringVar(&o.push, "push", "", "push every snapshot to the Grafana Pyroscope server at this URL")
 		}, runRun),
 	})
 	register(&command{
@@ -207,6 +211,13 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 		stderr = &lockedWriter{w: stderr}
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, stderr
+	if o.push != "" {
+		rp, err := startRunPusher(c, stderr, dir, o.push)
+		if err != nil {
+			return err
+		}
+		defer rp.finish() // once the program has ended: its last snapshots too
+	}
 	pythonPath := site
 	if old := os.Getenv("PYTHONPATH"); old != "" {
 		pythonPath += string(os.PathListSeparator) + old

@@ -2767,6 +2767,15 @@ def _page_size():
         return _MMAP_PAGESIZE
 
 
+def _host_name():
+    """The machine's network name, as uname(2) gives it, or "" when there
+    is none."""
+    try:
+        return os.uname().nodename
+    except (AttributeError, OSError):
+        return ""
+
+
 def _capture(path, collect, redact):
     t0 = time.perf_counter()
     now = time.time()
@@ -2793,6 +2802,7 @@ def _capture(path, collect, redact):
             "runtime": "CPython" if sys.implementation.name == "cpython" else sys.implementation.name,
             "version": "%d.%d.%d" % sys.version_info[:3],
             "platform": sys.platform,
+            "host": _host_name(),
             "pid": os.getpid(),
             "argv": _argv(redact),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),

@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -332,6 +333,7 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(m["runtime"], "CPython")
         self.assertEqual(m["version"], "%d.%d.%d" % sys.version_info[:3])
         self.assertEqual(m["pid"], os.getpid())
+        self.assertEqual(m["host"], socket.gethostname())
         self.assertEqual(m["pointer_size"], struct.calcsize("P"))
         self.assertEqual(m["gc_header_size"], 16 if struct.calcsize("P") == 8 else 8)
         self.assertGreater(m["page_size"], 0)
