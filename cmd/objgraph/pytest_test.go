@@ -158,7 +158,9 @@ def test_unmarked_leak():
 `
 
 // passed is whether a test case ran and passed.
-func passed(c junitCase) bool { return c.Name != "" && c.Failure == nil && c.Error == nil && c.Skipped == nil }
+func passed(c junitCase) bool {
+	return c.Name != "" && c.Failure == nil && c.Error == nil && c.Skipped == nil
+}
 
 func TestPytestPlugin(t *testing.T) {
 	pythons := pytestPythons(t)
