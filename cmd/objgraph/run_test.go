@@ -24,7 +24,7 @@ func needPython3(t *testing.T) string {
 }
 
 func TestAgentCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "new")
 	out, errOut, code := runCLI("agent", "--dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -269,6 +269,8 @@ class _Checker:
                 leaks.append((g, key, t, groups))
         if not leaks:
             return None
+        # What retains most first.
+        leaks.sort(key=lambda x: (-sum(grp.get("retained", 0) for grp in x[3]), x[0].get("type", "")))
         lines = ["%s left objects alive (more than max_growth %d of a type), after %d warm-up run%s:"
                  % (item.nodeid, s.max_growth, s.warmup, "" if s.warmup == 1 else "s")]
         for g, key, t, groups in leaks:
