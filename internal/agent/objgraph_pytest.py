@@ -38,10 +38,12 @@ else the one installed next to this Python's scripts, or else the first on
 PATH. ``--objgraph-dir DIR`` keeps the two snapshots of each test that fails
 the check in DIR, for ``objgraph leaks``, ``chain`` or ``ui``.
 
-Objects pytest itself keeps for the length of a test count too: the log
-records its log capture holds (``logging.LogRecord``) and the warnings it
-records (``warnings.WarningMessage``) grow while a test logs or warns. Allow
-them, or run with ``-p no:logging`` or ``-W ignore``.
+Objects pytest keeps for the test's report (the log records its log
+capture holds, through the item's stash) are not counted. The text of its
+log capture is: it accumulates in an io.StringIO whose strings only C code
+holds, so a test that logs shows str objects "held from outside the graph";
+run such tests with ``-p no:logging``, or allow "str". docs/pytest.md in the
+objgraph-go repository says more.
 """
 
 import json
