@@ -155,6 +155,10 @@ def test_marked_leak():
 
 def test_unmarked_leak():
     _kept.append(Entry())
+
+@pytest.mark.objgraph(maxgrowth=1)
+def test_misspelt():
+    pass
 `
 
 // passed is whether a test case ran and passed.
@@ -212,8 +216,8 @@ func TestPytestPlugin(t *testing.T) {
 			})
 			t.Run("markers", func(t *testing.T) {
 				cases, out, code := pytestRun(t, py, pluginDir, objgraph, "test_markers.py", markerTests)
-				if code != 1 || len(cases) != 6 {
-					t.Fatalf("pytest exited %d with %d test cases, want 1 and 6:\n%s", code, len(cases), out)
+				if code != 1 || len(cases) != 7 {
+					t.Fatalf("pytest exited %d with %d test cases, want 1 and 7:\n%s", code, len(cases), out)
 				}
 				for _, name := range []string{"test_cache_fills_once", "test_allowed", "test_within_max_growth", "test_unmarked_leak"} {
 					if !passed(cases[name]) {
@@ -223,6 +227,10 @@ func TestPytestPlugin(t *testing.T) {
 				f := cases["test_marked_leak"].Failure
 				if f == nil || !strings.Contains(f.Text, "test_markers.Other: +1") || strings.Contains(f.Text, "test_markers.Entry") {
 					t.Errorf("test_marked_leak did not fail for Other alone:\n%s", out)
+				}
+				f = cases["test_misspelt"].Failure
+				if f == nil || !strings.Contains(f.Text, "test_markers.py::test_misspelt: @pytest.mark.objgraph: unknown keyword maxgrowth") {
+					t.Errorf("test_misspelt did not fail for its marker's unknown keyword:\n%s", out)
 				}
 				// Without the warm-up run, the cache's first fill counts.
 				f = cases["test_cache_without_warmup"].Failure

@@ -71,7 +71,7 @@ def pytest_addoption(parser):
     group.addoption("--objgraph-leaks", action="store_true", default=False,
                     help="check every test for objects it leaves alive")
     group.addoption("--objgraph-max-growth", type=int, default=0, metavar="N",
-                    help="with --objgraph-leaks: the growth of a type's count a test may leave (default 0)")
+                    help="the growth of a type's count a checked test may leave, unless its marker says (default 0)")
     group.addoption("--objgraph-dir", default=None, metavar="DIR",
                     help="keep the snapshots of the tests that fail the check in DIR")
 
@@ -158,15 +158,17 @@ class _Checker:
         allow = kw.pop("allow", ())
         warmup = kw.pop("warmup", 1)
         if marker is not None and marker.args:
-            raise pytest.UsageError("%s: @pytest.mark.objgraph takes keywords only (max_growth=, allow=, warmup=)" % item.nodeid)
+            pytest.fail("%s: @pytest.mark.objgraph takes keywords only (max_growth=, allow=, warmup=)" % item.nodeid,
+                        pytrace=False)
         if kw:
-            raise pytest.UsageError("%s: @pytest.mark.objgraph: unknown keyword %s; it takes max_growth, allow and warmup"
-                                    % (item.nodeid, ", ".join(sorted(kw))))
+            pytest.fail("%s: @pytest.mark.objgraph: unknown keyword %s; it takes max_growth, allow and warmup"
+                        % (item.nodeid, ", ".join(sorted(kw))), pytrace=False)
         if isinstance(allow, str):
             allow = (allow,)
         if (not isinstance(max_growth, int) or isinstance(max_growth, bool) or max_growth < 0
                 or not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0):
-            raise pytest.UsageError("%s: @pytest.mark.objgraph: max_growth and warmup must be integers of 0 or more" % item.nodeid)
+            pytest.fail("%s: @pytest.mark.objgraph: max_growth and warmup must be integers of 0 or more" % item.nodeid,
+                        pytrace=False)
         return _Settings(max_growth, frozenset(allow), warmup)
 
     @pytest.hookimpl(tryfirst=True)
@@ -178,7 +180,11 @@ class _Checker:
         if err:
             pytest.fail(err, pytrace=False)
         if self.agent is None:
-            import objgraph_agent
+            try:
+                import objgraph_agent
+            except ImportError as e:
+                pytest.fail("objgraph_pytest: the leak check needs the objgraph_agent module, which "
+                            "'objgraph agent --dir DIR' writes beside this plugin: %s" % e, pytrace=False)
             self.agent = objgraph_agent
         if self.tmp is None:
             self.tmp = tempfile.mkdtemp(prefix="objgraph-pytest-")
@@ -194,7 +200,9 @@ class _Checker:
                      os.path.join(self.tmp, "%d-after.ogs" % self.count))
         self.pending[item.nodeid] = p
         # The last thing before the measured run: what this hook makes
-        # from here on is in the first snapshot too.
+        # from here on is in the first snapshot too. The second argument
+        # is collect: garbage collected first, so that only what is still
+        # referred to counts.
         self.agent.snapshot(p.before, True)
         # The measured run is pytest's own call of the test, next.
 
