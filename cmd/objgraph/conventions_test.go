@@ -110,8 +110,10 @@ func TestOutputDirectory(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("agent --dir: exit %d: %s", code, errOut)
 	}
-	if _, err := os.Stat(strings.TrimSpace(out)); err != nil {
-		t.Errorf("agent --dir %s: %v", dir, err)
+	for _, path := range strings.Fields(out) {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("agent --dir %s: %v", dir, err)
+		}
 	}
 }
 

@@ -75,9 +75,9 @@ func init() {
 	register(&command{
 		name:    "agent",
 		args:    "",
-		summary: "Write objgraph_agent.py, the capture module, for programs that import it themselves.",
+		summary: "Write objgraph_agent.py, the capture module, for programs that import it themselves,\nand objgraph_pytest.py beside it, the pytest plugin that fails tests which leave\nobjects alive (pytest -p objgraph_pytest --objgraph-leaks, with DIR on PYTHONPATH).",
 		bind: withOptions(func(fs *pflag.FlagSet, o *agentOptions) {
-			fs.StringVar(&o.dir, "dir", ".", "directory to write objgraph_agent.py into")
+			fs.StringVar(&o.dir, "dir", ".", "directory to write objgraph_agent.py and objgraph_pytest.py into")
 		}, runAgent),
 	})
 }
@@ -98,10 +98,18 @@ func runAgent(c *cmdEnv, o *agentOptions, args []string) error {
 	if err := writeAgent(path); err != nil {
 		return err
 	}
+	plugin := filepath.Join(o.dir, agent.PytestFileName)
+	if err := atomicfile.Write(plugin, 0o644, func(w io.Writer) error {
+		_, err := w.Write(agent.PytestSource)
+		return err
+	}); err != nil {
+		return err
+	}
 	if c.json {
-		return c.writeJSON(map[string]string{"path": path})
+		return c.writeJSON(map[string]string{"path": path, "pytest_plugin": plugin})
 	}
 	fmt.Fprintln(c.stdout, path)
+	fmt.Fprintln(c.stdout, plugin)
 	return nil
 }
 

@@ -24,18 +24,20 @@ func needPython3(t *testing.T) string {
 }
 
 func TestAgentCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "new")
 	out, errOut, code := runCLI("agent", "--dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	path := filepath.Join(dir, agent.FileName)
-	if strings.TrimSpace(out) != path {
-		t.Errorf("printed %q, want %q", out, path)
+	path, plugin := filepath.Join(dir, agent.FileName), filepath.Join(dir, agent.PytestFileName)
+	if want := path + "\n" + plugin + "\n"; out != want {
+		t.Errorf("printed %q, want %q", out, want)
 	}
-	b, err := os.ReadFile(path)
-	if err != nil || string(b) != string(agent.Source) {
-		t.Fatalf("written agent differs from the embedded one (%v)", err)
+	for file, src := range map[string][]byte{path: agent.Source, plugin: agent.PytestSource} {
+		b, err := os.ReadFile(file)
+		if err != nil || string(b) != string(src) {
+			t.Fatalf("written %s differs from the embedded one (%v)", file, err)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package agent holds the Python heap-snapshot agent, objgraph_agent.py: a
 // single stdlib-only module that runs inside the Python program under
-// investigation and writes .ogs snapshots (docs/format.md).
+// investigation and writes .ogs snapshots (docs/format.md), and the pytest
+// plugin built on it, objgraph_pytest.py.
 //
 // The objgraph command ships the module to the program: it writes Source
 // under FileName into a directory on the program's PYTHONPATH, or next to a
@@ -21,6 +22,15 @@ const ModuleName = "objgraph_agent"
 //
 //go:embed objgraph_agent.py
 var Source []byte
+
+// PytestFileName is the name of the pytest plugin's module, which imports
+// the agent by ModuleName and runs the objgraph binary to analyse.
+const PytestFileName = "objgraph_pytest.py"
+
+// PytestSource is the pytest plugin's source code.
+//
+//go:embed objgraph_pytest.py
+var PytestSource []byte
 
 // Environment variables read by the module's _autostart_from_env function.
 const (
