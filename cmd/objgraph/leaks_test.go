@@ -129,6 +129,26 @@ func TestLeakPrograms(t *testing.T) {
 		{"tracebacks", "errors list", "__main__.errors", "ValueError"},
 		{"logging_handlers", "log Logger → handlers list", "__main__.log.handlers", "RequestHandler"},
 	}
+	// The 80 cycles gc_cycles planted (two Nodes each, collector
+	// disabled) are one shape of cycle in gc's report, not 80 lines.
+	t.Run("gc-shapes/gc_cycles", func(t *testing.T) {
+		t.Parallel()
+		snaps := leaksOf(t, "gc_cycles")
+		out, errOut, code := runCLI("gc", "--json", snaps[2])
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var rep report.GC
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Shapes) != 1 || rep.Shapes[0].Cycles != 80 || rep.Collection.Groups != 80 {
+			t.Fatalf("%d shapes (first of %d cycles) for %d groups; want 1 shape of the 80 planted cycles", len(rep.Shapes), rep.Shapes[0].Cycles, rep.Collection.Groups)
+		}
+		if sh := rep.Shapes[0].Shape; len(sh) != 2 || sh[0].Type != "__main__.Node" || sh[0].Edge != "peer" {
+			t.Errorf("shape %+v, want Node -peer-> Node -peer->", sh)
+		}
+	})
 	for _, tc := range suspects {
 		t.Run("suspect/"+tc.prog, func(t *testing.T) {
 			t.Parallel()

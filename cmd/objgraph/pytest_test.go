@@ -191,6 +191,7 @@ func TestPytestPlugin(t *testing.T) {
 				for _, want := range []string{
 					"test_leak.py::test_leaky left objects alive",
 					"test_leak.Entry: +1",
+					"suspect: test_leak._registry grew by 1 entry (1 test_leak.Entry)",
 					"1 object in list _registry, held as module test_leak -> __dict__ dict -> _registry list -> [*] test_leak.Entry",
 					"-_registry->",
 				} {

@@ -283,6 +283,17 @@ class _Checker:
         leaks.sort(key=lambda x: (-sum(grp.get("retained", 0) for grp in x[3]), x[0].get("type", "")))
         lines = ["%s left objects alive (more than max_growth %d of a type), after %d warm-up run%s:"
                  % (item.nodeid, s.max_growth, s.warmup, "" if s.warmup == 1 else "s")]
+        # The container that grew, as leaks names it first: the first
+        # suspect holding objects of a leaking type.
+        leaking = set(g.get("type") for g, _, _, _ in leaks)
+        suspects = [x for x in report.get("suspects") or ()
+                    if any(t.get("type") in leaking for t in x.get("types") or ())]
+        for sus in suspects[:1]:
+            types = ", ".join("%d %s" % (t.get("count", 0), _display(t.get("type"))) for t in sus.get("types") or ())
+            lines.append("  suspect: %s grew by %d entr%s (%s); releasing them frees %s" % (
+                sus.get("name") or sus.get("path", "?"), sus.get("new_entries", 0),
+                "y" if sus.get("new_entries", 0) == 1 else "ies", types, _bytes(sus.get("retained_bytes", 0))))
+            lines.append("    held as %s" % sus.get("path", "?"))
         for g, key, t, groups in leaks:
             head = "  %s: %+d (count %s)" % (_display(g.get("type")), g.get("delta", 0),
                                             " -> ".join(str(c) for c in g.get("counts") or ()))
@@ -365,15 +376,28 @@ def _container(chain):
         return "a root"
     c = chain[-2]
     via = chain[-2].get("edge")
-    name = c.get("type", "?")
+    name = _display(c.get("type", "?"))
     if via:
         return "%s %s" % (name, via)
     label = c.get("label")
     return "%s %s" % (name, label) if label else name
 
 
+def _root_text(root):
+    """A root of leaks --json ({"kind": "module", "name": "app"}) as the
+    report spells it: "module app", "held from outside the graph", "garbage"."""
+    if not isinstance(root, dict):
+        return str(root)
+    kind, name = root.get("kind", ""), root.get("name", "")
+    if kind == "garbage":
+        return "garbage"
+    if kind == "external" and not name:
+        return "held from outside the graph"
+    return ("%s %s" % (kind, name)).strip()
+
+
 def _shape(root, steps):
-    out = [root]
+    out = [_root_text(root)]
     for i, st in enumerate(steps):
         if i == 0:
             continue

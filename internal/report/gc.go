@@ -86,7 +86,23 @@ type GC struct {
 	Snapshot   Snapshot   `json:"snapshot"`
 	GC         GCState    `json:"gc"`
 	Collection Collection `json:"collection"`
+	Shapes     []GCShape  `json:"shapes"` // the groups by the shape of their cycles, most bytes first, as many as asked
 	Groups     []GCGroup  `json:"groups"` // largest first, as many as asked
+
+	shapes int // shapes in all
+}
+
+// GCShape is the groups whose cycles have one shape: the same types and
+// references, container indexes and keys collapsed.
+type GCShape struct {
+	Cycles  int               `json:"cycles"`  // groups of the shape
+	Objects int               `json:"objects"` // their objects, members and held
+	Bytes   uint64            `json:"bytes"`
+	Reasons []string          `json:"reasons"` // what the collection does with them
+	Shape   []gcmod.ShapeStep `json:"shape"`   // the cycle's steps, module-qualified types; empty for groups without a cycle
+	Example GCGroup           `json:"example"` // the first group of the shape
+
+	reasons []gcmod.Reason
 }
 
 // NewGC makes the result of a collection of generations 0 to generation,
@@ -104,7 +120,7 @@ func NewGC(snap Snapshot, h *heap.Heap, generation int, rep *gcmod.Report, n int
 		}
 		return out
 	}
-	for _, g := range limit(rep.Groups, n) {
+	group := func(g gcmod.Group) GCGroup {
 		first := g.Members[0]
 		if len(g.Cycle) > 0 {
 			first = g.Cycle[0].Obj
@@ -118,7 +134,25 @@ func NewGC(snap Snapshot, h *heap.Heap, generation int, rep *gcmod.Report, n int
 		if len(g.Members) > len(g.Cycle) && len(g.Cycle) > 0 {
 			gg.inCycle = fmt.Sprintf("%d more in the cycle: %s", len(g.Members)-len(g.Cycle), typeCounts(h, g.Members, g.Cycle))
 		}
-		r.Groups = append(r.Groups, gg)
+		return gg
+	}
+	for _, g := range limit(rep.Groups, n) {
+		r.Groups = append(r.Groups, group(g))
+	}
+	shapes := rep.Shapes(h)
+	r.shapes = len(shapes)
+	r.Shapes = []GCShape{}
+	for _, sh := range limit(shapes, n) {
+		gs := GCShape{Cycles: len(sh.Groups), Objects: sh.Objects, Bytes: sh.Bytes, Shape: sh.Steps,
+			Example: group(rep.Groups[sh.Groups[0]])}
+		if gs.Shape == nil {
+			gs.Shape = []gcmod.ShapeStep{}
+		}
+		gs.reasons = sh.Reasons
+		for _, reason := range sh.Reasons {
+			gs.Reasons = append(gs.Reasons, reason.String())
+		}
+		r.Shapes = append(r.Shapes, gs)
 	}
 	return r
 }
@@ -157,9 +191,15 @@ func (r *GC) WriteText(w io.Writer) error {
 	if rep.Groups == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\n%s, largest first:\n", Plural(rep.Groups, "group"))
-	for i, g := range r.Groups {
-		fmt.Fprintf(w, "%3d. %s, %s, %s; %s\n", i+1, Plural(g.Objects, "object"), units.Bytes(g.Bytes), reasonText(g.reason), Escape(g.first))
+	fmt.Fprintf(w, "\n%s in %s of cycle, most bytes first:\n", Plural(rep.Groups, "group"), Plural(r.shapes, "shape"))
+	for i, sh := range r.Shapes {
+		g := sh.Example
+		what := Plural(sh.Cycles, "group")
+		reasons := make([]string, 0, len(sh.Reasons))
+		for _, reason := range sh.reasons {
+			reasons = append(reasons, reasonText(reason))
+		}
+		fmt.Fprintf(w, "%3d. %s, %s, %s, %s; %s\n", i+1, what, Plural(sh.Objects, "object"), units.Bytes(sh.Bytes), strings.Join(reasons, "; "), exampleText(sh.Cycles, g))
 		if len(g.Cycle) > 0 {
 			steps := make([]objgraph.ShapeStep, len(g.Cycle))
 			for i, s := range g.Cycle {
@@ -179,8 +219,17 @@ func (r *GC) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "     held by it: %s\n", Escape(g.held))
 		}
 	}
-	more(w, "", rep.Groups-len(r.Groups), "group", "--limit")
+	more(w, "", r.shapes-len(r.Shapes), "shape", "--limit")
 	return nil
+}
+
+// exampleText names the example group's first object: "Node at 0x…", or
+// "for example Node at 0x…" when the shape has several groups.
+func exampleText(cycles int, g GCGroup) string {
+	if cycles == 1 {
+		return Escape(g.first)
+	}
+	return "for example " + Escape(g.first)
 }
 
 func reasonText(r gcmod.Reason) string {
