@@ -71,6 +71,12 @@ func (s *GroupSizer) set(id heap.ID, bit uint32) {
 // region that stays alive refers to it. Everything else of the region is
 // freed.
 func (s *GroupSizer) Freed(group []heap.ID) (objects int, bytes uint64) {
+	return s.FreedEach(group, nil)
+}
+
+// FreedEach is Freed, calling each, when not nil, with every object the
+// release frees.
+func (s *GroupSizer) FreedEach(group []heap.ID, each func(heap.ID)) (objects int, bytes uint64) {
 	s.stamp++
 	if s.stamp >= 1<<29 {
 		clear(s.mark)
@@ -123,6 +129,9 @@ func (s *GroupSizer) Freed(group []heap.ID) (objects int, bytes uint64) {
 		if !s.has(id, alive) {
 			objects++
 			bytes += h.Size(id)
+			if each != nil {
+				each(id)
+			}
 		}
 	}
 	s.queue = region[:0]

@@ -29,8 +29,11 @@ type Suspect struct {
 	Types   []TypeCount // the types of the new entries, most first (Counts holds one number: the count)
 	Objects int         // objects releasing the new entries would free
 	Freed   uint64      // and their bytes: the group's retained size (see GroupSizer)
-	Example heap.ID     // a new entry: the one that retains most
-	Key     string      // the name of the reference to Example ("'/item/100'", "[7]", an attribute)
+	// FreedTypes counts the objects releasing the new entries frees by
+	// type, most first (Counts holds one number: the count).
+	FreedTypes []TypeCount
+	Example    heap.ID // a new entry: the one that retains most
+	Key        string  // the name of the reference to Example ("'/item/100'", "[7]", an attribute)
 }
 
 // SuspectOptions tune FindSuspects. The zero value finds the 10 suspects
@@ -165,7 +168,9 @@ func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts Suspect
 	censuses := append(append([]*Census{first}, between...), nil) // nil: cur itself
 	for i := range cands {
 		s := &cands[i].s
-		s.Objects, s.Freed = gs.Freed(cands[i].members)
+		freed := map[string]int{}
+		s.Objects, s.Freed = gs.FreedEach(cands[i].members, func(id heap.ID) { freed[TypeName(cur, id, opts.Qualified)]++ })
+		s.FreedTypes = sortedCounts(freed)
 		s.Chain = r.Chain(s.Container)
 		s.Root = r.Root(s.Container)
 		s.Edges = ChainEdges(cur, s.Chain)
@@ -221,6 +226,11 @@ func entryTypes(h *heap.Heap, p heap.ID, isNew bitset.Set[heap.ID], dt *heap.Dom
 	if len(counts) == 0 {
 		counts = keys
 	}
+	return sortedCounts(counts)
+}
+
+// sortedCounts lists counts by type name, most first.
+func sortedCounts(counts map[string]int) []TypeCount {
 	out := make([]TypeCount, 0, len(counts))
 	for name, n := range counts {
 		out = append(out, TypeCount{Type: name, Counts: []int{n}, Delta: n})

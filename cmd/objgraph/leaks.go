@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,7 +19,7 @@ type leaksOptions struct {
 	groups       int
 	suspects     int
 	qualified    bool
-	failOnGrowth int
+	failOnGrowth []string
 }
 
 func init() {
@@ -39,15 +40,16 @@ func init() {
 			"would free), an example chain, and how the type's count moved across all the\n" +
 			"snapshots. Types that retain most come first. Candidates that no root reaches\n" +
 			"are listed apart, as garbage the cycle collector has not freed.\n\n" +
-			"With --fail-on-growth N the exit status is 1 when the count of any type grew by\n" +
-			"more than N from the first snapshot to the last, so that a CI job can gate on\n" +
-			"leaks.",
+			"With --fail-on-growth RULE the exit status is 1 when the growth from the first\n" +
+			"snapshot to the last breaks the rule: a count (100), a size of all new objects\n" +
+			"(10MiB), a share of the first count (5%), or TYPE=LIMIT for one type\n" +
+			"(Session=0). A type that did not grow at the last step is a warm-up, not gated.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *leaksOptions) {
 			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types (0 for all)")
 			fs.IntVar(&o.groups, "groups", 3, "show this many groups per type (0 for all)")
 			fs.IntVar(&o.suspects, "suspects", 3, "show this many suspect containers (0 for all that were measured)")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
-			fs.IntVar(&o.failOnGrowth, "fail-on-growth", -1, "exit with status 1 when a type's count grew by more than this from the first snapshot to the last (-1: never)")
+			fs.StringArrayVar(&o.failOnGrowth, "fail-on-growth", nil, "exit with status 1 when growth from the first snapshot to the last breaks this rule: N objects of any type, a size of all new objects (10MiB), a share (5%), or TYPE=LIMIT for one type (Session=0, dict=5%); repeatable, or comma-separated")
 		}, runLeaks),
 	})
 }
@@ -58,6 +60,16 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	}
 	if o.limit < 0 || o.groups < 0 || o.suspects < 0 {
 		return usagef("--limit, --groups and --suspects must be 0 or more")
+	}
+	var limits []objgraph.GrowthLimit
+	for _, arg := range o.failOnGrowth {
+		for _, spec := range strings.Split(arg, ",") {
+			l, err := objgraph.ParseGrowthLimit(spec)
+			if err != nil {
+				return usagef("--fail-on-growth: %v", err)
+			}
+			limits = append(limits, l)
+		}
 	}
 	// Only NEW stays in memory: of the others, a census (addresses and
 	// types) is enough.
@@ -105,15 +117,60 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	if err := c.write(report.NewLeaks(snaps, cur, rep, suspects, o.qualified, o.limit, o.groups, o.suspects)); err != nil {
 		return err
 	}
-	if n := o.failOnGrowth; n >= 0 && len(rep.Growth) > 0 && rep.Growth[0].Delta > n {
-		g := rep.Growth[0]
-		more := ""
-		if k := countOver(rep.Growth, n); k > 1 {
-			more = fmt.Sprintf(" (and %s)", report.Plural(k-1, "other type"))
-		}
-		return fmt.Errorf("%s grew by %s objects (%s)%s, more than --fail-on-growth %d", report.Escape(g.Type), units.Commas(uint64(g.Delta)), report.Movement(g.Counts), more, n)
+	if len(limits) == 0 {
+		return nil
 	}
-	return nil
+	violations, warmups := rep.CheckGrowth(limits)
+	for _, w := range warmups {
+		if len(violations) > 0 {
+			break
+		}
+		if len(w.Counts) > 0 && w.Counts[len(w.Counts)-1] > w.Counts[0] {
+			fmt.Fprintf(c.stderr, "objgraph: %s grew (%s) but not at the last snapshot: a warm-up, not gated\n", report.Escape(w.Type), report.Movement(w.Counts))
+		}
+	}
+	if len(violations) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s%s", gateFailure(violations[0], suspects), moreViolations(len(violations)-1))
+}
+
+// gateFailure says which rule of --fail-on-growth failed, by how much, and
+// the suspect container that holds the type, if one does.
+func gateFailure(v objgraph.GrowthViolation, suspects []report.Suspect) string {
+	if v.Type == "" {
+		return fmt.Sprintf("the new objects take %s, more than --fail-on-growth %s", units.Bytes(v.Bytes), v.Limit.Spec)
+	}
+	what := fmt.Sprintf("%s grew by %s objects (%s)", report.Escape(v.Type), units.Commas(uint64(max(v.Delta, 0))), report.Movement(v.Counts))
+	if v.Limit.Count < 0 && v.Limit.Percent < 0 {
+		what = fmt.Sprintf("%s new %s objects take %s", units.Commas(uint64(max(v.Delta, 0))), report.Escape(v.Type), units.Bytes(v.Bytes))
+	}
+	msg := fmt.Sprintf("%s, more than --fail-on-growth %s", what, v.Limit.Spec)
+	// The suspect whose release frees the most objects of the type.
+	best, most := -1, 0
+	for i, s := range suspects {
+		for _, t := range s.RetainedTypes {
+			if t.Type == v.Type && t.Count > most {
+				best, most = i, t.Count
+			}
+		}
+	}
+	if best < 0 {
+		return msg
+	}
+	s := suspects[best]
+	name := s.Name
+	if name == "" {
+		name = s.Path
+	}
+	return fmt.Sprintf("%s; %s of them are held in %s (%s), which grew by %s", msg, units.Commas(uint64(most)), report.Escape(name), report.Escape(s.Container.Type), report.Plural(s.NewEntries, "entry"))
+}
+
+func moreViolations(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (and %d more)", n)
 }
 
 // checkSeries warns when the snapshots cannot be of one process in order:
@@ -133,14 +190,4 @@ func checkPair(c *cmdEnv, pathA, pathB string, pidA, pidB int, timeA, timeB time
 	if !timeA.IsZero() && !timeB.IsZero() && timeB.Before(timeA) {
 		fmt.Fprintf(c.stderr, "objgraph: warning: %s was taken before %s; give the snapshots in the order they were taken\n", pathB, pathA)
 	}
-}
-
-func countOver(g []objgraph.TypeCount, n int) int {
-	k := 0
-	for _, t := range g {
-		if t.Delta > n {
-			k++
-		}
-	}
-	return k
 }

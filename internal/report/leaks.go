@@ -57,6 +57,7 @@ type Suspect struct {
 	Types           []EntryType    `json:"types"`            // the types of the new entries, most first
 	RetainedObjects int            `json:"retained_objects"` // objects releasing the new entries frees
 	RetainedBytes   uint64         `json:"retained_bytes"`   // and their bytes
+	RetainedTypes   []EntryType    `json:"retained_types"`   // the objects it frees, by type, most first
 	Example         SuspectExample `json:"example"`          // one new entry: the one that retains most
 	Root            objgraph.Root  `json:"root"`             // where Chain starts
 	Chain           []Hop          `json:"chain"`            // from a root to the container
@@ -94,6 +95,10 @@ func NewSuspects(cur *heap.Heap, found []objgraph.Suspect, qualified bool) []Sus
 			Root:    s.Root, Chain: chain.Hops}
 		for _, t := range s.Types {
 			rs.Types = append(rs.Types, EntryType{t.Type, t.Delta})
+		}
+		rs.RetainedTypes = []EntryType{}
+		for _, t := range s.FreedTypes {
+			rs.RetainedTypes = append(rs.RetainedTypes, EntryType{t.Type, t.Delta})
 		}
 		out = append(out, rs)
 	}
