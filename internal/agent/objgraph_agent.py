@@ -83,7 +83,7 @@ elsewhere (PyPy, free-threaded builds, no ctypes) it uses ``map(id, ...)``.
 """
 
 
-# --- facts about this interpreter --------------------------------------------
+# The interpreter.
 
 _PY = sys.version_info[:2]
 _POINTER_SIZE = struct.calcsize("P")
@@ -899,7 +899,7 @@ writes (_Records: STRINGS, TYPES, OBJECTS and EDGES, ROOTS, END)."""
 __version__ = "1.0"
 PRODUCER = "objgraph_agent " + __version__
 
-# --- format constants (docs/format.md) ---------------------------------------
+# Format constants (docs/format.md).
 
 _MAGIC = b"\x89OGSNAP\n"
 _FILE_HDR = struct.Struct("<8sHHI")
@@ -2370,18 +2370,34 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
     _Records (output), the records."""
 
     def __init__(self, out, redact, roots, frozen, errors, ntracked, quiet=False):
+        # the walk's
         self.out = out
         self.quiet = quiet
         self.by_class = _types_hash_safely()
         self.rc1 = -1
         self.acc = {}
-        self.redact = redact
-        self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
         self.roots = roots
         self.frozen = frozen
         self.errors = errors
+        self.bytemap = defaultdict(partial(bytearray, _CHUNK_BYTES))
+        self.nobjects = 0
+        self.nedges = 0
+        self.overhead = 0
+        # _Naming's: the string table, dict-key and index names, labels
+        self.redact = redact
+        self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
         self.strtab = {b"": 0}
         self.str_pending = []
+        self.kcache = _KeyNames()
+        self.kcache.cap = self
+        self.kcap = _tuning.key_names_base + ntracked // 32
+        self.nrepr = 0
+        self.idx_list = _Indexes()
+        self.idx_list.rev = _LIST_REVERSED
+        self.idx_tuple = _Indexes()
+        self.idx_tuple.rev = _TUPLE_REVERSED
+        self.items = _ItemsLabel()
+        # _TypeTable's: per type index
         self.tindex = {}
         self.type_pending = []
         self.tcat = bytearray()
@@ -2393,24 +2409,13 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.tsizefn = []
         self.tinfo = []
         self.any_del = False
-        self.kcache = _KeyNames()
-        self.kcache.cap = self
-        self.kcap = _tuning.key_names_base + ntracked // 32
-        self.nrepr = 0
-        self.idx_list = _Indexes()
-        self.idx_list.rev = _LIST_REVERSED
-        self.idx_tuple = _Indexes()
-        self.idx_tuple.rev = _TUPLE_REVERSED
-        self.items = _ItemsLabel()
-        self.bytemap = defaultdict(partial(bytearray, _CHUNK_BYTES))
-        self.nobjects = 0
-        self.nedges = 0
-        self.overhead = 0
+        # the edge names every part uses
         self.E = {}
         for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
+        # _Handlers', by category
         h = self._h_each
         self.handlers = {
             _C_LIST: partial(self._h_seq, list, self.idx_list), _C_TUPLE: partial(self._h_seq, tuple, self.idx_tuple),
@@ -3414,7 +3419,7 @@ def _parse_signal(name):
     return sig
 
 
-# --- the run's state: the process 'objgraph snapshot' is to signal ------------
+# The run's state: the process 'objgraph snapshot' is to signal.
 
 _state_dir = None   # objgraph run's directory for this run (OBJGRAPH_AGENT_STATE)
 _published = None   # (path, pid) of the state file this process wrote

@@ -407,7 +407,7 @@ def _parse_signal(name):
     return sig
 
 
-# --- the run's state: the process 'objgraph snapshot' is to signal ------------
+# The run's state: the process 'objgraph snapshot' is to signal.
 
 _state_dir = None   # objgraph run's directory for this run (OBJGRAPH_AGENT_STATE)
 _published = None   # (path, pid) of the state file this process wrote

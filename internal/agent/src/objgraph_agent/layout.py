@@ -22,7 +22,7 @@ import weakref
 from functools import partial
 
 
-# --- facts about this interpreter --------------------------------------------
+# The interpreter.
 
 _PY = sys.version_info[:2]
 _POINTER_SIZE = struct.calcsize("P")

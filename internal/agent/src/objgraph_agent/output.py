@@ -21,7 +21,7 @@ from .settings import _tuning
 __version__ = "1.0"
 PRODUCER = "objgraph_agent " + __version__
 
-# --- format constants (docs/format.md) ---------------------------------------
+# Format constants (docs/format.md).
 
 _MAGIC = b"\x89OGSNAP\n"
 _FILE_HDR = struct.Struct("<8sHHI")

@@ -137,18 +137,34 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
     _Records (output), the records."""
 
     def __init__(self, out, redact, roots, frozen, errors, ntracked, quiet=False):
+        # the walk's
         self.out = out
         self.quiet = quiet
         self.by_class = _types_hash_safely()
         self.rc1 = -1
         self.acc = {}
-        self.redact = redact
-        self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
         self.roots = roots
         self.frozen = frozen
         self.errors = errors
+        self.bytemap = defaultdict(partial(bytearray, _CHUNK_BYTES))
+        self.nobjects = 0
+        self.nedges = 0
+        self.overhead = 0
+        # _Naming's: the string table, dict-key and index names, labels
+        self.redact = redact
+        self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
         self.strtab = {b"": 0}
         self.str_pending = []
+        self.kcache = _KeyNames()
+        self.kcache.cap = self
+        self.kcap = _tuning.key_names_base + ntracked // 32
+        self.nrepr = 0
+        self.idx_list = _Indexes()
+        self.idx_list.rev = _LIST_REVERSED
+        self.idx_tuple = _Indexes()
+        self.idx_tuple.rev = _TUPLE_REVERSED
+        self.items = _ItemsLabel()
+        # _TypeTable's: per type index
         self.tindex = {}
         self.type_pending = []
         self.tcat = bytearray()
@@ -160,24 +176,13 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.tsizefn = []
         self.tinfo = []
         self.any_del = False
-        self.kcache = _KeyNames()
-        self.kcache.cap = self
-        self.kcap = _tuning.key_names_base + ntracked // 32
-        self.nrepr = 0
-        self.idx_list = _Indexes()
-        self.idx_list.rev = _LIST_REVERSED
-        self.idx_tuple = _Indexes()
-        self.idx_tuple.rev = _TUPLE_REVERSED
-        self.items = _ItemsLabel()
-        self.bytemap = defaultdict(partial(bytearray, _CHUNK_BYTES))
-        self.nobjects = 0
-        self.nedges = 0
-        self.overhead = 0
+        # the edge names every part uses
         self.E = {}
         for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
+        # _Handlers', by category
         h = self._h_each
         self.handlers = {
             _C_LIST: partial(self._h_seq, list, self.idx_list), _C_TUPLE: partial(self._h_seq, tuple, self.idx_tuple),
