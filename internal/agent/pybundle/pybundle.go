@@ -442,7 +442,7 @@ func targets(s string) []string {
 	var out []string
 	for _, p := range splitTop(s) {
 		p = strings.TrimPrefix(p, "*")
-		if p != "" && (p[0] == '(' || p[0] == '[') {
+		if len(p) > 1 && (p[0] == '(' && p[len(p)-1] == ')' || p[0] == '[' && p[len(p)-1] == ']') {
 			sub := targets(p)
 			if sub == nil {
 				return nil

@@ -189,3 +189,22 @@ func TestBundleErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzBundle: whatever a module holds, Bundle returns a bundle or an
+// *Error, and never panics.
+func FuzzBundle(f *testing.F) {
+	f.Add("\"\"\"D.\"\"\"\nimport os\nfrom .base import X\n\n\ndef f():\n    return X\n")
+	f.Add("x = r'\\'' + b\"\\\\\"\ny = (1,\n 2) + \\\n 3\nif x:\n    from . import base\n")
+	f.Add("s = '''open\n")
+	f.Add("class C:\n    from .base import X\n(a, [b, *c]) = d = e\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		fsys := pkg(map[string]string{"base.py": "\"\"\"Base.\"\"\"\nX = 1\n", "mod.py": src})
+		_, err := Bundle(fsys, opts)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not an *Error", err)
+			}
+		}
+	})
+}
