@@ -765,7 +765,7 @@ and the error raised to the caller of ``snapshot()``.
 """
 
 
-_agent_idents = set()
+_agent_idents = set()  # the agent's own threads (the periodic one): no roots of the program's
 
 # The walk: while it runs, automatic collections are off (generation 0's
 # threshold is 0, which CPython 3.8-3.14 take to mean "never"), and a
@@ -806,7 +806,7 @@ _is_finalizing = getattr(sys, "is_finalizing", lambda: False)
 
 def _walk_begin(fd):
     """Stop automatic collections and install the guard; undone by
-    _walk_end, or in a forked child by _after_fork."""
+    _walk_end, or in a forked child by _guard_after_fork."""
     _walk_lock.acquire()
     n = _walkn
     n[_WALK_FD] = fd + 1
@@ -3055,6 +3055,7 @@ def _after_fork():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
+
 
 def _agent_caused(e):
     """Whether exception e was raised by the agent's own code (a failed

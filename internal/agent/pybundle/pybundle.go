@@ -147,7 +147,13 @@ func Bundle(fsys fs.FS, opts Options) ([]byte, error) {
 	// every intra-package import names a module and names it binds
 	for _, name := range order {
 		m := mods[name]
-		for dep, imported := range m.deps {
+		var deps []string
+		for dep := range m.deps {
+			deps = append(deps, dep)
+		}
+		sort.Strings(deps)
+		for _, dep := range deps {
+			imported := m.deps[dep]
 			d, ok := mods[dep]
 			if !ok {
 				return nil, &Error{File: m.file, Line: m.depAt[dep], Msg: fmt.Sprintf("from .%s import: the package has no module %s", dep, dep)}

@@ -44,6 +44,7 @@ def _after_fork():
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
+
 def _agent_caused(e):
     """Whether exception e was raised by the agent's own code (a failed
     write, say), not by the program: its signal handlers run on the main

@@ -34,7 +34,7 @@ import sys
 from .settings import _tuning
 
 
-_agent_idents = set()
+_agent_idents = set()  # the agent's own threads (the periodic one): no roots of the program's
 
 # The walk: while it runs, automatic collections are off (generation 0's
 # threshold is 0, which CPython 3.8-3.14 take to mean "never"), and a
@@ -75,7 +75,7 @@ _is_finalizing = getattr(sys, "is_finalizing", lambda: False)
 
 def _walk_begin(fd):
     """Stop automatic collections and install the guard; undone by
-    _walk_end, or in a forked child by _after_fork."""
+    _walk_end, or in a forked child by _guard_after_fork."""
     _walk_lock.acquire()
     n = _walkn
     n[_WALK_FD] = fd + 1
