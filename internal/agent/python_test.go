@@ -48,9 +48,9 @@ func TestPythonSuite(t *testing.T) {
 	}
 }
 
-// TestPythonSuitePackage runs the same suite against the agent's source
+// TestPackageFormSuite runs the same suite against the agent's source
 // package (src/objgraph_agent) instead of the bundle made from it, in the
 // first interpreter of testPythons: the two forms must behave the same.
-func TestPythonSuitePackage(t *testing.T) {
+func TestPackageFormSuite(t *testing.T) {
 	runSuite(t, testPythons(t)[0], "OBJGRAPH_AGENT_FORM=package")
 }
