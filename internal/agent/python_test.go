@@ -41,6 +41,7 @@ func runSuite(t *testing.T, py string, env ...string) {
 // process, and the agent's conduct in a host process. It runs in each
 // interpreter of testPythons.
 func TestPythonSuite(t *testing.T) {
+	t.Parallel() // with TestPackageFormSuite: each suite is one Python process at a time
 	for _, py := range testPythons(t) {
 		t.Run(py, func(t *testing.T) {
 			runSuite(t, py)
@@ -52,5 +53,6 @@ func TestPythonSuite(t *testing.T) {
 // package (src/objgraph_agent) instead of the bundle made from it, in the
 // first interpreter of testPythons: the two forms must behave the same.
 func TestPackageFormSuite(t *testing.T) {
+	t.Parallel()
 	runSuite(t, testPythons(t)[0], "OBJGRAPH_AGENT_FORM=package")
 }
