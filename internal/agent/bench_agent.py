@@ -194,7 +194,7 @@ def main():
     args = ap.parse_args()
 
     if args.stream:
-        objgraph_agent._HOLD_WITH_THREADS = False
+        objgraph_agent._tuning.hold_with_threads = False
     stop = threading.Event()
     for _ in range(args.threads):
         threading.Thread(target=stop.wait, daemon=True).start()

@@ -25,8 +25,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # 3.11+ keeps instance attributes inline, with no __dict__ object
 INLINE_ATTRS = sys.version_info >= (3, 11)
 sys.path.insert(0, HERE)
+# OBJGRAPH_AGENT_FORM=package: the agent under test is its source package
+# (src/objgraph_agent), not the bundled objgraph_agent.py made from it
+AGENT_DIR = os.path.join(HERE, "src") if os.environ.get("OBJGRAPH_AGENT_FORM") == "package" else HERE
+sys.path.insert(0, AGENT_DIR)
 
 import objgraph_agent  # noqa: E402
+
+
+def set_agent(name, value):
+    """Set a module attribute of the agent's: the one file's, or in the
+    package form, that of each of its modules that has the name."""
+    for n, m in list(sys.modules.items()):
+        if (n == "objgraph_agent" or n.startswith("objgraph_agent.")) and name in vars(m):
+            setattr(m, name, value)
 
 
 # --- a test-only decoder of the .ogs format ----------------------------------
@@ -300,7 +312,7 @@ def run_python(code, env=None, timeout=60, args=()):
     """Run code (python3 -c), or with code None the script and arguments in
     args, with the agent importable."""
     e = dict(os.environ)
-    e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+    e["PYTHONPATH"] = AGENT_DIR + os.pathsep + e.get("PYTHONPATH", "")
     if env:
         e.update(env)
     argv = [sys.executable] + (["-c", code] if code is not None else []) + list(args)
@@ -431,12 +443,13 @@ class AgentTest(unittest.TestCase):
         check += [r for o in check if type(o) is dict for r in gc.get_referents(o)]
         fast = self.take()
         saved = objgraph_agent._list_ids, objgraph_agent._types_hash_safely
-        objgraph_agent._list_ids = objgraph_agent._map_ids
-        objgraph_agent._types_hash_safely = lambda: False
+        set_agent("_list_ids", objgraph_agent._map_ids)
+        set_agent("_types_hash_safely", lambda: False)
         try:
             slow = self.take()
         finally:
-            objgraph_agent._list_ids, objgraph_agent._types_hash_safely = saved
+            set_agent("_list_ids", saved[0])
+            set_agent("_types_hash_safely", saved[1])
         fi, si = fast.index(), slow.index()
 
         def view(snap, i):
@@ -989,7 +1002,7 @@ class AgentTest(unittest.TestCase):
             time.sleep(0.5)
         """ % self.tmp
         e = dict(os.environ)
-        e["PYTHONPATH"] = HERE + os.pathsep + e.get("PYTHONPATH", "")
+        e["PYTHONPATH"] = AGENT_DIR + os.pathsep + e.get("PYTHONPATH", "")
         p = subprocess.Popen([sys.executable, "-c", code], env=e, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, universal_newlines=True)
         try:
