@@ -22,7 +22,7 @@ type chainOptions struct {
 func init() {
 	register(&command{
 		name: "chain",
-		args: "SNAPSHOT (--type TYPE | --addr ADDR)",
+		args: "[EARLIER] SNAPSHOT (--type TYPE | --addr ADDR)",
 		summary: "Print the shortest chain of references that holds an object, from a root of\n" +
 			"the snapshot (a module, a thread's frame or local variable, or a reference from\n" +
 			"outside the graph) to the object, one reference a line: the object's address,\n" +
@@ -40,8 +40,8 @@ func init() {
 }
 
 func runChain(c *cmdEnv, o *chainOptions, args []string) error {
-	if err := wantArgs(args, "SNAPSHOT"); err != nil {
-		return err
+	if len(args) == 0 || len(args) > 2 {
+		return usagef("give the snapshot, or an earlier snapshot and the snapshot")
 	}
 	if err := o.pick.check(); err != nil {
 		return err
@@ -62,11 +62,11 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 			return err
 		}
 	}
-	h, err := c.loadHeap(args[0])
+	h, first, err := c.pickSnapshots(args)
 	if err != nil {
 		return err
 	}
-	obj, err := o.pick.pick(c, h)
+	obj, err := o.pick.pick(c, h, first, args[0])
 	if err != nil {
 		return err
 	}

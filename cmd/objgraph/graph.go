@@ -36,7 +36,7 @@ func init() {
 		}
 		register(&command{
 			name: name,
-			args: "SNAPSHOT (--type TYPE | --addr ADDR) -o OUT.svg|OUT.dot",
+			args: "[EARLIER] SNAPSHOT (--type TYPE | --addr ADDR) -o OUT.svg|OUT.dot",
 			summary: "Draw " + what + "\n" +
 				"Objects are boxes labelled with type and short label, darker with depth;\n" +
 				"the start object has a red font, modules are green, highlighted objects blue;\n" +
@@ -58,8 +58,8 @@ func init() {
 }
 
 func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io.Writer, *heap.Heap, []heap.ID, objgraph.GraphOptions) (int, error)) error {
-	if err := wantArgs(args, "SNAPSHOT"); err != nil {
-		return err
+	if len(args) == 0 || len(args) > 2 {
+		return usagef("give the snapshot, or an earlier snapshot and the snapshot")
 	}
 	if err := o.pick.check(); err != nil {
 		return err
@@ -88,11 +88,11 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 	if err != nil {
 		return err
 	}
-	h, err := c.loadHeap(args[0])
+	h, first, err := c.pickSnapshots(args)
 	if err != nil {
 		return err
 	}
-	obj, err := o.pick.pick(c, h)
+	obj, err := o.pick.pick(c, h, first, args[0])
 	if err != nil {
 		return err
 	}

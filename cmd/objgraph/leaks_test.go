@@ -114,6 +114,7 @@ func TestLeakPrograms(t *testing.T) {
 	for _, tc := range cases {
 		captures[tc.prog] = &capture{}
 	}
+	captures["logger_per_request"] = &capture{}
 	// The first suspect is the container the program fills: its path from
 	// a root names it, all 60 of its new entries are the leaked objects,
 	// and its entries grew at each snapshot.
@@ -147,6 +148,27 @@ func TestLeakPrograms(t *testing.T) {
 		}
 		if sh := rep.Shapes[0].Shape; len(sh) != 2 || sh[0].Type != "__main__.Node" || sh[0].Edge != "peer" {
 			t.Errorf("shape %+v, want Node -peer-> Node -peer->", sh)
+		}
+	})
+	// chain --type picks an object of the leak, not the first of the type
+	// in the snapshot: a library's logger made at import time.
+	t.Run("pick/logger_per_request", func(t *testing.T) {
+		t.Parallel()
+		snaps := leaksOf(t, "logger_per_request")
+		out, errOut, code := runCLI("chain", "--json", snaps[0], snaps[2], "--type", "Logger")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if !strings.Contains(errOut, "60 new since") || !strings.Contains(errOut, "one of 60 held as") {
+			t.Errorf("stderr %q, want the pick among the 60 new loggers", errOut)
+		}
+		var ch report.ChainTo
+		if err := json.Unmarshal([]byte(out), &ch); err != nil {
+			t.Fatal(err)
+		}
+		hops := ch.Chain
+		if len(hops) < 2 || hops[len(hops)-1].Edge == nil || !strings.HasPrefix(*hops[len(hops)-1].Edge, "'app.request-") {
+			t.Errorf("chain %+v, want it to end at a request's logger, by its name in the manager's dict", hops)
 		}
 	})
 	for _, tc := range suspects {

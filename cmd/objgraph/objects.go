@@ -37,7 +37,7 @@ type pickFlags struct {
 }
 
 func (p *pickFlags) define(fs *pflag.FlagSet) {
-	fs.StringVarP(&p.typ, "type", "t", "", "start from an object of this type (short or module-qualified name); the first in snapshot order is picked")
+	fs.StringVarP(&p.typ, "type", "t", "", "start from an object of this type (short or module-qualified name): one of the largest group held in one place, new since EARLIER when given")
 	fs.StringVarP(&p.addr, "addr", "a", "", "start from the object at this address (0x… or decimal id)")
 }
 
@@ -53,11 +53,12 @@ func (p *pickFlags) check() error {
 	return nil
 }
 
-// pick finds the object the flags name. For --type it takes the first
-// gc-tracked object of the type in snapshot order (the one
-// objgraph.by_type(T)[0] returns), or the first untracked one when no
-// tracked object has the type, and says on stderr which it took.
-func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap) (heap.ID, error) {
+// pick finds the object the flags name. For --type it takes, among the
+// gc-tracked objects of the type (the untracked ones when no tracked object
+// has it), and among those new since the earlier snapshot when first is
+// not nil, the representative of the largest retainer shape
+// (objgraph.Representative), and says on stderr which it took and why.
+func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap, first *objgraph.Census, firstPath string) (heap.ID, error) {
 	if p.addr != "" {
 		a, _ := parseAddr(p.addr)
 		id, ok := h.Lookup(a)
@@ -75,10 +76,61 @@ func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap) (heap.ID, error) {
 	if len(ids) == 0 {
 		return heap.NoID, fmt.Errorf("no object of type %q in the snapshot%s", p.typ, typeHint(h, p.typ))
 	}
-	id := ids[0]
-	fmt.Fprintf(c.stderr, "objgraph: --type %s: %s %sobject(s); picked the first in snapshot order, %s (%s)\n",
-		p.typ, units.Commas(uint64(len(ids))), which, report.Addr(h.Addr(id)), report.Escape(h.TypeQualName(h.Type(id))))
-	return id, nil
+	what := report.Plural(len(ids), which+"object")
+	if first != nil {
+		fresh := map[heap.ID]bool{}
+		for _, id := range objgraph.NewSince(first, h) {
+			fresh[id] = true
+		}
+		var leaked []heap.ID
+		for _, id := range ids {
+			if fresh[id] {
+				leaked = append(leaked, id)
+			}
+		}
+		if len(leaked) > 0 {
+			what += fmt.Sprintf(", %s new since %s", units.Commas(uint64(len(leaked))), report.Escape(firstPath))
+			ids = leaked
+		} else {
+			what += fmt.Sprintf(", none new since %s", report.Escape(firstPath))
+		}
+	}
+	if h.Len() > 1_000_000 {
+		c.progress("finding the retainer chains of %s objects", units.Commas(uint64(h.Len())))
+	}
+	pk := objgraph.Representative(h, ids, nil)
+	fmt.Fprintf(c.stderr, "objgraph: --type %s: %s; picked %s (%s), one of %s held as %s\n",
+		report.Escape(p.typ), what, report.Addr(h.Addr(pk.ID)), report.Escape(h.TypeQualName(h.Type(pk.ID))),
+		units.Commas(uint64(pk.Group)), report.ChainLine(pk.Root, pk.Shape))
+	return pk.ID, nil
+}
+
+// pickSnapshots loads the snapshots of a command that picks an object:
+// "[EARLIER] SNAPSHOT". With two, the earlier one is read as a census, for
+// --type to pick an object new since it.
+func (c *cmdEnv) pickSnapshots(args []string) (h *heap.Heap, first *objgraph.Census, err error) {
+	switch len(args) {
+	case 0:
+		return nil, nil, usagef("missing SNAPSHOT")
+	case 1, 2:
+	default:
+		return nil, nil, usagef("unexpected argument %q: give the snapshot, or an earlier one and the snapshot", args[2])
+	}
+	if len(args) == 2 {
+		e, err := c.loadHeap(args[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		first = objgraph.NewCensus(e)
+	}
+	h, err = c.loadHeap(args[len(args)-1])
+	if err != nil {
+		return nil, nil, err
+	}
+	if first != nil {
+		checkPair(c, args[0], args[1], first.PID, h.Meta().PID, first.Time, h.Meta().Time)
+	}
+	return h, first, nil
 }
 
 // typeHint suggests type names close to a name that matched nothing.
