@@ -150,6 +150,32 @@ func TestLeakPrograms(t *testing.T) {
 			t.Errorf("shape %+v, want Node -peer-> Node -peer->", sh)
 		}
 	})
+	// growth keeps objgraph's order, and says which rows the callback
+	// list's leak carries.
+	t.Run("growth-explained/callbacks", func(t *testing.T) {
+		t.Parallel()
+		snaps := leaksOf(t, "callbacks")
+		out, errOut, code := runCLI(append([]string{"growth", "--json"}, snaps...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var rep report.Growth
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		held := map[string]string{}
+		for _, row := range rep.Steps[len(rep.Steps)-1].Growth {
+			held[row.Type] = row.HeldThrough
+		}
+		for _, typ := range []string{"Connection", "cell"} {
+			if want := "the function leak (__main__.bus.listeners)"; held[typ] != want {
+				t.Errorf("%s held through %q, want %q", typ, held[typ], want)
+			}
+		}
+		if held["function"] != "" {
+			t.Errorf("function, the leak itself, is held through %q", held["function"])
+		}
+	})
 	// chain --type picks an object of the leak, not the first of the type
 	// in the snapshot: a library's logger made at import time.
 	t.Run("pick/logger_per_request", func(t *testing.T) {

@@ -19,6 +19,7 @@ type growthOptions struct {
 	limit     int
 	qualified bool
 	all       bool
+	explain   bool
 }
 
 type newidsOptions struct {
@@ -51,6 +52,7 @@ func init() {
 			fs.IntVarP(&o.limit, "limit", "n", 10, "show this many types per snapshot (0 for all)")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+			fs.BoolVar(&o.explain, "explain", true, "say which rows of the last snapshot a larger leak holds (computes its dominators)")
 		}, runGrowth),
 	})
 	register(&command{
@@ -102,6 +104,8 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 	var rep report.Growth
 	var t objgraph.GrowthTracker
 	var prev *heap.Meta
+	var first *objgraph.Census
+	var last *heap.Heap
 	for i, path := range args {
 		h, err := c.loadHeap(path)
 		if err != nil {
@@ -116,9 +120,22 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 		rep.Snapshots = append(rep.Snapshots, snap)
 		if i == 0 {
 			t.Growth(h, 0, opts) // the first snapshot sets the peaks
+			if o.explain {
+				first = objgraph.NewCensus(h)
+			}
 			continue
 		}
 		rep.Add(snap, t.Growth(h, o.limit, opts))
+		last = h
+	}
+	if o.explain {
+		// Which rows a larger leak carries: the suspects of the whole
+		// series, found in the last snapshot.
+		if last.Len() > 1_000_000 {
+			c.progress("finding what holds the growth among %s objects (--explain=false skips it)", units.Commas(uint64(last.Len())))
+		}
+		found := objgraph.FindSuspects(first, nil, last, objgraph.SuspectOptions{Qualified: o.qualified})
+		rep.ExplainGrowth(report.NewSuspects(last, found, o.qualified))
 	}
 	return c.write(&rep)
 }

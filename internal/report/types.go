@@ -170,6 +170,10 @@ type GrowthRow struct {
 	Type  string `json:"type"`  // type name
 	Count int    `json:"count"` // its count in the snapshot
 	Delta int    `json:"delta"` // how far above its earlier peak
+	// HeldThrough names the larger leak that holds most of the type's new
+	// objects, when one does: "the Response leak (__main__._cache)". Only
+	// the last step says it.
+	HeldThrough string `json:"held_through,omitempty"`
 }
 
 // GrowthStep is what grew in one snapshot.
@@ -189,7 +193,7 @@ type Growth struct {
 func (r *Growth) Add(snap Snapshot, rows []objgraph.GrowthStat) {
 	s := GrowthStep{Snapshot: snap, Growth: make([]GrowthRow, len(rows))}
 	for i, g := range rows {
-		s.Growth[i] = GrowthRow(g)
+		s.Growth[i] = GrowthRow{Type: g.Type, Count: g.Count, Delta: g.Delta}
 	}
 	r.Steps = append(r.Steps, s)
 }
@@ -204,9 +208,13 @@ func (r *Growth) WriteText(w io.Writer) error {
 			fmt.Fprintln(w, "(no type grew past its peak)")
 		}
 		// objgraph.show_growth's layout.
-		t := NewTable(Left(""), Column{Right: true, Min: 9, Gap: NoGap}, Column{Right: true, Min: 9, Gap: 1})
+		t := NewTable(Left(""), Column{Right: true, Min: 9, Gap: NoGap}, Column{Right: true, Min: 9, Gap: 1}, Column{Gap: 2})
 		for _, g := range s.Growth {
-			t.Row(g.Type, strconv.Itoa(g.Count), fmt.Sprintf("%+d", g.Delta))
+			held := ""
+			if g.HeldThrough != "" {
+				held = "held through " + g.HeldThrough
+			}
+			t.Row(g.Type, strconv.Itoa(g.Count), fmt.Sprintf("%+d", g.Delta), held)
 		}
 		if err := t.Write(w); err != nil {
 			return err
@@ -280,4 +288,37 @@ func (r *NewAddrs) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// ExplainGrowth marks the rows of the last step whose new objects a larger
+// leak holds: for each row, the suspect whose release frees the most
+// objects of the row's type, when those are at least half the row's growth
+// and the suspect's own entries are of another type.
+func (r *Growth) ExplainGrowth(suspects []Suspect) {
+	if len(r.Steps) == 0 {
+		return
+	}
+	rows := r.Steps[len(r.Steps)-1].Growth
+	for i := range rows {
+		best, most := -1, 0
+		for k, s := range suspects {
+			for _, t := range s.RetainedTypes {
+				if t.Type == rows[i].Type && t.Count > most {
+					best, most = k, t.Count
+				}
+			}
+		}
+		if best < 0 || 2*most < rows[i].Delta {
+			continue
+		}
+		s := suspects[best]
+		if len(s.Types) == 0 || s.Types[0].Type == rows[i].Type {
+			continue
+		}
+		name := s.Name
+		if name == "" {
+			name = s.Container.Type + " at " + s.Container.Address
+		}
+		rows[i].HeldThrough = fmt.Sprintf("the %s leak (%s)", s.Types[0].Type, name)
+	}
 }
