@@ -32,8 +32,8 @@ var bootSource []byte
 
 // Options are what Snapshot takes; the zero value is the default.
 type Options struct {
-	Timeout  time.Duration                  // for the whole snapshot; 0 means 2 minutes
-	GDB      string                         // gdb's path; "" looks for gdb on $PATH
+	Timeout  time.Duration                 // for the whole snapshot; 0 means 2 minutes
+	GDB      string                        // gdb's path; "" looks for gdb on $PATH
 	Progress func(format string, a ...any) // told what is being waited for; nil for none
 }
 
