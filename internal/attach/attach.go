@@ -191,8 +191,11 @@ func writeOwned(path string, b []byte, t Target) error {
 // Its first object, the list "m", tells boot.py which objects are newer.
 func loader(dir string) string {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	inner := "try:\n exec(open(" + q(dir+"/boot.py") + ", \"rb\").read(), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
-	return "try:\n    __import__(\"_thread\").start_new_thread(exec, (" + q(inner) + ", {\"m\": [], \"d\": " + q(dir) + "}))\nexcept Exception:\n    pass\n"
+	boot := q(dir + "/boot.py")
+	inner := "try:\n exec(compile(open(" + boot + ", \"rb\").read(), " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
+	// The code the thread runs is compiled here, after "m", and not by
+	// exec from text: exec keeps the parser's objects until the code ends.
+	return "try:\n    (lambda g: __import__(\"_thread\").start_new_thread(exec, (compile(" + q(inner) + ", \"<objgraph attach>\", \"exec\"), g)))({\"m\": [], \"d\": " + q(dir) + "})\nexcept Exception:\n    pass\n"
 }
 
 // runGDB runs gdb_attach.py in gdb and returns its report.
@@ -205,7 +208,7 @@ func runGDB(gdb string, t Target, loaderText string, deadline time.Time, progres
 	script := filepath.Join(work, "gdb_attach.py")
 	params := filepath.Join(work, "params.json")
 	repPath := filepath.Join(work, "report.json")
-	pb, _ := json.Marshal(map[string]any{"pid": t.PID, "exe": fmt.Sprintf("/proc/%d/exe", t.PID), "loader": loaderText, "report": repPath})
+	pb, _ := json.Marshal(map[string]any{"pid": t.PID, "exe": fmt.Sprintf("/proc/%d/exe", t.PID), "loader": loaderText, "report": repPath, "libs": t.Libs})
 	if err := os.WriteFile(script, gdbScript, 0o600); err != nil {
 		return nil, err
 	}

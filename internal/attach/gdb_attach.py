@@ -156,11 +156,18 @@ def main():
     gdb.execute("set print inferior-events off")
     gdb.execute("set unwindonsignal on")
     gdb.execute("set breakpoint pending off")
+    gdb.execute("set libthread-db-search-path")
     try:
-        # Symbols of the executable are read before the process stops.
+        # The symbols are read before the process stops: the executable's,
+        # and those of the libraries with the functions called (libpython,
+        # libc), at the addresses the process has them.
         gdb.execute("file " + P["exe"], to_string=True)
+        if P.get("libs"):
+            gdb.execute("set auto-solib-add off")
+            for lib in P["libs"]:
+                gdb.execute("add-symbol-file %s -o %d" % (lib["path"], lib["base"]), to_string=True)
     except gdb.error:
-        pass
+        gdb.execute("set auto-solib-add on")
     phase("attaching")
     t0 = time.monotonic()
     try:

@@ -18,6 +18,13 @@ type Target struct {
 	Minor        int    // Python 3.Minor
 	FreeThreaded bool   // a free-threaded build (python3.13t)
 	UID, GID     int    // the process's effective user and group
+	Libs         []Lib  // libpython and libc, where the process has them
+}
+
+// Lib is a shared library mapped into the process.
+type Lib struct {
+	Path string `json:"path"` // its file, from here (through /proc/PID/root)
+	Base uint64 `json:"base"` // the address its first byte is mapped at
 }
 
 // Python reports the version as "3.N".
@@ -74,6 +81,7 @@ func Inspect(pid int) (Target, error) {
 	if err != nil {
 		return t, fmt.Errorf("process %d: reading its memory map: %w (%s)", pid, err, ptraceHint(t))
 	}
+	t.Libs = libs(pid, string(maps))
 	m := libPython.FindStringSubmatch(string(maps))
 	if m == nil {
 		m = exePython.FindStringSubmatch(filepath.Base(t.Exe))
@@ -90,6 +98,32 @@ func Inspect(pid int) (Target, error) {
 		return t, fmt.Errorf("process %d runs Python %s; the capture agent needs Python 3.%d or later", pid, t.Python(), MinMinor)
 	}
 	return t, nil
+}
+
+var libC = regexp.MustCompile(`/libc(\.so\.6|-[0-9.]+\.so)$`)
+
+// libs returns the mappings at offset 0 of libpython and libc in maps.
+func libs(pid int, maps string) []Lib {
+	var out []Lib
+	seen := map[string]bool{}
+	for _, line := range strings.Split(maps, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[2] != "00000000" && strings.Trim(f[2], "0") != "" {
+			continue
+		}
+		path := strings.Join(f[5:], " ")
+		if seen[path] || !libPython.MatchString(path) && !libC.MatchString(path) {
+			continue
+		}
+		start, _, _ := strings.Cut(f[0], "-")
+		base, err := strconv.ParseUint(start, 16, 64)
+		if err != nil {
+			continue
+		}
+		seen[path] = true
+		out = append(out, Lib{Path: fmt.Sprintf("/proc/%d/root%s", pid, path), Base: base})
+	}
+	return out
 }
 
 // capSysPtrace is CAP_SYS_PTRACE's bit in the capability sets.
