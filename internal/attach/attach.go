@@ -40,6 +40,7 @@ type Options struct {
 // Result says how a snapshot was taken.
 type Result struct {
 	Path    string        // where the snapshot is now
+	Dir     string        // the agent's private directory, as the process names it; removed on return
 	Target  Target        // the process
 	Method  string        // "thread" (a blocked thread ran the loader) or "pending" (the main thread, between bytecodes)
 	Thread  int           // the thread that ran or will run the loader
@@ -104,7 +105,7 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res := &Result{Target: t}
+	res := &Result{Target: t, Dir: inside}
 	progress("attaching to process %d (Python %s) with gdb", pid, t.Python())
 	rep, err := runGDB(gdb, t, loader(inside), deadline, progress)
 	if err != nil {
