@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -227,48 +226,60 @@ func runGDB(gdb string, t Target, loaderText string, deadline time.Time, progres
 	if err != nil {
 		return nil, err
 	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting gdb: %w", err)
 	}
-	var mu sync.Mutex
-	last := ""
-	lines := make(chan struct{})
+	defer in.Close()
+	phases := make(chan string, 8)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if p, ok := strings.CutPrefix(sc.Text(), "phase: "); ok {
-				mu.Lock()
-				last = p
-				mu.Unlock()
-				if p == "waiting for the GIL" {
-					progress("waiting for the GIL in process %d", t.PID)
-				}
+				phases <- p
 			}
 		}
 		io.Copy(io.Discard, out)
-		close(lines)
+		close(phases)
 	}()
-	done := make(chan error, 1)
-	go func() { <-lines; done <- cmd.Wait() }()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	select {
-	case err = <-done:
-	case <-timer.C:
-		mu.Lock()
-		p := last
-		mu.Unlock()
-		if p == "" || p == "attaching" || p == "detached" {
-			// Not inside a call into the process: SIGTERM makes gdb
-			// detach (it never kills a process it attached to) and exit.
-			cmd.Process.Signal(syscall.SIGTERM)
-			err = <-done
-			return nil, fmt.Errorf("attaching to process %d timed out; gdb detached from it (%s)", t.PID, strings.TrimSpace(lastLine(stderr.String())))
+	// Until gdb is told to go on, it makes no call into the process, and
+	// ending it is safe: on SIGTERM it detaches and exits. Once told, it is
+	// left to finish, as a call cut short would leave the thread half way.
+	told, timedOut := false, false
+wait:
+	for {
+		select {
+		case p, ok := <-phases:
+			switch {
+			case !ok:
+				break wait
+			case p == "attached" && !told:
+				told = true
+				if timedOut {
+					io.WriteString(in, "stop\n")
+				} else {
+					io.WriteString(in, "go\n")
+				}
+			case p == "waiting for the GIL":
+				progress("waiting for the GIL in process %d", t.PID)
+			}
+		case <-timer.C:
+			timedOut = true
+			if !told {
+				cmd.Process.Signal(syscall.SIGTERM)
+				break
+			}
+			progress("past the deadline, gdb is inside a call into process %d (waiting for the GIL); it detaches once the call returns", t.PID)
 		}
-		// Inside a call that waits for the GIL: interrupting it would leave
-		// the thread half way through taking a lock. gdb finishes the call
-		// and detaches when the program lets go of the GIL.
-		return nil, fmt.Errorf("timed out in process %d waiting for the GIL, which a thread holds without letting go; gdb (pid %d) detaches once it is free, and no snapshot is taken", t.PID, cmd.Process.Pid)
+	}
+	err = cmd.Wait()
+	if timedOut && !told {
+		return nil, errAttachTimeout(t)
 	}
 	b, rerr := os.ReadFile(repPath)
 	if rerr != nil {
@@ -292,11 +303,17 @@ func lastLine(s string) string {
 	return s
 }
 
+func errAttachTimeout(t Target) error {
+	return fmt.Errorf("attaching to process %d timed out; gdb detached from it before calling into it, and the process runs on as before", t.PID)
+}
+
 // gdbError turns what gdb_attach.py reported into an error with the fix.
 func gdbError(t Target, rep *report) error {
 	switch {
 	case rep.Cause == "ptrace":
 		return fmt.Errorf("cannot attach to process %d: ptrace refused (%s); %s", t.PID, strings.TrimSuffix(rep.Error, "."), ptraceHint(t))
+	case rep.Cause == "timeout":
+		return errAttachTimeout(t)
 	case rep.Cause == "uninitialized":
 		return fmt.Errorf("process %d: %s; try again once it runs", t.PID, rep.Error)
 	case strings.Contains(rep.Error, "No symbol"):

@@ -79,13 +79,22 @@ try:
     elif mode.startswith("select"):
         r, w = os.pipe()
         select.select([r], [], [])
+    elif mode.startswith("flock"):
+        # a second open file description of one file waits for the first's
+        # lock: in flock(2), which is not among the waits a thread is
+        # borrowed in, so only the main thread can run the loader
+        import fcntl
+        f1 = open(sys.argv[0])
+        fcntl.flock(f1, fcntl.LOCK_EX)
+        f2 = open(sys.argv[0])
+        fcntl.flock(f2, fcntl.LOCK_EX)
     elif mode.startswith("read"):
         r, w = os.pipe()
         os.read(r, 1)
 except Stop:
     pass
 running[0] = False
-new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk"})
+new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2"})
 print(json.dumps({"enabled": gc.isenabled(), "threshold": list(gc.get_threshold()), "planted": len(keep),
                   "new_names": new_names, "modules": sorted(m for m in sys.modules if "objgraph" in m)}), flush=True)
 sys.exit(7)
@@ -263,5 +272,139 @@ func TestSnapshot(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+func TestPythonOf(t *testing.T) {
+	for _, c := range []struct {
+		exe, maps    string
+		minor        int
+		freeThreaded bool
+		ok           bool
+	}{
+		{"/usr/bin/python3.11", "55d0-55d1 r--p 00000000 08:01 12 /usr/bin/python3.11\n", 11, false, true},
+		{"/root/.pyenv/versions/3.12.1/bin/python3.12", "7f00-7f10 r-xp 00000000 08:01 9 /root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n", 12, false, true},
+		{"/usr/bin/python3.13t", "", 13, true, true},
+		{"/opt/uwsgi", "7f00-7f10 r-xp 00000000 08:01 9 /usr/lib/libpython3.13t.so.1.0\n", 13, true, true},
+		{"/usr/bin/python3.8d", "", 8, false, true},
+		{"/usr/bin/sleep", "7f00-7f10 r-xp 00000000 08:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6\n", 0, false, false},
+		{"/usr/bin/python2.7", "", 0, false, false},
+	} {
+		minor, ft, ok := pythonOf(c.exe, c.maps)
+		if minor != c.minor || ft != c.freeThreaded || ok != c.ok {
+			t.Errorf("pythonOf(%q, %q) = %d, %v, %v; want %d, %v, %v", c.exe, c.maps, minor, ft, ok, c.minor, c.freeThreaded, c.ok)
+		}
+	}
+}
+
+// TestRefused runs the command as an unprivileged user against a process
+// of root's: the kernel would refuse ptrace, so objgraph says why and the
+// fix, exits 1, and never touches the process.
+func TestRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "TestRefused needs root, to run the command as another user")
+	}
+	setpriv := testenv.LookPath(t, "setpriv", "util-linux's setpriv runs the command as another user")
+	testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	bin := buildCLI(t)
+	p := start(t, py, "sleep", 1)
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "snapshot", fmt.Sprint(p.cmd.Process.Pid))
+	cmd.Dir = filepath.Dir(bin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("objgraph snapshot as uid 65534: %v, want exit status 1; stderr:\n%s", err, stderr.String())
+	}
+	want := fmt.Sprintf("objgraph: cannot attach to process %d: it belongs to uid 0 and you are uid 65534 without CAP_SYS_PTRACE; run objgraph as that user or as root (sudo)\n", p.cmd.Process.Pid)
+	if stderr.String() != want || stdout.String() != "" {
+		t.Errorf("objgraph snapshot as uid 65534:\nstdout %q\nstderr %q\nwant stderr %q", stdout.String(), stderr.String(), want)
+	}
+	alive(t, p.cmd.Process.Pid)
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || p.stderr.String() != "" {
+		t.Errorf("the program after the refusal: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+// buildCLI builds objgraph into a directory anyone may read.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	gobin := testenv.LookPath(t, "go", "the test builds the objgraph command")
+	dir, err := os.MkdirTemp("", "objgraph-cli-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "objgraph")
+	if out, err := exec.Command(gobin, "build", "-o", bin, "github.com/objgraph-go/objgraph/cmd/objgraph").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestTimeout: a main thread waiting in flock(2) runs no pending call
+// before the deadline. Snapshot gives up with the reason, the process runs
+// on as before, and the call, when it runs later (the program goes on after
+// its SIGUSR1 handler), does nothing.
+func TestTimeout(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	p := start(t, py, "flock", 0)
+	_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 3 * time.Second})
+	want := fmt.Sprintf("no snapshot from process %d after 3s: its main thread ran no Python code meanwhile; the call queued in it does nothing when it runs", p.cmd.Process.Pid)
+	if err == nil || err.Error() != want {
+		t.Fatalf("Snapshot: %v, want %q", err, want)
+	}
+	alive(t, p.cmd.Process.Pid)
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
+		t.Errorf("the program after the timeout: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, err := Snapshot(1<<22+1, "x.ogs", Options{GDB: "/nonexistent/gdb"})
+	if err == nil || !strings.Contains(err.Error(), "no process") {
+		t.Errorf("a pid with no process: %v", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := Snapshot(os.Getpid(), "x.ogs", Options{}); !errors.Is(err, ErrNoGDB) {
+		t.Errorf("without gdb: %v, want %v", err, ErrNoGDB)
+	}
+	// a process that is not Python: this test's own
+	_, err = Snapshot(os.Getpid(), "x.ogs", Options{GDB: "/nonexistent/gdb"})
+	if err == nil || !strings.Contains(err.Error(), "is not a Python process") {
+		t.Errorf("a process that is not Python: %v", err)
+	}
+}
+
+// TestAttachTimeout ends the attach at moments up to and past the one gdb
+// attaches: whenever it is cut short, the process runs on, untraced and
+// unstopped, and exits as it would have.
+func TestAttachTimeout(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	p := start(t, py, "sleep", 1)
+	for _, d := range []time.Duration{time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond} {
+		_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: d})
+		t.Logf("timeout %v: %v", d, err)
+		if err == nil {
+			continue // done in time
+		}
+		if !strings.Contains(err.Error(), "timed out") && !strings.Contains(err.Error(), "no snapshot from process") {
+			t.Errorf("timeout %v: %v", d, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		alive(t, p.cmd.Process.Pid)
+	}
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
+		t.Errorf("the program after the timeouts: %+v, exit %d, stderr %q", st, code, p.stderr.String())
 	}
 }

@@ -180,6 +180,13 @@ def main():
     R["attach_seconds"] = t1 - t0
     phase("attached")
     try:
+        # objgraph says go, or stop when its deadline passed meanwhile:
+        # until then it may end gdb (which detaches), never after, as gdb
+        # must not be stopped in the middle of a call into the process.
+        if os.read(0, 16).strip() != b"go":
+            R["error"] = "timed out"
+            R["cause"] = "timeout"
+            return
         inject(gdb.selected_inferior())
     except Exception as e:
         R["error"] = R["error"] or str(e)

@@ -82,15 +82,10 @@ func Inspect(pid int) (Target, error) {
 		return t, fmt.Errorf("process %d: reading its memory map: %w (%s)", pid, err, ptraceHint(t))
 	}
 	t.Libs = libs(pid, string(maps))
-	m := libPython.FindStringSubmatch(string(maps))
-	if m == nil {
-		m = exePython.FindStringSubmatch(filepath.Base(t.Exe))
-	}
-	if m == nil {
+	var ok bool
+	if t.Minor, t.FreeThreaded, ok = pythonOf(t.Exe, string(maps)); !ok {
 		return t, fmt.Errorf("process %d (%s) is not a Python process: its executable is not named python3.N and it has no libpython3.N loaded", pid, t.Exe)
 	}
-	t.Minor, _ = strconv.Atoi(m[1])
-	t.FreeThreaded = m[2] == "t"
 	switch {
 	case t.FreeThreaded:
 		return t, fmt.Errorf("process %d runs a free-threaded build of Python %s (%s), which attaching does not support; start it with objgraph run, or call objgraph_agent.snapshot() in it", pid, t.Python(), t.Exe)
@@ -98,6 +93,21 @@ func Inspect(pid int) (Target, error) {
 		return t, fmt.Errorf("process %d runs Python %s; the capture agent needs Python 3.%d or later", pid, t.Python(), MinMinor)
 	}
 	return t, nil
+}
+
+// pythonOf tells the Python 3 version a process runs from its executable
+// and its memory map: libpython3.N[t].so when it is loaded, else the
+// executable's name, python3.N[t].
+func pythonOf(exe, maps string) (minor int, freeThreaded, ok bool) {
+	m := libPython.FindStringSubmatch(maps)
+	if m == nil {
+		m = exePython.FindStringSubmatch(filepath.Base(exe))
+	}
+	if m == nil {
+		return 0, false, false
+	}
+	minor, _ = strconv.Atoi(m[1])
+	return minor, m[2] == "t", true
 }
 
 var libC = regexp.MustCompile(`/libc(\.so\.6|-[0-9.]+\.so)$`)
