@@ -84,6 +84,10 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 		timeout = 2 * time.Minute
 	}
 	deadline := time.Now().Add(timeout)
+	t, err := Inspect(pid)
+	if err != nil {
+		return nil, err
+	}
 	gdb := o.GDB
 	if gdb == "" {
 		p, err := exec.LookPath("gdb")
@@ -91,10 +95,6 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 			return nil, ErrNoGDB
 		}
 		gdb = p
-	}
-	t, err := Inspect(pid)
-	if err != nil {
-		return nil, err
 	}
 	if t.Minor > MaxTestedMinor {
 		progress("process %d runs Python %s, newer than the tested 3.%d; attaching through gdb (its remote debugging interface, PEP 768, is not used)", pid, t.Python(), MaxTestedMinor)

@@ -373,14 +373,24 @@ func TestErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no process") {
 		t.Errorf("a pid with no process: %v", err)
 	}
-	t.Setenv("PATH", t.TempDir())
-	if _, err := Snapshot(os.Getpid(), "x.ogs", Options{}); !errors.Is(err, ErrNoGDB) {
-		t.Errorf("without gdb: %v, want %v", err, ErrNoGDB)
-	}
 	// a process that is not Python: this test's own
 	_, err = Snapshot(os.Getpid(), "x.ogs", Options{GDB: "/nonexistent/gdb"})
 	if err == nil || !strings.Contains(err.Error(), "is not a Python process") {
 		t.Errorf("a process that is not Python: %v", err)
+	}
+	p := start(t, pythons(t)[0], "sleep", 0)
+	t.Setenv("PATH", t.TempDir())
+	if _, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{}); !errors.Is(err, ErrNoGDB) {
+		t.Errorf("without gdb: %v, want %v", err, ErrNoGDB)
+	}
+	// an interpreter older than the agent's 3.8, where the machine has one
+	py37 := filepath.Join(os.Getenv("HOME"), ".pyenv/versions/3.7.16/bin/python3")
+	if _, err := os.Stat(py37); err == nil {
+		p := start(t, py37, "sleep", 0)
+		_, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{GDB: "/nonexistent/gdb"})
+		if want := fmt.Sprintf("process %d runs Python 3.7; the capture agent needs Python 3.8 or later", p.cmd.Process.Pid); err == nil || err.Error() != want {
+			t.Errorf("Python 3.7: %v, want %q", err, want)
+		}
 	}
 }
 
