@@ -208,7 +208,7 @@ func runGDB(gdb string, t Target, loaderText string, deadline time.Time, progres
 	script := filepath.Join(work, "gdb_attach.py")
 	params := filepath.Join(work, "params.json")
 	repPath := filepath.Join(work, "report.json")
-	pb, _ := json.Marshal(map[string]any{"pid": t.PID, "exe": fmt.Sprintf("/proc/%d/exe", t.PID), "loader": loaderText, "report": repPath, "libs": t.Libs})
+	pb, _ := json.Marshal(map[string]any{"pid": t.PID, "exe": fmt.Sprintf("/proc/%d/exe", t.PID), "loader": loaderText, "report": repPath, "libs": libsToRead(t), "symbols": t.Symbols})
 	if err := os.WriteFile(script, gdbScript, 0o600); err != nil {
 		return nil, err
 	}
@@ -293,6 +293,17 @@ wait:
 		return nil, fmt.Errorf("reading gdb's report: %w", err)
 	}
 	return &rep, nil
+}
+
+// libsToRead returns the libraries whose symbols gdb must read: none when
+// every function it calls was found.
+func libsToRead(t Target) []Lib {
+	for _, s := range calledSymbols {
+		if t.Symbols[s] == 0 {
+			return t.Libs
+		}
+	}
+	return nil
 }
 
 func lastLine(s string) string {

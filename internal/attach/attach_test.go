@@ -19,7 +19,7 @@ import (
 
 // pythons returns the interpreters to test with: those OBJGRAPH_TEST_PYTHONS
 // lists, or the machine's python3.
-func pythons(t *testing.T) []string {
+func pythons(t testing.TB) []string {
 	t.Helper()
 	ps := strings.Fields(os.Getenv("OBJGRAPH_TEST_PYTHONS"))
 	if len(ps) == 0 {
@@ -107,7 +107,7 @@ type target struct {
 	stderr strings.Builder
 }
 
-func start(t *testing.T, py, mode string, threads int) *target {
+func start(t testing.TB, py, mode string, threads int) *target {
 	t.Helper()
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app.py")
@@ -247,6 +247,11 @@ func TestSnapshot(t *testing.T) {
 					}
 					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v",
 						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture)
+					for _, name := range calledSymbols {
+						if res.Target.Symbols[name] == 0 {
+							t.Errorf("%s not found in the dynamic symbols: gdb looks it up while the process is stopped", name)
+						}
+					}
 					if !strings.HasPrefix(res.Method, c.method) {
 						t.Errorf("the loader ran by %q, want %q", res.Method, c.method)
 					}

@@ -31,7 +31,25 @@ FUTEX = 202
 RESTARTING = (-512, -513, -514, -516)
 EINTR = 4
 
+# The functions are called by address where objgraph found them in the ELF
+# files' dynamic symbols, so that nothing is looked up while the process is
+# stopped.
+def fn(name, proto):
+    """The function name as an expression of type proto (a function pointer
+    type)."""
+    a = P.get("symbols", {}).get(name)
+    return "((%s)%d)" % (proto, a) if a else "((%s)%s)" % (proto, name)
+
+
 unlocked = [0.0]  # seconds spent in calls during which every thread ran
+T0 = [time.monotonic()]
+
+
+def step(name):
+    """Notes how long the step that ends here took."""
+    t = time.monotonic()
+    R.setdefault("steps", []).append([name, round(t - T0[0], 6)])
+    T0[0] = t
 
 
 def phase(s):
@@ -93,22 +111,26 @@ def inject(inf):
     if not inf.architecture().name().startswith("i386:x86-64"):
         R["cause"] = "arch"
         raise RuntimeError("attaching supports x86-64 only, not " + inf.architecture().name())
+    step("go")
     threads = survey(inf)
     R["threads"] = threads
+    step("survey")
     pid = inf.pid
     main = next((t for t in threads if t["lwp"] == pid), threads[0])
     select(inf, main["num"])
-    if call("((int(*)(void))Py_IsInitialized)()", False) == 0:
+    if call(fn("Py_IsInitialized", "int(*)(void)") + "()", False) == 0:
         R["cause"] = "uninitialized"
         raise RuntimeError("the interpreter is not initialized (still starting, or shutting down)")
+    step("initialized")
     loader = P["loader"].encode() + b"\0"
     size = (len(loader) + 4095) & ~4095
     # The page the loader's text lives in comes from the kernel, not from
     # malloc: mmap is a bare system call, safe wherever the thread stopped.
-    addr = call("((long(*)(long,long,long,long,long,long))mmap)(0,%d,3,34,-1,0)" % size, False)
+    addr = call(fn("mmap", "long(*)(long,long,long,long,long,long)") + "(0,%d,3,34,-1,0)" % size, False)
     if addr < 0 or addr == (1 << 64) - 1:
         raise RuntimeError("mmap in the target failed")
     inf.write_memory(addr, loader)
+    step("mmap")
     # A thread waiting in a blocking system call without the GIL runs the
     # loader the way a C callback would: PyGILState_Ensure, the loader (it
     # starts a thread and returns), PyGILState_Release.
@@ -116,15 +138,18 @@ def inject(inf):
         if not (t["in_syscall"] and t["nr"] in BLOCKING and t["rax"] in RESTARTING):
             continue
         select(inf, t["num"])
-        if call("((int(*)(void))PyGILState_Check)()", False) != 0:
+        if call(fn("PyGILState_Check", "int(*)(void)") + "()", False) != 0:
             continue
+        step("gilcheck")
         phase("waiting for the GIL")
-        st = call("((int(*)(void))PyGILState_Ensure)()", True)
+        st = call(fn("PyGILState_Ensure", "int(*)(void)") + "()", True)
         try:
-            rc = call("((int(*)(char*))PyRun_SimpleString)((char*)%d)" % addr, True)
+            rc = call(fn("PyRun_SimpleString", "int(*)(char*)") + "((char*)%d)" % addr, True)
         finally:
-            call("((void(*)(int))PyGILState_Release)(%d)" % st, True)
-        call("((long(*)(long,long))munmap)(%d,%d)" % (addr, size), False)
+            call(fn("PyGILState_Release", "void(*)(int)") + "(%d)" % st, True)
+        step("loader")
+        call(fn("munmap", "long(*)(long,long)") + "(%d,%d)" % (addr, size), False)
+        step("munmap")
         R["method"] = "thread"
         R["thread"] = t["lwp"]
         R["syscall"] = t["nr"]
@@ -134,9 +159,10 @@ def inject(inf):
     # Otherwise the main thread runs it between two bytecodes, as a pending
     # call. The page stays: the call may run after detaching.
     select(inf, main["num"])
-    rc = call("((int(*)(void*,void*))Py_AddPendingCall)((void*)PyRun_SimpleString,(void*)%d)" % addr, True)
+    rc = call(fn("Py_AddPendingCall", "int(*)(void*,void*)") + "(%s,(void*)%d)" % (fn("PyRun_SimpleString", "void*"), addr), True)
     if rc != 0:
         raise RuntimeError("Py_AddPendingCall failed (its queue is full)")
+    step("pending")
     R["method"] = "pending"
     R["thread"] = main["lwp"]
     R["syscall"] = main["nr"]
@@ -162,8 +188,8 @@ def main():
         # and those of the libraries with the functions called (libpython,
         # libc), at the addresses the process has them.
         gdb.execute("file " + P["exe"], to_string=True)
+        gdb.execute("set auto-solib-add off")
         if P.get("libs"):
-            gdb.execute("set auto-solib-add off")
             for lib in P["libs"]:
                 gdb.execute("add-symbol-file %s -o %d" % (lib["path"], lib["base"]), to_string=True)
     except gdb.error:
@@ -178,6 +204,7 @@ def main():
         return
     t1 = time.monotonic()
     R["attach_seconds"] = t1 - t0
+    T0[0] = t1
     phase("attached")
     try:
         # objgraph says go, or stop when its deadline passed meanwhile:
@@ -195,6 +222,7 @@ def main():
             gdb.execute("detach", to_string=True)
         except gdb.error as e:
             R["error"] = R["error"] or "detach: " + str(e)
+        step("detach")
         t2 = time.monotonic()
         R["total_seconds"] = t2 - t0
         R["stopped_seconds"] = t2 - t0 - unlocked[0]

@@ -14,11 +14,12 @@ import (
 // Target is what attaching needs to know about a process, read from /proc.
 type Target struct {
 	PID          int
-	Exe          string // the executable, as the process's mount namespace names it
-	Minor        int    // Python 3.Minor
-	FreeThreaded bool   // a free-threaded build (python3.13t)
-	UID, GID     int    // the process's effective user and group
-	Libs         []Lib  // libpython and libc, where the process has them
+	Exe          string            // the executable, as the process's mount namespace names it
+	Minor        int               // Python 3.Minor
+	FreeThreaded bool              // a free-threaded build (python3.13t)
+	UID, GID     int               // the process's effective user and group
+	Libs         []Lib             // libpython and libc, where the process has them
+	Symbols      map[string]uint64 // the addresses of the functions gdb calls, those found
 }
 
 // Lib is a shared library mapped into the process.
@@ -82,6 +83,7 @@ func Inspect(pid int) (Target, error) {
 		return t, fmt.Errorf("process %d: reading its memory map: %w (%s)", pid, err, ptraceHint(t))
 	}
 	t.Libs = libs(pid, string(maps))
+	t.Symbols = resolve(pid, t.Exe, string(maps))
 	var ok bool
 	if t.Minor, t.FreeThreaded, ok = pythonOf(t.Exe, string(maps)); !ok {
 		return t, fmt.Errorf("process %d (%s) is not a Python process: its executable is not named python3.N and it has no libpython3.N loaded", pid, t.Exe)
