@@ -247,6 +247,9 @@ func TestSnapshot(t *testing.T) {
 					}
 					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v",
 						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture)
+					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
+						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
+					}
 					for _, name := range calledSymbols {
 						if res.Target.Symbols[name] == 0 {
 							t.Errorf("%s not found in the dynamic symbols: gdb looks it up while the process is stopped", name)

@@ -121,6 +121,13 @@ def inject(inf):
     if call(fn("Py_IsInitialized", "int(*)(void)") + "()", False) == 0:
         R["cause"] = "uninitialized"
         raise RuntimeError("the interpreter is not initialized (still starting, or shutting down)")
+    # A thread that takes the GIL while the interpreter shuts down is ended
+    # there and then (3.8-3.13): none is borrowed then.
+    syms = P.get("symbols") or {}
+    fin = next((n for n in ("Py_IsFinalizing", "_Py_IsFinalizing") if syms.get(n)), None)
+    if fin and call(fn(fin, "int(*)(void)") + "()", False) != 0:
+        R["cause"] = "uninitialized"
+        raise RuntimeError("the interpreter is shutting down")
     step("initialized")
     loader = P["loader"].encode() + b"\0"
     size = (len(loader) + 4095) & ~4095

@@ -13,13 +13,17 @@ var calledSymbols = []string{
 	"PyRun_SimpleString", "Py_AddPendingCall", "mmap", "munmap",
 }
 
+// finalizingSymbols tell whether the interpreter is shutting down: one of
+// them is there (3.13 made it public).
+var finalizingSymbols = []string{"Py_IsFinalizing", "_Py_IsFinalizing"}
+
 // resolve finds the addresses of calledSymbols in the process from the
 // dynamic symbols of its executable and libraries (maps says where each is
 // mapped), so that gdb looks none up while the process is stopped. Those
 // not found are left out: gdb then looks them up itself.
 func resolve(pid int, exe string, maps string) map[string]uint64 {
 	want := map[string]bool{}
-	for _, s := range calledSymbols {
+	for _, s := range append(calledSymbols, finalizingSymbols...) {
 		want[s] = true
 	}
 	out := map[string]uint64{}
