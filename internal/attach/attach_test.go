@@ -51,6 +51,8 @@ def usr1(signum, frame):
     raise Stop()
 
 signal.signal(signal.SIGUSR1, usr1)
+usr2 = [0]
+signal.signal(signal.SIGUSR2, lambda signum, frame: usr2.__setitem__(0, usr2[0] + 1))
 mode, nthreads = sys.argv[1], int(sys.argv[2])
 gc.set_threshold(555, 7, 3)
 if "nogc" in mode:
@@ -228,11 +230,13 @@ func TestSnapshot(t *testing.T) {
 		mode    string
 		threads int
 		method  string // how the loader must have run
+		signals bool   // SIGUSR2 every millisecond meanwhile, which the program handles
 	}{
-		{"spin", 3, "pending"},       // the main thread runs Python code; others are busy too
-		{"sleep", 2, "thread"},       // blocked in time.sleep(600)
-		{"lock-nogc", 0, "pending"},  // blocked in a lock, gc disabled
-		{"select-nogc", 1, "thread"}, // blocked in select
+		{"spin", 3, "pending", false},       // the main thread runs Python code; others are busy too
+		{"sleep", 2, "thread", false},       // blocked in time.sleep(600)
+		{"sleep-signals", 2, "", true},      // and interrupted by the signals: either way
+		{"lock-nogc", 0, "pending", true},   // blocked in a lock, gc disabled
+		{"select-nogc", 1, "thread", false}, // blocked in select, // blocked in select
 	}
 	for _, py := range pythons(t) {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"/"+filepath.Base(py), func(t *testing.T) {
@@ -241,7 +245,21 @@ func TestSnapshot(t *testing.T) {
 				t.Run(c.mode, func(t *testing.T) {
 					p := start(t, py, c.mode, c.threads)
 					dst := filepath.Join(t.TempDir(), "attached.ogs")
+					stop := make(chan bool)
+					if c.signals {
+						go func() {
+							for {
+								select {
+								case <-stop:
+									return
+								case <-time.After(time.Millisecond):
+									p.cmd.Process.Signal(syscall.SIGUSR2)
+								}
+							}
+						}()
+					}
 					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute})
+					close(stop)
 					if err != nil {
 						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
 					}

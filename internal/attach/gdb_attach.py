@@ -187,7 +187,13 @@ def main():
     gdb.execute("set width 0")
     gdb.execute("set print thread-events off")
     gdb.execute("set print inferior-events off")
-    gdb.execute("set unwindonsignal on")
+    # Every signal goes to the process as it would without gdb, never
+    # stopping it: a call into the process must run to its end, as one cut
+    # short (or unwound) would leave the thread half way through taking the
+    # GIL or a lock.
+    gdb.execute("handle all nostop noprint pass", to_string=True)
+    gdb.execute("handle SIGINT nostop noprint pass", to_string=True)
+    gdb.execute("set unwindonsignal off")
     gdb.execute("set breakpoint pending off")
     gdb.execute("set libthread-db-search-path")
     try:
