@@ -7,7 +7,7 @@
 // Commands:
 //
 //	run -- PROGRAM...    run a Python program (or a wrapper that starts one) with the capture agent
-//	snapshot PID          take a snapshot now of a program started by run, and wait for it
+//	snapshot PID          take a snapshot now of a Python process (started by run, or any, through gdb)
 //	agent                 write objgraph_agent.py for programs that import it themselves, and the pytest plugin
 //	top SNAPSHOT          the most common types, with counts and bytes
 //	count SNAPSHOT TYPE   the number of objects of a type

@@ -423,7 +423,7 @@ while not os.path.exists(sys.argv[2]):
 			}
 		})
 	}
-	if _, errOut, code := runCLI("snapshot", "999999999"); code != 1 || !strings.Contains(errOut, "not started by 'objgraph run'") {
+	if _, errOut, code := runCLI("snapshot", "999999999"); code != 1 || errOut != "objgraph: no process 999999999\n" {
 		t.Errorf("unknown pid: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -20,12 +20,15 @@ func init() {
 	register(&command{
 		name: "snapshot",
 		args: "PID",
-		summary: "Take a snapshot of a program started by 'objgraph run' and print its path. PID is\n" +
-			"the pid objgraph run printed, objgraph run's own, or that of the Python process\n" +
-			"with the agent. The run's signal goes to the Python process that installed the\n" +
-			"agent, once it is alive and handling it; before an agent has started (the command\n" +
-			"is not Python, Python is still starting, or was started without the agent),\n" +
-			"nothing is sent and the error says which. Then it waits for the snapshot file.",
+		summary: "Take a snapshot of a Python process and print its path. For a program started by\n" +
+			"'objgraph run', PID is the pid objgraph run printed, objgraph run's own, or that of\n" +
+			"the Python process with the agent. The run's signal goes to the Python process that\n" +
+			"installed the agent, once it is alive and handling it; before an agent has started\n" +
+			"(the command is not Python, Python is still starting, or was started without the\n" +
+			"agent), nothing is sent and the error says which. Then it waits for the snapshot\n" +
+			"file. Any other CPython 3.8-3.13 process is attached to with gdb, which runs the\n" +
+			"agent in it at a safe point (docs/attach.md); the snapshot is written to\n" +
+			"objgraph-PID-TIME.ogs in the current directory unless -o names a file.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
 			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
 			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
@@ -51,11 +54,7 @@ func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
 	state, r, err := runstate.Find(pid)
 	var nr *runstate.NoRunError
 	if errors.As(err, &nr) {
-		err = fmt.Errorf("process %d was not started by 'objgraph run'; start it with objgraph run, or call objgraph_agent.snapshot() in it", pid)
-		if nr.Refused != nil {
-			err = fmt.Errorf("%w (a run's state was refused: %w)", err, nr.Refused)
-		}
-		return err
+		return attachSnapshot(c, o, pid)
 	}
 	if err != nil {
 		return err

@@ -765,6 +765,10 @@ and the error raised to the caller of ``snapshot()``.
 """
 
 
+# ids of tracked objects left out of every snapshot: those of a loader that
+# imported this module for one snapshot (objgraph snapshot PID), the module's
+# own included
+_exclude = set()
 _agent_idents = set()  # the agent's own threads (the periodic one): no roots of the program's
 
 # The walk: while it runs, automatic collections are off (generation 0's
@@ -2920,6 +2924,9 @@ def _capture(path, collect, redact):
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
         del g0
+        if _exclude:
+            for i in range(len(gens)):
+                gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
         if _FREE_THREADED:
             genbits = [_F_TRACKED]
         else:
@@ -3063,8 +3070,13 @@ def _after_fork():
         a.thread = None  # the periodic thread is the parent's
 
 
+# The hook holds _after_fork weakly, and its globals are its own: an agent
+# loaded for one snapshot and then dropped (objgraph snapshot PID) leaves
+# behind only this lambda, its dict and a dead weak reference, never the
+# module.
+_fork_hook = eval("lambda: (r() or n)()", {"r": weakref.ref(_after_fork), "n": type(None), "__builtins__": {}})
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
+    os.register_at_fork(after_in_child=_fork_hook)
 
 
 def _agent_caused(e):

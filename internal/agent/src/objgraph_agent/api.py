@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 
 from .capture import _capture
 from .guard import _agent_idents, _guard_after_fork
@@ -41,8 +42,13 @@ def _after_fork():
         a.thread = None  # the periodic thread is the parent's
 
 
+# The hook holds _after_fork weakly, and its globals are its own: an agent
+# loaded for one snapshot and then dropped (objgraph snapshot PID) leaves
+# behind only this lambda, its dict and a dead weak reference, never the
+# module.
+_fork_hook = eval("lambda: (r() or n)()", {"r": weakref.ref(_after_fork), "n": type(None), "__builtins__": {}})
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
+    os.register_at_fork(after_in_child=_fork_hook)
 
 
 def _agent_caused(e):

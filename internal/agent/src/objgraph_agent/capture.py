@@ -18,7 +18,7 @@ import sys
 import time
 from itertools import compress
 
-from .guard import _agent_idents, _switch_back, _switch_quickly, _walk_begin, _walk_end
+from .guard import _agent_idents, _exclude, _switch_back, _switch_quickly, _walk_begin, _walk_end
 from .layout import (
     _FREE_THREADED, _MMAP_PAGESIZE, _NOT, _POINTER_SIZE, _by_id, _id, _is_tracked, _len,
     _static_type_tuples)
@@ -126,6 +126,9 @@ def _capture(path, collect, redact):
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
         del g0
+        if _exclude:
+            for i in range(len(gens)):
+                gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
         if _FREE_THREADED:
             genbits = [_F_TRACKED]
         else:

@@ -34,6 +34,10 @@ import sys
 from .settings import _tuning
 
 
+# ids of tracked objects left out of every snapshot: those of a loader that
+# imported this module for one snapshot (objgraph snapshot PID), the module's
+# own included
+_exclude = set()
 _agent_idents = set()  # the agent's own threads (the periodic one): no roots of the program's
 
 # The walk: while it runs, automatic collections are off (generation 0's

@@ -1,0 +1,409 @@
+// Package attach takes a heap snapshot of a running CPython process that
+// was started without objgraph, through gdb; docs/attach.md has the design
+// and why each step is safe for the process.
+package attach
+
+import (
+	"bufio"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/objgraph-go/objgraph/internal/agent"
+	"github.com/objgraph-go/objgraph/internal/proc"
+)
+
+//go:embed gdb_attach.py
+var gdbScript []byte
+
+//go:embed boot.py
+var bootSource []byte
+
+// Options are what Snapshot takes; the zero value is the default.
+type Options struct {
+	Timeout  time.Duration                 // for the whole snapshot; 0 means 2 minutes
+	GDB      string                        // gdb's path; "" looks for gdb on $PATH
+	Progress func(format string, a ...any) // told what is being waited for; nil for none
+}
+
+// Result says how a snapshot was taken.
+type Result struct {
+	Path    string        // where the snapshot is now
+	Dir     string        // the agent's private directory, as the process names it; removed on return
+	Target  Target        // the process
+	Method  string        // "thread" (a blocked thread ran the loader) or "pending" (the main thread, between bytecodes)
+	Thread  int           // the thread that ran or will run the loader
+	Syscall string        // the system call that thread was waiting in, "" if none
+	Stopped time.Duration // how long every thread of the process was stopped by gdb
+	Attach  time.Duration // of which attaching (ptrace and reading the symbols)
+	Load    time.Duration // in the process: reading the agent and finding the loader's own objects
+	Capture time.Duration // in the process: the snapshot itself
+}
+
+// ErrNoGDB is returned when gdb cannot be found.
+var ErrNoGDB = errors.New("gdb is not installed; attaching to a process that objgraph run did not start needs it (apt-get install gdb), or start the program with objgraph run")
+
+// report is what gdb_attach.py writes.
+type report struct {
+	Method         string  `json:"method"`
+	Error          string  `json:"error"`
+	Cause          string  `json:"cause"`
+	Thread         int     `json:"thread"`
+	Syscall        int     `json:"syscall"`
+	AttachSeconds  float64 `json:"attach_seconds"`
+	StoppedSeconds float64 `json:"stopped_seconds"`
+}
+
+// syscalls names the system calls gdb_attach.py reports.
+var syscalls = map[int]string{
+	0: "read", 7: "poll", 17: "pread64", 19: "readv", 23: "select", 34: "pause",
+	35: "nanosleep", 43: "accept", 45: "recvfrom", 47: "recvmsg", 61: "wait4",
+	128: "rt_sigtimedwait", 130: "rt_sigsuspend", 202: "futex", 230: "clock_nanosleep", 232: "epoll_wait",
+	247: "waitid", 270: "pselect6", 271: "ppoll", 281: "epoll_pwait", 288: "accept4",
+	299: "recvmmsg", 441: "epoll_pwait2",
+}
+
+// Snapshot takes a heap snapshot of process pid and writes it to dst.
+func Snapshot(pid int, dst string, o Options) (*Result, error) {
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, ...any) {}
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	t, err := Inspect(pid)
+	if err != nil {
+		return nil, err
+	}
+	gdb := o.GDB
+	if gdb == "" {
+		p, err := exec.LookPath("gdb")
+		if err != nil {
+			return nil, ErrNoGDB
+		}
+		gdb = p
+	}
+	if t.Minor > MaxTestedMinor {
+		progress("process %d runs Python %s, newer than the tested 3.%d; attaching through gdb (its remote debugging interface, PEP 768, is not used)", pid, t.Python(), MaxTestedMinor)
+	}
+	dir, inside, err := makeDir(t)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	res := &Result{Target: t, Dir: inside}
+	progress("attaching to process %d (Python %s) with gdb", pid, t.Python())
+	rep, err := runGDB(gdb, t, loader(inside), deadline, progress)
+	if err != nil {
+		return nil, err
+	}
+	res.Method, res.Thread = rep.Method, rep.Thread
+	res.Syscall = syscalls[rep.Syscall]
+	res.Stopped = seconds(rep.StoppedSeconds)
+	res.Attach = seconds(rep.AttachSeconds)
+	if rep.Error != "" {
+		return nil, gdbError(t, rep)
+	}
+	if strings.HasPrefix(res.Method, "pending") {
+		progress("process %d was stopped for %v; waiting for its main thread to run Python code (a safe point)", pid, res.Stopped.Round(time.Millisecond))
+	} else {
+		progress("process %d was stopped for %v; thread %d (in %s) started the capture", pid, res.Stopped.Round(time.Millisecond), res.Thread, res.Syscall)
+	}
+	if err := wait(t, dir, deadline, timeout, res, progress); err != nil {
+		return nil, err
+	}
+	progress("writing %s", dst)
+	if err := copyFile(filepath.Join(dir, "snapshot.ogs"), dst); err != nil {
+		return nil, err
+	}
+	res.Path = dst
+	return res, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// makeDir makes a new private directory for the agent in the process's
+// own /tmp, through /proc/PID/root, owned by the process's user: its path
+// from here, and as the process sees it.
+func makeDir(t Target) (dir, inside string, err error) {
+	root := fmt.Sprintf("/proc/%d/root", t.PID)
+	base := "/tmp"
+	if env, err := proc.Environ(t.PID); err == nil {
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, "TMPDIR="); ok && filepath.IsAbs(v) {
+				if fi, err := os.Stat(root + v); err == nil && fi.IsDir() {
+					base = filepath.Clean(v)
+				}
+			}
+		}
+	}
+	dir, err = os.MkdirTemp(root+base, "objgraph-attach-")
+	if err != nil {
+		return "", "", fmt.Errorf("making a directory for the agent in process %d's %s: %w", t.PID, base, err)
+	}
+	if err := os.Lchown(dir, t.UID, t.GID); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("giving %s to uid %d: %w", dir, t.UID, err)
+	}
+	for name, b := range map[string][]byte{agent.FileName: agent.Source, "boot.py": bootSource} {
+		if err := writeOwned(filepath.Join(dir, name), b, t); err != nil {
+			os.RemoveAll(dir)
+			return "", "", err
+		}
+	}
+	return dir, strings.TrimPrefix(dir, root), nil
+}
+
+func writeOwned(path string, b []byte, t Target) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chown(t.UID, t.GID)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// loader is the text the interpreter runs at the safe point, in __main__'s
+// namespace: it binds no name there, starts a thread that runs boot.py
+// from dir (as the process sees it) in a namespace of its own, and returns.
+// Its first object, the list "m", tells boot.py which objects are newer.
+func loader(dir string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	boot := q(dir + "/boot.py")
+	inner := "try:\n exec(compile(open(" + boot + ", \"rb\").read(), " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
+	// The code the thread runs is compiled here, after "m", and not by
+	// exec from text: exec keeps the parser's objects until the code ends.
+	return "try:\n    (lambda g: __import__(\"_thread\").start_new_thread(exec, (compile(" + q(inner) + ", \"<objgraph attach>\", \"exec\"), g)))({\"m\": [], \"d\": " + q(dir) + "})\nexcept Exception:\n    pass\n"
+}
+
+// runGDB runs gdb_attach.py in gdb and returns its report.
+func runGDB(gdb string, t Target, loaderText string, deadline time.Time, progress func(string, ...any)) (*report, error) {
+	work, err := os.MkdirTemp("", "objgraph-gdb-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	script := filepath.Join(work, "gdb_attach.py")
+	params := filepath.Join(work, "params.json")
+	repPath := filepath.Join(work, "report.json")
+	pb, _ := json.Marshal(map[string]any{"pid": t.PID, "exe": fmt.Sprintf("/proc/%d/exe", t.PID), "loader": loaderText, "report": repPath, "libs": libsToRead(t), "symbols": t.Symbols})
+	if err := os.WriteFile(script, gdbScript, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(params, pb, 0o600); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(gdb, "-nx", "-q", "-batch", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off", "-x", script)
+	cmd.Env = append(os.Environ(), "OBJGRAPH_ATTACH_PARAMS="+params)
+	// Its own process group: a Ctrl-C at the terminal must not reach gdb in
+	// the middle of a call into the process.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting gdb: %w", err)
+	}
+	defer in.Close()
+	phases := make(chan string, 8)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if p, ok := strings.CutPrefix(sc.Text(), "phase: "); ok {
+				phases <- p
+			}
+		}
+		io.Copy(io.Discard, out)
+		close(phases)
+	}()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	// Until gdb is told to go on, it makes no call into the process, and
+	// ending it is safe: on SIGTERM it detaches and exits. Once told, it is
+	// left to finish, as a call cut short would leave the thread half way.
+	told, timedOut := false, false
+wait:
+	for {
+		select {
+		case p, ok := <-phases:
+			switch {
+			case !ok:
+				break wait
+			case p == "attached" && !told:
+				told = true
+				if timedOut {
+					io.WriteString(in, "stop\n")
+				} else {
+					io.WriteString(in, "go\n")
+				}
+			case p == "waiting for the GIL":
+				progress("waiting for the GIL in process %d", t.PID)
+			}
+		case <-timer.C:
+			timedOut = true
+			if !told {
+				cmd.Process.Signal(syscall.SIGTERM)
+				break
+			}
+			progress("past the deadline, gdb is inside a call into process %d (waiting for the GIL); it detaches once the call returns", t.PID)
+		}
+	}
+	err = cmd.Wait()
+	if timedOut && !told {
+		return nil, errAttachTimeout(t)
+	}
+	b, rerr := os.ReadFile(repPath)
+	if rerr != nil {
+		if err == nil {
+			err = rerr
+		}
+		return nil, fmt.Errorf("gdb failed: %w: %s", err, strings.TrimSpace(lastLine(stderr.String())))
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("reading gdb's report: %w", err)
+	}
+	return &rep, nil
+}
+
+// libsToRead returns the libraries whose symbols gdb must read: none when
+// every function it calls was found.
+func libsToRead(t Target) []Lib {
+	for _, s := range calledSymbols {
+		if t.Symbols[s] == 0 {
+			return t.Libs
+		}
+	}
+	return nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func errAttachTimeout(t Target) error {
+	return fmt.Errorf("attaching to process %d timed out; gdb detached from it before calling into it, and the process runs on as before", t.PID)
+}
+
+// gdbError turns what gdb_attach.py reported into an error with the fix.
+func gdbError(t Target, rep *report) error {
+	switch {
+	case rep.Cause == "ptrace":
+		return fmt.Errorf("cannot attach to process %d: ptrace refused (%s); %s", t.PID, strings.TrimSuffix(rep.Error, "."), ptraceHint(t))
+	case rep.Cause == "timeout":
+		return errAttachTimeout(t)
+	case rep.Cause == "uninitialized":
+		return fmt.Errorf("process %d: %s; try again once it runs", t.PID, rep.Error)
+	case strings.Contains(rep.Error, "No symbol"):
+		return fmt.Errorf("process %d (%s) is not a CPython process gdb can call into: %s", t.PID, t.Exe, rep.Error)
+	}
+	return fmt.Errorf("attaching to process %d: %s", t.PID, rep.Error)
+}
+
+// wait waits for the loader's result in dir.
+func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *Result, progress func(string, ...any)) error {
+	claimed := false
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "result"))
+		if err == nil {
+			return parseResult(t, string(b), res)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if !claimed {
+			if _, err := os.Stat(filepath.Join(dir, "claimed")); err == nil {
+				claimed = true
+				progress("capturing in process %d", t.PID)
+			}
+		}
+		if !proc.Alive(t.PID) {
+			return fmt.Errorf("process %d exited before writing a snapshot", t.PID)
+		}
+		if time.Now().After(deadline) {
+			if claimed {
+				return fmt.Errorf("no snapshot from process %d after %v: the capture had started and is left to fail harmlessly", t.PID, timeout)
+			}
+			return fmt.Errorf("no snapshot from process %d after %v: its main thread ran no Python code meanwhile; the call queued in it does nothing when it runs", t.PID, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func parseResult(t Target, s string, res *Result) error {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) >= 4 && lines[0] == "ok" {
+		l, _ := strconv.ParseFloat(lines[2], 64)
+		c, _ := strconv.ParseFloat(lines[3], 64)
+		res.Load, res.Capture = seconds(l), seconds(c)
+		return nil
+	}
+	if len(lines) >= 2 && lines[0] == "error" {
+		return fmt.Errorf("the capture agent failed in process %d: %s", t.PID, strings.Join(lines[1:], " "))
+	}
+	return fmt.Errorf("process %d: unreadable result from the capture agent: %q", t.PID, s)
+}
+
+// copyFile copies src to dst through a new file next to dst, renamed into
+// place when complete.
+func copyFile(src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("reading the snapshot: %w", err)
+	}
+	defer in.Close()
+	tmp := fmt.Sprintf("%s.tmp-%d", dst, os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = io.Copy(f, in); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	if err = os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	return nil
+}

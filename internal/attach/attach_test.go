@@ -1,0 +1,446 @@
+package attach
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/testenv"
+)
+
+// pythons returns the interpreters to test with: those OBJGRAPH_TEST_PYTHONS
+// lists, or the machine's python3.
+func pythons(t testing.TB) []string {
+	t.Helper()
+	ps := strings.Fields(os.Getenv("OBJGRAPH_TEST_PYTHONS"))
+	if len(ps) == 0 {
+		ps = []string{testenv.LookPath(t, "python3", "attaching is tested on a running Python program")}
+	}
+	for _, py := range ps {
+		if _, err := exec.LookPath(py); err != nil {
+			t.Fatalf("OBJGRAPH_TEST_PYTHONS names %s: %v", py, err)
+		}
+	}
+	return ps
+}
+
+// program is the target: it never heard of objgraph. It plants 1234
+// instances of Planted, sets its own gc thresholds (and with "nogc" in the
+// mode disables gc), starts busy threads, prints "ready" and blocks as the
+// mode says until SIGUSR1; then it prints its gc state, names and modules
+// as JSON and exits with status 7.
+const program = `
+import gc, json, os, select, signal, sys, threading, time
+
+class Planted:
+    pass
+
+class Stop(Exception):
+    pass
+
+def usr1(signum, frame):
+    raise Stop()
+
+signal.signal(signal.SIGUSR1, usr1)
+usr2 = [0]
+signal.signal(signal.SIGUSR2, lambda signum, frame: usr2.__setitem__(0, usr2[0] + 1))
+mode, nthreads = sys.argv[1], int(sys.argv[2])
+gc.set_threshold(555, 7, 3)
+if "nogc" in mode:
+    gc.disable()
+keep = [Planted() for _ in range(1234)]
+running = [True]
+
+def spin_worker():
+    while running[0]:
+        junk = [str(i) for i in range(50)]
+
+for _ in range(nthreads):
+    threading.Thread(target=spin_worker, daemon=True).start()
+names_before = sorted(vars())
+print("ready", flush=True)
+try:
+    if mode.startswith("sleep"):
+        time.sleep(600)
+    elif mode.startswith("spin"):
+        while True:
+            junk = [i for i in range(100)]
+    elif mode.startswith("lock"):
+        lk = threading.Lock()
+        lk.acquire()
+        lk.acquire()
+    elif mode.startswith("select"):
+        r, w = os.pipe()
+        select.select([r], [], [])
+    elif mode.startswith("flock"):
+        # a second open file description of one file waits for the first's
+        # lock: in flock(2), which is not among the waits a thread is
+        # borrowed in, so only the main thread can run the loader
+        import fcntl
+        f1 = open(sys.argv[0])
+        fcntl.flock(f1, fcntl.LOCK_EX)
+        f2 = open(sys.argv[0])
+        fcntl.flock(f2, fcntl.LOCK_EX)
+    elif mode.startswith("read"):
+        r, w = os.pipe()
+        os.read(r, 1)
+except Stop:
+    pass
+running[0] = False
+new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2"})
+print(json.dumps({"enabled": gc.isenabled(), "threshold": list(gc.get_threshold()), "planted": len(keep),
+                  "new_names": new_names, "modules": sorted(m for m in sys.modules if "objgraph" in m)}), flush=True)
+sys.exit(7)
+`
+
+// target is a running program.
+type target struct {
+	cmd    *exec.Cmd
+	out    *bufio.Scanner
+	stderr strings.Builder
+}
+
+func start(t testing.TB, py, mode string, threads int) *target {
+	t.Helper()
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.py")
+	if err := os.WriteFile(app, []byte(program), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &target{cmd: exec.Command(py, app, mode, fmt.Sprint(threads))}
+	p.cmd.Dir = dir
+	p.cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8"}
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	p.out = bufio.NewScanner(out)
+	if !p.out.Scan() || p.out.Text() != "ready" {
+		t.Fatalf("%s app.py %s: no ready line (%q); stderr:\n%s", py, mode, p.out.Text(), p.stderr.String())
+	}
+	return p
+}
+
+// state is what the program prints at the end.
+type state struct {
+	Enabled   bool     `json:"enabled"`
+	Threshold []int    `json:"threshold"`
+	Planted   int      `json:"planted"`
+	NewNames  []string `json:"new_names"`
+	Modules   []string `json:"modules"`
+}
+
+// finish stops the program with SIGUSR1 and returns what it printed and its
+// exit status.
+func (p *target) finish(t *testing.T) (state, int) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatalf("the program is gone: %v; stderr:\n%s", err, p.stderr.String())
+	}
+	var st state
+	lines := make(chan string, 1)
+	go func() {
+		var last string
+		for p.out.Scan() {
+			last = p.out.Text()
+		}
+		lines <- last
+	}()
+	select {
+	case last := <-lines:
+		if err := json.Unmarshal([]byte(last), &st); err != nil {
+			t.Fatalf("the program's last line %q: %v; stderr:\n%s", last, err, p.stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the program did not end after SIGUSR1; stderr:\n%s", p.stderr.String())
+	}
+	err := p.cmd.Wait()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return st, code
+}
+
+// alive checks that the process runs: not stopped, not traced.
+func alive(t *testing.T, pid int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("process %d: %v", pid, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "State:"); ok && (strings.Contains(v, "stopped") || strings.Contains(v, "tracing stop")) {
+			t.Errorf("process %d is %s", pid, strings.TrimSpace(v))
+		}
+		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok && strings.TrimSpace(v) != "0" {
+			t.Errorf("process %d is still traced by %s", pid, strings.TrimSpace(v))
+		}
+	}
+}
+
+// checkSnapshot checks the planted count and that nothing of the loader's
+// or the agent's is in the snapshot.
+func checkSnapshot(t *testing.T, path string) {
+	t.Helper()
+	h, err := heap.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := 0
+	for id := heap.ID(0); int(id) < h.Len(); id++ {
+		qual := h.TypeQualName(h.Type(id))
+		if qual == "__main__.Planted" {
+			planted++
+		}
+		if strings.HasPrefix(qual, "objgraph_agent.") || strings.HasPrefix(qual, "_objgraph_attach.") {
+			t.Errorf("the snapshot holds %#x, an instance of the agent's %s", h.Addr(id), qual)
+		}
+		// (the program never names these; its importers' caches may list
+		// an objgraph module installed on the machine)
+		if l := h.Label(id); strings.Contains(l, "objgraph_agent") || strings.Contains(l, "_objgraph_attach") || strings.Contains(l, "objgraph-attach") {
+			t.Errorf("the snapshot holds %#x, a %s of the loader's or the agent's: %s", h.Addr(id), h.TypeName(id), l)
+		}
+	}
+	if planted != 1234 {
+		t.Errorf("the snapshot holds %d instances of Planted, want 1234", planted)
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	cases := []struct {
+		mode    string
+		threads int
+		method  string // how the loader must have run
+		signals bool   // SIGUSR2 every millisecond meanwhile, which the program handles
+	}{
+		{"spin", 3, "pending", false},       // the main thread runs Python code; others are busy too
+		{"sleep", 2, "thread", false},       // blocked in time.sleep(600)
+		{"sleep-signals", 2, "", true},      // and interrupted by the signals: either way
+		{"lock-nogc", 0, "pending", true},   // blocked in a lock, gc disabled
+		{"select-nogc", 1, "thread", false}, // blocked in select, // blocked in select
+	}
+	for _, py := range pythons(t) {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"/"+filepath.Base(py), func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cases {
+				t.Run(c.mode, func(t *testing.T) {
+					p := start(t, py, c.mode, c.threads)
+					dst := filepath.Join(t.TempDir(), "attached.ogs")
+					stop := make(chan bool)
+					if c.signals {
+						go func() {
+							for {
+								select {
+								case <-stop:
+									return
+								case <-time.After(time.Millisecond):
+									p.cmd.Process.Signal(syscall.SIGUSR2)
+								}
+							}
+						}()
+					}
+					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute})
+					close(stop)
+					if err != nil {
+						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
+					}
+					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v",
+						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture)
+					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
+						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
+					}
+					for _, name := range calledSymbols {
+						if res.Target.Symbols[name] == 0 {
+							t.Errorf("%s not found in the dynamic symbols: gdb looks it up while the process is stopped", name)
+						}
+					}
+					if !strings.HasPrefix(res.Method, c.method) {
+						t.Errorf("the loader ran by %q, want %q", res.Method, c.method)
+					}
+					alive(t, p.cmd.Process.Pid)
+					if _, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, res.Dir)); !errors.Is(err, os.ErrNotExist) {
+						t.Errorf("the agent's directory %s is left behind (%v)", res.Dir, err)
+					}
+					checkSnapshot(t, dst)
+					st, code := p.finish(t)
+					if code != 7 {
+						t.Errorf("the program exited with %d, want its own 7", code)
+					}
+					wantEnabled := !strings.Contains(c.mode, "nogc")
+					if st.Enabled != wantEnabled || fmt.Sprint(st.Threshold) != "[555 7 3]" {
+						t.Errorf("the program's gc: enabled %v, thresholds %v; want %v, [555 7 3]", st.Enabled, st.Threshold, wantEnabled)
+					}
+					if st.Planted != 1234 || len(st.NewNames) != 0 || len(st.Modules) != 0 {
+						t.Errorf("the program after the snapshot: %+v; want 1234 planted, no new names in __main__, no objgraph module", st)
+					}
+					if s := p.stderr.String(); s != "" {
+						t.Errorf("the program's stderr:\n%s", s)
+					}
+				})
+			}
+		})
+	}
+}
+
+func TestPythonOf(t *testing.T) {
+	for _, c := range []struct {
+		exe, maps    string
+		minor        int
+		freeThreaded bool
+		ok           bool
+	}{
+		{"/usr/bin/python3.11", "55d0-55d1 r--p 00000000 08:01 12 /usr/bin/python3.11\n", 11, false, true},
+		{"/root/.pyenv/versions/3.12.1/bin/python3.12", "7f00-7f10 r-xp 00000000 08:01 9 /root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0\n", 12, false, true},
+		{"/usr/bin/python3.13t", "", 13, true, true},
+		{"/opt/uwsgi", "7f00-7f10 r-xp 00000000 08:01 9 /usr/lib/libpython3.13t.so.1.0\n", 13, true, true},
+		{"/usr/bin/python3.8d", "", 8, false, true},
+		{"/usr/bin/sleep", "7f00-7f10 r-xp 00000000 08:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6\n", 0, false, false},
+		{"/usr/bin/python2.7", "", 0, false, false},
+	} {
+		minor, ft, ok := pythonOf(c.exe, c.maps)
+		if minor != c.minor || ft != c.freeThreaded || ok != c.ok {
+			t.Errorf("pythonOf(%q, %q) = %d, %v, %v; want %d, %v, %v", c.exe, c.maps, minor, ft, ok, c.minor, c.freeThreaded, c.ok)
+		}
+	}
+}
+
+// TestRefused runs the command as an unprivileged user against a process
+// of root's: the kernel would refuse ptrace, so objgraph says why and the
+// fix, exits 1, and never touches the process.
+func TestRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "TestRefused needs root, to run the command as another user")
+	}
+	setpriv := testenv.LookPath(t, "setpriv", "util-linux's setpriv runs the command as another user")
+	testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	bin := buildCLI(t)
+	p := start(t, py, "sleep", 1)
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "snapshot", fmt.Sprint(p.cmd.Process.Pid))
+	cmd.Dir = filepath.Dir(bin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("objgraph snapshot as uid 65534: %v, want exit status 1; stderr:\n%s", err, stderr.String())
+	}
+	want := fmt.Sprintf("objgraph: cannot attach to process %d: it belongs to uid 0 and you are uid 65534 without CAP_SYS_PTRACE; run objgraph as that user or as root (sudo)\n", p.cmd.Process.Pid)
+	if stderr.String() != want || stdout.String() != "" {
+		t.Errorf("objgraph snapshot as uid 65534:\nstdout %q\nstderr %q\nwant stderr %q", stdout.String(), stderr.String(), want)
+	}
+	alive(t, p.cmd.Process.Pid)
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || p.stderr.String() != "" {
+		t.Errorf("the program after the refusal: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+// buildCLI builds objgraph into a directory anyone may read.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	gobin := testenv.LookPath(t, "go", "the test builds the objgraph command")
+	dir, err := os.MkdirTemp("", "objgraph-cli-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "objgraph")
+	if out, err := exec.Command(gobin, "build", "-o", bin, "github.com/objgraph-go/objgraph/cmd/objgraph").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestTimeout: a main thread waiting in flock(2) runs no pending call
+// before the deadline. Snapshot gives up with the reason, the process runs
+// on as before, and the call, when it runs later (the program goes on after
+// its SIGUSR1 handler), does nothing.
+func TestTimeout(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	p := start(t, py, "flock", 0)
+	_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 3 * time.Second})
+	want := fmt.Sprintf("no snapshot from process %d after 3s: its main thread ran no Python code meanwhile; the call queued in it does nothing when it runs", p.cmd.Process.Pid)
+	if err == nil || err.Error() != want {
+		t.Fatalf("Snapshot: %v, want %q", err, want)
+	}
+	alive(t, p.cmd.Process.Pid)
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
+		t.Errorf("the program after the timeout: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	_, err := Snapshot(1<<22+1, "x.ogs", Options{GDB: "/nonexistent/gdb"})
+	if err == nil || !strings.Contains(err.Error(), "no process") {
+		t.Errorf("a pid with no process: %v", err)
+	}
+	// a process that is not Python: this test's own
+	_, err = Snapshot(os.Getpid(), "x.ogs", Options{GDB: "/nonexistent/gdb"})
+	if err == nil || !strings.Contains(err.Error(), "is not a Python process") {
+		t.Errorf("a process that is not Python: %v", err)
+	}
+	p := start(t, pythons(t)[0], "sleep", 0)
+	t.Setenv("PATH", t.TempDir())
+	if _, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{}); !errors.Is(err, ErrNoGDB) {
+		t.Errorf("without gdb: %v, want %v", err, ErrNoGDB)
+	}
+	// an interpreter older than the agent's 3.8, where the machine has one
+	py37 := filepath.Join(os.Getenv("HOME"), ".pyenv/versions/3.7.16/bin/python3")
+	if _, err := os.Stat(py37); err == nil {
+		p := start(t, py37, "sleep", 0)
+		_, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{GDB: "/nonexistent/gdb"})
+		if want := fmt.Sprintf("process %d runs Python 3.7; the capture agent needs Python 3.8 or later", p.cmd.Process.Pid); err == nil || err.Error() != want {
+			t.Errorf("Python 3.7: %v, want %q", err, want)
+		}
+	}
+}
+
+// TestAttachTimeout ends the attach at moments up to and past the one gdb
+// attaches: whenever it is cut short, the process runs on, untraced and
+// unstopped, and exits as it would have.
+func TestAttachTimeout(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	p := start(t, py, "sleep", 1)
+	for _, d := range []time.Duration{time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond} {
+		_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: d})
+		t.Logf("timeout %v: %v", d, err)
+		if err == nil {
+			continue // done in time
+		}
+		if !strings.Contains(err.Error(), "timed out") && !strings.Contains(err.Error(), "no snapshot from process") {
+			t.Errorf("timeout %v: %v", d, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		alive(t, p.cmd.Process.Pid)
+	}
+	st, code := p.finish(t)
+	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
+		t.Errorf("the program after the timeouts: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}

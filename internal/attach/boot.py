@@ -1,0 +1,182 @@
+# Run in the target by 'objgraph snapshot PID' (see docs/attach.md), on a
+# thread of its own that the loader started, in a fresh namespace:
+# _loader is the loader's namespace, holding "m", the first object the
+# loader made, and "d", the private directory with this file and the agent.
+# Every tracked object made since "m" that this code, its frames or the
+# agent's module lead to is left out of the snapshot (see _own).
+# It imports the agent from there under no name in sys.modules, takes one
+# snapshot with the objects of its own and of the agent left out, and
+# writes the outcome to d/result. Nothing of it raises or prints into the
+# program.
+import _thread as _th
+import gc as _gc
+import os as _os
+import sys as _sys
+import time as _time
+from itertools import compress as _compress, count as _count, repeat as _repeat
+from operator import is_ as _is
+
+
+_found = [0]  # the generation the loader's first object was found in, -1 if none
+
+
+def _own(mod):
+    """The ids of the agent's objects and of this code's, to be left out of
+    the snapshot. An object is one of them when it is reachable from this
+    code's namespaces, frames or the agent's module and is either surely
+    theirs (a function of theirs, a class they define, a descriptor of such
+    a class, the constants of their code) or is a tracked object listed
+    after the loader's first one, "m" (newer than it), and is not a module,
+    a class, a function or a descriptor of someone else's. Other modules
+    stay in sys.modules and are the program's now; the agent's at-fork hook
+    stays with the interpreter."""
+    mark = _loader["m"]
+    mine = (mod.__dict__, globals())
+    names = ("objgraph_agent", "_objgraph_attach")
+    gens = [_gc.get_objects(0), _gc.get_objects(1), _gc.get_objects(2)]
+    cands = []
+    _found[0] = -1
+    for g in range(3):
+        i = next(_compress(_count(), map(_is, gens[g], _repeat(mark))), -1)
+        if i >= 0:
+            _found[0] = g
+            # a collection may have moved some of the newer objects ahead of
+            # "m": the functions of this code and the agent's are looked
+            # for in the whole generation
+            funcs = list(_compress(gens[g], map(_is, map(type, gens[g]), _repeat(_FUNC))))
+            cands = gens[g][i + 1:]
+            for y in range(g):
+                cands.extend(gens[y])
+                funcs.extend(_compress(gens[y], map(_is, map(type, gens[y]), _repeat(_FUNC))))
+            break
+    else:
+        funcs = []
+    del gens
+    roots = [mod, mod.__dict__, globals(), _loader, mark]
+    for fn in funcs:
+        if fn.__globals__ is mine[0] or fn.__globals__ is mine[1]:
+            roots.append(fn)  # (on 3.13, the function exec made for this module's code)
+    del funcs
+    f = _sys._getframe()
+    while f is not None:
+        roots.append(f)
+        roots.append(f.f_code)  # (a running frame does not show it to get_referents on 3.11+)
+        f = f.f_back
+    for o in cands:
+        if type(o) is tuple and len(o) == 2 and o[1] is _loader:
+            roots.append(o)  # the loader's arguments to the new thread
+    cid = set(map(id, cands))
+    seen = set(map(id, roots))
+    seen.add(id(seen))
+    skip = getattr(mod, "_fork_hook", None)
+    passed = set()  # untracked objects gone through (code objects, ...)
+    localnames = set()  # the local variables' names of each code object, as ids
+    todo = roots
+    while todo:
+        o = todo.pop()
+        # A code object is not a gc container: its tuples are found here.
+        # (With gc disabled they stay tracked, as the collector untracks
+        # tuples of atoms only when it runs.)
+        surely = type(o) is _CODE
+        if surely:
+            refs = (o.co_consts, o.co_names, o.co_varnames, o.co_cellvars, o.co_freevars)
+            localnames.add(frozenset(map(id, o.co_varnames + o.co_cellvars + o.co_freevars)))
+        else:
+            refs = _gc.get_referents(o)
+        for x in refs:
+            k = id(x)
+            if k in seen or k in passed or x is skip:
+                continue
+            t = type(x)
+            if t is _MODULE:
+                continue
+            if isinstance(x, type):
+                ok = _TMODULE(x) in names
+            elif t is _FUNC:
+                ok = x.__globals__ is mine[0] or x.__globals__ is mine[1]
+            elif t in _DESCR:
+                ok = _TMODULE(x.__objclass__) in names
+            else:
+                ok = k in cid or surely and _gc.is_tracked(x)
+            if ok:
+                seen.add(k)
+                todo.append(x)
+            elif not _gc.is_tracked(x) and t is not type:
+                # an untracked object refers only to objects as old as it,
+                # or to new ones the loader made (a code object's constants)
+                passed.add(k)
+                todo.append(x)
+    # From 3.11 a code object keeps the names of its locals in one tuple
+    # Python code cannot reach: a new tracked tuple holding just the names
+    # of one of the code objects above is that one.
+    for o in cands:
+        if type(o) is tuple and o and id(o) not in seen and frozenset(map(id, o)) in localnames \
+                and all(map(_is, map(type, o), _repeat(str))):
+            seen.add(id(o))
+    return seen
+
+
+_FUNC = type(_own)
+_CODE = type(_own.__code__)
+_MODULE = type(_sys)
+_TMODULE = type.__dict__["__module__"].__get__
+_DESCR = (type(type.__dict__["__module__"]), type(type(_own).__dict__["__globals__"]),
+          type(object.__dict__["__init__"]), type(object.__dict__["__sizeof__"]),
+          type(dict.__dict__["fromkeys"]))
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _write(path, text):
+    tmp = path + ".tmp"
+    fd = _os.open(tmp, _os.O_WRONLY | _os.O_CREAT | _os.O_EXCL, 0o600)
+    try:
+        _os.write(fd, text.encode("utf-8", "replace"))
+    finally:
+        _os.close(fd)
+    _os.replace(tmp, path)
+
+
+def _take(d):
+    t0 = _time.monotonic()
+    # (no tracked object in a local but the module: the frame of a running
+    # function does not show its locals to gc.get_referents on 3.11+)
+    mod = type(_sys)("objgraph_agent")
+    mod.__file__ = d + "/objgraph_agent.py"
+    exec(compile(_read(mod.__file__), mod.__file__, "exec"), mod.__dict__)
+    mod._exclude.update(_own(mod))
+    n = len(mod._exclude)
+    mod._agent_idents.add(_th.get_ident())
+    t1 = _time.monotonic()
+    out = d + "/snapshot.ogs"
+    mod.snapshot(out, collect=False, redact=_loader.get("redact", False))
+    t2 = _time.monotonic()
+    # The module's functions and its dict hold one another: broken here, so
+    # that a program with gc disabled frees them too.
+    mod._exclude.clear()
+    mod.__dict__.clear()
+    return "ok\n%s\n%.6f\n%.6f\n%d %d\n" % (out, t1 - t0, t2 - t1, n, _found[0])
+
+
+def _main():
+    d = _loader["d"]
+    try:
+        # Once only: a pending call that runs late, or a second way in,
+        # finds this taken (or the directory gone) and does nothing.
+        _os.mkdir(d + "/claimed", 0o700)
+    except OSError:
+        return
+    try:
+        msg = _take(d)
+    except BaseException as e:
+        msg = "error\n%s: %s\n" % (type(e).__name__, e)
+    try:
+        _write(d + "/result", msg)
+    except OSError:
+        pass
+
+
+_main()
