@@ -137,3 +137,15 @@ func (s *GroupSizer) FreedEach(group []heap.ID, each func(heap.ID)) (objects int
 	s.queue = region[:0]
 	return objects, bytes
 }
+
+// treesOf returns the dominator tree and the retainer chains of h: dt and
+// r when given, else computed.
+func treesOf(h *heap.Heap, dt *heap.DomTree, r *Retainers) (*heap.DomTree, *Retainers) {
+	if dt == nil {
+		dt = heap.Dominators(h, heap.DominatorOptions{})
+	}
+	if r == nil {
+		r = FindRetainers(h)
+	}
+	return dt, r
+}

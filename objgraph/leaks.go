@@ -89,14 +89,7 @@ func FindLeaks(first *Census, cur *heap.Heap, between []*Census, opts LeakOption
 	rep.New = len(candidates)
 	slices.Sort(candidates)
 
-	dt := opts.Dominators
-	if dt == nil {
-		dt = heap.Dominators(cur, heap.DominatorOptions{})
-	}
-	r := opts.Retainers
-	if r == nil {
-		r = FindRetainers(cur)
-	}
+	dt, r := treesOf(cur, opts.Dominators, opts.Retainers)
 
 	// Counts per type name in every snapshot.
 	counts := []map[string]int{first.Counts(opts.Qualified)}

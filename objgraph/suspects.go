@@ -62,14 +62,7 @@ const keyEdge = "<key>"
 // promising containers only: those whose entries' dominator sizes sum
 // highest, four times as many as are asked for, at least 32.
 func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts SuspectOptions) []Suspect {
-	dt := opts.Dominators
-	if dt == nil {
-		dt = heap.Dominators(cur, heap.DominatorOptions{})
-	}
-	r := opts.Retainers
-	if r == nil {
-		r = FindRetainers(cur)
-	}
+	dt, r := treesOf(cur, opts.Dominators, opts.Retainers)
 	limit := opts.Limit
 	if limit == 0 {
 		limit = 10
