@@ -105,6 +105,16 @@ try:
 except Exception:  # pragma: no cover
     _FREE_THREADED = False
 
+# CPython 3.12 (and 3.13 before its release) lists the free list of each
+# _asyncio module among the module's referents: FutureIter objects already
+# freed and kept for reuse, with a reference count of 0. A list of referents
+# holding them frees them once more when it goes, which turns the free list
+# into a cycle that the next collection, at exit if not before, follows for
+# ever. The walk takes the __dict__ of such a module as its only referent
+# (_Handlers._module_referents).
+_FREELIST_REFERENTS = sys.implementation.name == "cpython" and (3, 12) <= _PY and \
+    sys.version_info[:4] < (3, 13, 0, "final")
+
 # Distinct live objects never overlap and none is smaller than the bare
 # object header, so address >> _GRAIN is unique per live object.
 _GRAIN = 4 if object.__basicsize__ >= 16 else 3
@@ -1243,7 +1253,11 @@ referents; the agent writes each thread's frames itself, with edges
 per local variable, plus frame roots and local-variable roots. Reading
 ``f_locals`` of a running frame before 3.13 makes CPython store a dict of
 the locals in the frame, as any debugger does; the agent does it before it
-lists the heap, so those dicts are in the snapshot too.
+lists the heap, so those dicts are in the snapshot too. A running
+generator's or coroutine's frame is also a referent of the generator; the
+capture holds the frames it wrote until the walk is done, so that such an
+edge is never taken for the frame's only reference (see the walk's
+discover) and the frame is written once.
 """
 
 
@@ -1894,7 +1908,11 @@ class _Handlers:
         elif c == _C_INST:
             return self._h_instances(O, T, sizes)
         else:
-            R = list(map(_get_referents, O))
+            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
+                    (self.tfl[t] >> 8) & 15 for t in set(T)):
+                R = list(map(self._module_referents, O, T))
+            else:
+                R = list(map(_get_referents, O))
             NM = [None] * m
             if c == _C_FRAME:
                 labels = list(map(self._label_frame, O))
@@ -1919,6 +1937,23 @@ class _Handlers:
         del R
         nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
         return sizes, counts, flat, nm, labels
+
+    def _module_referents(self, o, t):
+        """o's referents; for an _asyncio module where gc.get_referents
+        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
+        its __dict__ alone: what only the module's C state holds gets no
+        edge from it."""
+        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
+            try:
+                d = _MOD_DICT(o)
+                # the key "__name__" set by the import system is the
+                # interned string, found by identity: no key's __eq__ runs
+                name = dict.get(d, "__name__") if type(d) is dict else None
+            except Exception:
+                d = name = None
+            if type(name) is str and name == "_asyncio":
+                return [d]
+        return _get_referents(o)
 
     def _h_instances(self, O, T, sizes):
         """Instances of Python classes, sorted by class. For a class whose
@@ -2977,12 +3012,17 @@ def _capture(path, collect, redact):
         roots.frames = None
         cap.mark(list(map(_id, frames)))
         cap.run_list(frames, 0, frames=True)
-        del frames
+        # frames is held until the walk is done. On 3.11+ the generator or
+        # coroutine a running frame belongs to refers to it as well, and the
+        # frame's own count is 1 (its interpreter frame's reference): were
+        # it held by the edge list alone, discover would take it for an
+        # object no other edge leads to, and write it a second time.
         if perm:
             cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
         del perm
         for i in range(len(gens)):
             cap.run_list(gens[i], genbits[i])
+        del frames
         cap.flush_single()
         cap.write_roots()
         cap.write_end()

@@ -179,12 +179,17 @@ def _capture(path, collect, redact):
         roots.frames = None
         cap.mark(list(map(_id, frames)))
         cap.run_list(frames, 0, frames=True)
-        del frames
+        # frames is held until the walk is done. On 3.11+ the generator or
+        # coroutine a running frame belongs to refers to it as well, and the
+        # frame's own count is 1 (its interpreter frame's reference): were
+        # it held by the edge list alone, discover would take it for an
+        # object no other edge leads to, and write it a second time.
         if perm:
             cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
         del perm
         for i in range(len(gens)):
             cap.run_list(gens[i], genbits[i])
+        del frames
         cap.flush_single()
         cap.write_roots()
         cap.write_end()

@@ -7,8 +7,10 @@ from collections import deque
 from itertools import chain, compress, islice, repeat
 from operator import eq, getitem, is_, mul
 
-from .layout import _DICT_VALUE_FIRST, _SL40, _TC4, _TNAME, _by_id, _get_referents, _len
+from .layout import (
+    _DICT_VALUE_FIRST, _FREELIST_REFERENTS, _MOD_DICT, _SL40, _TC4, _TNAME, _by_id, _get_referents, _len)
 from .names import _names_array
+from .output import _KIND_MODULE
 from .typeinfo import _C_BASED, _C_BYTES, _C_FLOAT, _C_FRAME, _C_IDENT, _C_INST, _C_INT, _C_OTHER, _C_STR
 
 
@@ -168,7 +170,11 @@ class _Handlers:
         elif c == _C_INST:
             return self._h_instances(O, T, sizes)
         else:
-            R = list(map(_get_referents, O))
+            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
+                    (self.tfl[t] >> 8) & 15 for t in set(T)):
+                R = list(map(self._module_referents, O, T))
+            else:
+                R = list(map(_get_referents, O))
             NM = [None] * m
             if c == _C_FRAME:
                 labels = list(map(self._label_frame, O))
@@ -193,6 +199,23 @@ class _Handlers:
         del R
         nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
         return sizes, counts, flat, nm, labels
+
+    def _module_referents(self, o, t):
+        """o's referents; for an _asyncio module where gc.get_referents
+        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
+        its __dict__ alone: what only the module's C state holds gets no
+        edge from it."""
+        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
+            try:
+                d = _MOD_DICT(o)
+                # the key "__name__" set by the import system is the
+                # interned string, found by identity: no key's __eq__ runs
+                name = dict.get(d, "__name__") if type(d) is dict else None
+            except Exception:
+                d = name = None
+            if type(name) is str and name == "_asyncio":
+                return [d]
+        return _get_referents(o)
 
     def _h_instances(self, O, T, sizes):
         """Instances of Python classes, sorted by class. For a class whose

@@ -44,6 +44,16 @@ try:
 except Exception:  # pragma: no cover
     _FREE_THREADED = False
 
+# CPython 3.12 (and 3.13 before its release) lists the free list of each
+# _asyncio module among the module's referents: FutureIter objects already
+# freed and kept for reuse, with a reference count of 0. A list of referents
+# holding them frees them once more when it goes, which turns the free list
+# into a cycle that the next collection, at exit if not before, follows for
+# ever. The walk takes the __dict__ of such a module as its only referent
+# (_Handlers._module_referents).
+_FREELIST_REFERENTS = sys.implementation.name == "cpython" and (3, 12) <= _PY and \
+    sys.version_info[:4] < (3, 13, 0, "final")
+
 # Distinct live objects never overlap and none is smaller than the bare
 # object header, so address >> _GRAIN is unique per live object.
 _GRAIN = 4 if object.__basicsize__ >= 16 else 3

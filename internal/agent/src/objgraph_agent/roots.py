@@ -12,7 +12,11 @@ referents; the agent writes each thread's frames itself, with edges
 per local variable, plus frame roots and local-variable roots. Reading
 ``f_locals`` of a running frame before 3.13 makes CPython store a dict of
 the locals in the frame, as any debugger does; the agent does it before it
-lists the heap, so those dicts are in the snapshot too.
+lists the heap, so those dicts are in the snapshot too. A running
+generator's or coroutine's frame is also a referent of the generator; the
+capture holds the frames it wrote until the walk is done, so that such an
+edge is never taken for the frame's only reference (see the walk's
+discover) and the frame is written once.
 """
 
 import _thread
