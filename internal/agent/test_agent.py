@@ -593,6 +593,31 @@ class AgentTest(unittest.TestCase):
         mods = {r[1]: r[2] for r in snap.roots if r[0] == 1}
         self.assertEqual(mods["sys"], id(sys))
 
+    def test_coroutine_frames_written_once(self):
+        """An asyncio program snapshotted from inside a coroutine: the
+        running coroutine's frame is written once, as a frame root that the
+        coroutine refers to (on 3.11+ such a frame has one reference of its
+        own, and a walk that let go of the frame roots took the coroutine's
+        edge for the only one and wrote the frame again), and so is each
+        waiting task's coroutine frame, referred to by its coroutine."""
+        path = os.path.join(self.tmp, "tasks.ogs")
+        r = run_python(None, args=[os.path.join(HERE, "testdata", "asyncio_tasks.py"), path])
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        info = json.loads(r.stdout)
+        snap = decode(path)  # an address written twice fails here
+        idx = snap.index()
+        running = info["running_frame"]
+        self.assertEqual(snap.addr.count(running), 1)
+        self.assertEqual(snap.type_name(idx[running]), "frame")
+        self.assertEqual(len([x for x in snap.roots if x[0] == 2 and x[2] == running]), 1)
+        self.assertIn(running, [t for t, _ in snap.edges[idx[info["running_coro"]]]])
+        self.assertEqual(len(info["coros"]), 25)
+        for coro, frame in zip(info["coros"], info["frames"]):
+            self.assertEqual(snap.addr.count(frame), 1)
+            self.assertEqual(snap.type_name(idx[frame]), "frame")
+            self.assertEqual(snap.type_name(idx[coro]), "coroutine")
+            self.assertIn(frame, [t for t, _ in snap.edges[idx[coro]]])
+
     def test_redact(self):
         secret = "password=hunter2 " * 3
         plain = 2
