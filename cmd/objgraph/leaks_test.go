@@ -115,6 +115,7 @@ func TestLeakPrograms(t *testing.T) {
 		captures[tc.prog] = &capture{}
 	}
 	captures["logger_per_request"] = &capture{}
+	captures["weak_holders"] = &capture{}
 	// The first suspect is the container the program fills: its path from
 	// a root names it, all 60 of its new entries are the leaked objects,
 	// and its entries grew at each snapshot.
@@ -174,6 +175,49 @@ func TestLeakPrograms(t *testing.T) {
 		}
 		if held["function"] != "" {
 			t.Errorf("function, the leak itself, is held through %q", held["function"])
+		}
+	})
+	// Weak references keep nothing alive, and snapshots record none as a
+	// reference: the Items a list keeps are held, and retained, through the
+	// list alone, whatever weak containers also track them.
+	t.Run("strong-only/weak_holders", func(t *testing.T) {
+		t.Parallel()
+		snaps := leaksOf(t, "weak_holders")
+		out, errOut, code := runCLI(append([]string{"leaks", "--json"}, snaps...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var rep leaksReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(rep.Types, func(x leakTypeReport) bool { return x.Type == "Item" })
+		if i < 0 {
+			t.Fatalf("no Item leak:\n%s", out)
+		}
+		item := rep.Types[i]
+		if len(item.Groups) != 1 || !strings.Contains(report.ChainLine(item.Groups[0].Root, item.Groups[0].Shape), "keep list → [*] Item") {
+			t.Errorf("Items held as %+v, want one group, through the keep list", item.Groups)
+		}
+		// Releasing the Items frees them and their payloads: the weak
+		// containers hold neither.
+		var bytearrays uint64
+		for _, t := range rep.Types {
+			if t.Type == "bytearray" {
+				bytearrays = t.Bytes
+			}
+		}
+		if item.Retained < item.Bytes+bytearrays || bytearrays == 0 {
+			t.Errorf("Items retain %d, want at least their own %d and their payloads' %d", item.Retained, item.Bytes, bytearrays)
+		}
+		s := rep.Suspects[0]
+		if s.Name != "__main__.keep" || s.NewEntries != 60 {
+			t.Errorf("first suspect %q with %d new entries, want __main__.keep with 60", s.Name, s.NewEntries)
+		}
+		for _, hop := range item.Groups[0].Chain {
+			if strings.Contains(hop.QualType, "weakref") || strings.HasPrefix(hop.Type, "Weak") || hop.Type == "KeyedRef" {
+				t.Errorf("the chain to an Item goes through %s", hop.QualType)
+			}
 		}
 	})
 	// chain --type picks an object of the leak, not the first of the type
