@@ -712,6 +712,183 @@ class _Labels:
             return b""
 
 
+# --- objgraph_agent/procmem.py -----------------------------------------------
+
+"""The process's memory as the kernel, the C allocator, CPython's object
+allocator and tracemalloc see it, recorded in the metadata of every
+snapshot under ``memory`` so that a reader can say how much of the
+process's memory its Python objects explain.
+
+Each source is read before the walk, once per capture, from files in
+/proc and /sys and from counters the interpreter keeps; nothing of the
+program runs. A source that cannot be read is left out of the document
+and named, with the reason, in ``memory["missing"]``: a missing value is
+never written as 0. All sizes are in bytes.
+
+The C allocator's view comes from glibc's ``mallinfo2`` (glibc 2.33 and
+later), called through ctypes, which the agent loads at import for its
+layout probes; the older ``mallinfo`` is not used, its int fields wrap at
+2 GiB. CPython's object allocator is read as ``sys.getallocatedblocks()``:
+its arenas are reported only by ``sys._debugmallocstats``, which writes
+to file descriptor 2, shared with the program.
+"""
+
+
+_tm = None
+try:
+    import _tracemalloc
+    _tm = _tracemalloc
+except ImportError:  # pragma: no cover
+    pass
+
+_MALLINFO2 = None
+_MALLINFO_WHY = "not glibc, or glibc before 2.33 (no mallinfo2)"
+try:
+    import ctypes as _ctypes_pm
+
+    class _MallInfo2(_ctypes_pm.Structure):
+        _fields_ = [(_n, _ctypes_pm.c_size_t) for _n in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+            "keepcost")]
+
+    _libc = _ctypes_pm.CDLL(None)
+    _MALLINFO2 = _libc.mallinfo2
+    _MALLINFO2.restype = _MallInfo2
+    _MALLINFO2.argtypes = []
+    del _libc
+except Exception:
+    _MALLINFO2 = None
+    if "ctypes" not in sys.modules:
+        _MALLINFO_WHY = "no ctypes"
+
+# /proc/self/smaps_rollup and /proc/self/status fields, in kB, by the name
+# the metadata gives them
+_ROLLUP = {b"Rss": "rss", b"Pss": "pss", b"Pss_Anon": "pss_anon", b"Private_Clean": "private_clean",
+           b"Private_Dirty": "private_dirty", b"Anonymous": "anonymous", b"Swap": "swap"}
+_STATUS = {b"VmRSS": "rss", b"VmHWM": "rss_peak", b"RssAnon": "rss_anon", b"RssFile": "rss_file",
+           b"RssShmem": "rss_shmem", b"VmSwap": "swap", b"VmSize": "virtual"}
+
+
+def _read_small(path, limit=1 << 16):
+    """The bytes of a small file, by file descriptor (no file object)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        parts = []
+        n = 0
+        while n < limit:
+            b = os.read(fd, limit - n)
+            if not b:
+                break
+            parts.append(b)
+            n += len(b)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def _kb_fields(data, names):
+    """The fields of a /proc "Name:   123 kB" listing, in bytes, that
+    names maps to keys."""
+    out = {}
+    for line in data.split(b"\n"):
+        k, sep, rest = line.partition(b":")
+        key = names.get(k.strip())
+        if key is None or not sep:
+            continue
+        v = rest.split()
+        if v and v[0].isdigit():
+            out[key] = int(v[0]) * (1024 if len(v) > 1 and v[1] == b"kB" else 1)
+    return out
+
+
+def _cgroup():
+    """The cgroup v2 the process is in: path, memory.current and
+    memory.max (None when unlimited). Raises OSError or ValueError when
+    there is none to read."""
+    data = _read_small("/proc/self/cgroup")
+    path = None
+    for line in data.split(b"\n"):
+        if line.startswith(b"0::"):
+            path = line[3:].decode("utf-8", "replace")
+    if path is None:
+        raise ValueError("not in a cgroup v2 hierarchy")
+    base = "/sys/fs/cgroup" + path.rstrip("/")
+    cur = int(_read_small(base + "/memory.current").strip())
+    mx = _read_small(base + "/memory.max").strip()
+    return {"path": path, "current": cur, "max": None if mx == b"max" else int(mx)}
+
+
+def _why(e):
+    return "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
+
+
+def _process_memory():
+    """The memory document of the metadata. Never raises."""
+    mem = {}
+    missing = {}
+    try:
+        roll = _kb_fields(_read_small("/proc/self/smaps_rollup"), _ROLLUP)
+        if "rss" in roll:
+            mem["rss"] = roll["rss"]
+        for k in ("pss", "pss_anon", "anonymous", "swap"):
+            if k in roll:
+                mem[k] = roll[k]
+        if "private_clean" in roll and "private_dirty" in roll:
+            mem["uss"] = roll["private_clean"] + roll["private_dirty"]
+    except Exception as e:
+        missing["smaps_rollup"] = _why(e)
+    try:
+        st = _kb_fields(_read_small("/proc/self/status"), _STATUS)
+        for k, v in st.items():
+            if k not in mem:
+                mem[k] = v
+    except Exception as e:
+        missing["status"] = _why(e)
+    if "rss" not in mem:
+        missing["rss"] = "neither /proc/self/smaps_rollup nor /proc/self/status gave it"
+    try:
+        mem["cgroup"] = _cgroup()
+    except Exception as e:
+        missing["cgroup"] = _why(e)
+    if _MALLINFO2 is not None:
+        try:
+            mi = _MALLINFO2()
+            # arena: bytes the allocator got with brk (main arena) and
+            # mmap (other arenas); in_use and free are blocks within them;
+            # mmapped: large blocks mapped on their own
+            mem["malloc"] = {"arena": mi.arena, "in_use": mi.uordblks, "free": mi.fordblks,
+                             "mmapped": mi.hblkhd, "releasable": mi.keepcost}
+            del mi
+        except Exception as e:
+            missing["malloc"] = _why(e)
+    else:
+        missing["malloc"] = _MALLINFO_WHY
+    try:
+        mem["pymalloc"] = {"allocated_blocks": sys.getallocatedblocks()}
+    except Exception as e:
+        missing["pymalloc"] = _why(e)
+    if _tm is None:
+        missing["tracemalloc"] = "no _tracemalloc module"
+    else:
+        try:
+            if _tm.is_tracing():
+                traced, peak = _tm.get_traced_memory()
+                mem["tracemalloc"] = {"traced": traced, "peak": peak,
+                                      "frames": _tm.get_traceback_limit()}
+            else:
+                missing["tracemalloc"] = "not tracing"
+        except Exception as e:
+            missing["tracemalloc"] = _why(e)
+    if missing:
+        mem["missing"] = missing
+    return mem
+
+
+def _memory_containers(mem):
+    """The dicts of a memory document, for the capture's own set."""
+    return [mem] + [v for v in mem.values() if type(v) is dict]
+
+
 # --- objgraph_agent/settings.py ----------------------------------------------
 
 """Tuning: the sizes of the walk's batches and records and the switches
@@ -1237,6 +1414,158 @@ class _Records:
         self.out.record(_K_END, 1, cols)
 
 
+# --- objgraph_agent/buffers.py -----------------------------------------------
+
+"""Buffers charged to their owners: objects whose data lives in a block of
+memory of its own, outside the object (a numpy array's data, a
+bytearray's or array.array's items, an mmap's pages), and the bytes each
+one owns.
+
+A type is recognised by its module and name along its MRO, without
+importing any library: ``numpy.ndarray`` and its subclasses,
+``bytearray``, ``array.array``, ``mmap.mmap``. What an object owns is read
+through the C-level accessors of the recognised base type, never through
+a subclass's attributes, so none of the program's code runs:
+
+- an ndarray owns ``nbytes`` when ``flags.owndata`` is set; a view (a
+  slice, a reshape, ``np.frombuffer`` of bytes) owns nothing, the array or
+  object it is a view of owns the data, so no buffer is counted twice;
+- a bytearray or array.array owns its allocated items: its C
+  ``__sizeof__`` less its type's basic size;
+- an mmap owns its length (0 once closed).
+
+A memoryview never owns its buffer: the exporter it refers to does.
+pandas objects are charged through the ndarrays their blocks hold.
+
+The BUFFERS record (kind 64, which readers that do not know it skip)
+lists the owners: address, bytes owned, and how many of those bytes the
+object's size already counts (``sys.getsizeof`` of an array that owns
+its data includes them; an mmap's does not).
+"""
+
+
+_K_BUFFERS = 64
+_BASICSIZE = type.__dict__["__basicsize__"].__get__
+_MRO = type.__dict__["__mro__"].__get__
+_is_none = None.__class__.__instancecheck__
+
+
+def _items_reader(base):
+    """Bytes owned by a bytearray or array.array: its C __sizeof__ less
+    the basic size of its type."""
+    sizeof = base.__sizeof__
+
+    def owned(o):
+        return sizeof(o) - _BASICSIZE(type(o))
+    return owned
+
+
+def _mmap_reader(base):
+    length = base.__len__
+
+    def owned(o):
+        try:
+            return length(o)
+        except ValueError:  # closed
+            return 0
+    return owned
+
+
+def _ndarray_reader(base):
+    d = base.__dict__
+    nbytes = d["nbytes"].__get__
+    flags = d["flags"].__get__
+    cache = {}
+
+    def owned(o):
+        f = flags(o)
+        t = type(f)
+        own = cache.get(_id(t))
+        if own is None:
+            own = cache[_id(t)] = t.__dict__["owndata"].__get__
+        return nbytes(o) if own(f) else 0
+    return owned
+
+
+def _buffer_reader(t):
+    """The function giving the bytes an object of type t owns outside
+    itself, or None when t is no buffer owner the agent knows."""
+    try:
+        mro = _MRO(t)
+    except Exception:
+        return None
+    for b in mro:
+        if b is bytearray or b is array.array:
+            return _items_reader(b)
+        if b is object:
+            break
+        try:
+            mod, name = _TMODULE(b), _TNAME(b)
+        except Exception:
+            continue
+        if type(mod) is not str:
+            continue
+        if name == "ndarray" and mod == "numpy":
+            try:
+                return _ndarray_reader(b)
+            except Exception:
+                return None
+        if name == "mmap" and mod == "mmap" and sys.modules.get("mmap") is not None:
+            if b is getattr(sys.modules["mmap"], "mmap", None):
+                return _mmap_reader(b)
+    return None
+
+
+class _Buffers:
+    """The walk's part that notes buffer owners (a mixin of _Capture)."""
+
+    def init_buffers(self):
+        self.tbuf = []           # per type index: its reader, or None
+        self.any_buf = False
+        self.buf_addr = array.array(_TC8)
+        self.buf_owned = array.array(_TC8)
+        self.buf_in_size = array.array(_TC8)
+
+    def register_buffer_type(self, t):
+        r = _buffer_reader(t)
+        self.tbuf.append(r)
+        if r is not None:
+            self.any_buf = True
+
+    def note_buffers(self, objs, ti, addrs, sizes):
+        """Note the buffer owners of a batch: objs with their type indexes
+        ti, addresses addrs and sizes as written."""
+        tbuf = self.tbuf
+        if all(map(_is_none, map(tbuf.__getitem__, set(ti)))):
+            return
+        for j in range(len(objs)):
+            r = tbuf[ti[j]]
+            if r is None:
+                continue
+            try:
+                n = r(objs[j])
+            except Exception:
+                continue
+            if type(n) is not int or n <= 0:
+                continue
+            # the object's size holds its buffer when it is at least the
+            # type's basic size plus the buffer (getsizeof of an owning
+            # ndarray, bytearray or array.array)
+            try:
+                inside = n if sizes[j] >= _BASICSIZE(type(objs[j])) + n else 0
+            except Exception:
+                inside = 0
+            self.buf_addr.append(addrs[j])
+            self.buf_owned.append(n)
+            self.buf_in_size.append(inside)
+
+    def write_buffers(self):
+        if not len(self.buf_addr):
+            return
+        self.out.record(_K_BUFFERS, len(self.buf_addr), [
+            _int_col(1, self.buf_addr, z=False), _int_col(2, self.buf_owned), _int_col(3, self.buf_in_size)])
+
+
 # --- objgraph_agent/roots.py -------------------------------------------------
 
 """The roots of a capture, taken before the heap is listed: modules,
@@ -1610,6 +1939,7 @@ class _TypeTable:
         self.tsize.append(size)
         self.tsizefn.append(sizefn)
         self.tinfo.append(info)
+        self.register_buffer_type(t)
 
     def _classify(self, t, kind, tflags):
         simple = _SIMPLE_CATS.get(_id(t))
@@ -2399,7 +2729,7 @@ class _AtomAcc:
         return list(map(_len, labels)), b
 
 
-class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
+class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
     """One capture's walk. The walk itself (batches, untracked objects, the
     byte map, reference counts) is here; the parts it is built from, each
     in its own module, share this object's state: _Naming (names), the
@@ -2448,6 +2778,7 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.tsizefn = []
         self.tinfo = []
         self.any_del = False
+        self.init_buffers()
         # the edge names every part uses
         self.E = {}
         for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
@@ -2649,6 +2980,8 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
                 labels[a:b] = lab
             del O, sz, cnt, flat, nm, lab
 
+        if self.any_buf:
+            self.note_buffers(objs, ti, addrs, sizes)
         targets = array.array(_TC8)
         for flat in flats:
             targets.extend(_list_ids(flat))
@@ -2937,6 +3270,7 @@ def _capture(path, collect, redact):
             "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
                    "counts": [c0, c1, c2], "freeze_count": gc.get_freeze_count()},
             "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
+            "memory": _process_memory(),
         }
         msize = len(_meta_json(meta)) + _tuning.meta_slack
         head = _FILE_HDR.pack(_MAGIC, 1, 0, 0)
@@ -2955,6 +3289,7 @@ def _capture(path, collect, redact):
         own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
                     _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
                     _id(meta["gc"]["counts"])))
+        own.update(map(_id, _memory_containers(meta["memory"])))
         own.update(map(_id, roots.held()))
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
@@ -3025,6 +3360,7 @@ def _capture(path, collect, redact):
         del frames
         cap.flush_single()
         cap.write_roots()
+        cap.write_buffers()
         cap.write_end()
         cap.release()
         walking = False

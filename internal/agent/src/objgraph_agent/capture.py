@@ -23,6 +23,7 @@ from .layout import (
     _FREE_THREADED, _MMAP_PAGESIZE, _NOT, _POINTER_SIZE, _by_id, _id, _is_tracked, _len,
     _static_type_tuples)
 from .names import _code_vocabulary
+from .procmem import _memory_containers, _process_memory
 from .output import PRODUCER, _FILE_HDR, _F_PERMANENT, _F_TRACKED, _MAGIC, _Out, _meta_json, _write_meta
 from .roots import _collect_roots
 from .settings import _tuning
@@ -104,6 +105,7 @@ def _capture(path, collect, redact):
             "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
                    "counts": [c0, c1, c2], "freeze_count": gc.get_freeze_count()},
             "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
+            "memory": _process_memory(),
         }
         msize = len(_meta_json(meta)) + _tuning.meta_slack
         head = _FILE_HDR.pack(_MAGIC, 1, 0, 0)
@@ -122,6 +124,7 @@ def _capture(path, collect, redact):
         own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
                     _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
                     _id(meta["gc"]["counts"])))
+        own.update(map(_id, _memory_containers(meta["memory"])))
         own.update(map(_id, roots.held()))
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
@@ -192,6 +195,7 @@ def _capture(path, collect, redact):
         del frames
         cap.flush_single()
         cap.write_roots()
+        cap.write_buffers()
         cap.write_end()
         cap.release()
         walking = False

@@ -170,6 +170,7 @@ class _TypeTable:
         self.tsize.append(size)
         self.tsizefn.append(sizefn)
         self.tinfo.append(info)
+        self.register_buffer_type(t)
 
     def _classify(self, t, kind, tflags):
         simple = _SIMPLE_CATS.get(_id(t))

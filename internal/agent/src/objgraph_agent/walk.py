@@ -48,6 +48,7 @@ from functools import partial
 from itertools import compress, repeat
 from operator import and_, ge, getitem, is_, rshift, setitem
 
+from .buffers import _Buffers
 from .handlers import _Handlers, _Split
 from .identity import _ByIdentity
 from .layout import (
@@ -127,7 +128,7 @@ class _AtomAcc:
         return list(map(_len, labels)), b
 
 
-class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
+class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
     """One capture's walk. The walk itself (batches, untracked objects, the
     byte map, reference counts) is here; the parts it is built from, each
     in its own module, share this object's state: _Naming (names), the
@@ -176,6 +177,7 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.tsizefn = []
         self.tinfo = []
         self.any_del = False
+        self.init_buffers()
         # the edge names every part uses
         self.E = {}
         for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
@@ -377,6 +379,8 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
                 labels[a:b] = lab
             del O, sz, cnt, flat, nm, lab
 
+        if self.any_buf:
+            self.note_buffers(objs, ti, addrs, sizes)
         targets = array.array(_TC8)
         for flat in flats:
             targets.extend(_list_ids(flat))
