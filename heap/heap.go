@@ -172,6 +172,7 @@ type Heap struct {
 	strs  stringTable
 	types []typeInfo
 	roots []Root
+	bufs  []bufferRow // objects that own buffers, by id (buffers.go)
 
 	dangling int // edges and roots dropped because their target was not in the file
 

@@ -20,6 +20,7 @@ type StatsOptions struct {
 	All       bool               // untracked objects (str, int, …) too; objgraph sees only tracked ones
 	Objects   []heap.ID          // only these objects, tracked or not (objgraph's objects argument); nil means the whole heap
 	Filter    func(heap.ID) bool // when set, only objects it accepts
+	Buffers   bool               // Bytes includes the buffers objects own outside themselves, and owners are counted tracked or not
 }
 
 // each calls fn for every object opts select.
@@ -33,7 +34,7 @@ func (opts *StatsOptions) each(h *heap.Heap, fn func(heap.ID)) {
 		return
 	}
 	for id := range h.All() {
-		if !opts.All && !h.Flags(id).Listed() {
+		if !opts.All && !h.Flags(id).Listed() && !(opts.Buffers && ownsBuffer(h, id)) {
 			continue
 		}
 		if opts.Filter != nil && !opts.Filter(id) {
@@ -127,7 +128,9 @@ func Count(h *heap.Heap, typename string, opts StatsOptions) int {
 type TypeStat struct {
 	Type  string // short or module-qualified type name
 	Count int    // number of objects
-	Bytes uint64 // sum of their own sizes
+	Bytes uint64 // sum of their own sizes (with StatsOptions.Buffers, and of the buffers they own)
+
+	BufferBytes uint64 // sum of the buffers they own outside themselves (numpy data, bytearray items, …)
 }
 
 // typeStats counts per type name, in no particular order. Types that share a
@@ -136,10 +139,22 @@ type TypeStat struct {
 func typeStats(h *heap.Heap, opts StatsOptions) []TypeStat {
 	counts := make([]int, h.NumTypes())
 	bytes := make([]uint64, h.NumTypes())
+	var bufs []uint64
+	if h.NumBuffers() > 0 {
+		bufs = make([]uint64, h.NumTypes())
+	}
 	opts.each(h, func(id heap.ID) {
 		t := h.Type(id)
 		counts[t]++
 		bytes[t] += h.Size(id)
+		if bufs != nil {
+			if b, ok := h.BufferOf(id); ok {
+				bufs[t] += b.Owned
+				if opts.Buffers {
+					bytes[t] += b.Owned - b.InSize
+				}
+			}
+		}
 	})
 	byName := make(map[string]int)
 	var out []TypeStat
@@ -151,10 +166,16 @@ func typeStats(h *heap.Heap, opts StatsOptions) []TypeStat {
 		if i, ok := byName[name]; ok {
 			out[i].Count += c
 			out[i].Bytes += bytes[t]
+			if bufs != nil {
+				out[i].BufferBytes += bufs[t]
+			}
 			continue
 		}
 		byName[name] = len(out)
 		out = append(out, TypeStat{Type: name, Count: c, Bytes: bytes[t]})
+		if bufs != nil {
+			out[len(out)-1].BufferBytes = bufs[t]
+		}
 	}
 	return out
 }

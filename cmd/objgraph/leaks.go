@@ -74,12 +74,16 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	// Only NEW stays in memory: of the others, a census (addresses and
 	// types) is enough.
 	snaps := make([]report.Snapshot, len(args))
+	var firstMem objgraph.Footprint
 	census := func(i int) (*objgraph.Census, error) {
 		h, err := c.loadHeap(args[i])
 		if err != nil {
 			return nil, err
 		}
 		snaps[i] = c.summarize(args[i], h)
+		if i == 0 {
+			firstMem = objgraph.NewFootprint(h)
+		}
 		cs := objgraph.NewCensus(h)
 		h = nil
 		runtime.GC()
@@ -114,7 +118,11 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 	found := objgraph.FindSuspects(first, between, cur, objgraph.SuspectOptions{Qualified: o.qualified, Dominators: dt, Retainers: r, Limit: max(o.suspects, 10)})
 	suspects := report.NewSuspects(cur, found, o.qualified)
 
-	if err := c.write(report.NewLeaks(snaps, cur, rep, suspects, o.qualified, o.limit, o.groups, o.suspects)); err != nil {
+	leaks := report.NewLeaks(snaps, cur, rep, suspects, o.qualified, o.limit, o.groups, o.suspects)
+	if lastMem := objgraph.NewFootprint(cur); firstMem.Process != nil && lastMem.Process != nil {
+		leaks.Memory = report.NewMemory(objgraph.NewMemoryGrowthVerdict(firstMem, lastMem))
+	}
+	if err := c.write(leaks); err != nil {
 		return err
 	}
 	if len(limits) == 0 {

@@ -106,6 +106,7 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 	var prev *heap.Meta
 	var first *objgraph.Census
 	var last *heap.Heap
+	var firstMem, lastMem objgraph.Footprint
 	for i, path := range args {
 		h, err := c.loadHeap(path)
 		if err != nil {
@@ -118,6 +119,12 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 		prev = m
 		snap := c.summarize(path, h)
 		rep.Snapshots = append(rep.Snapshots, snap)
+		if i == 0 || i == len(args)-1 {
+			lastMem = objgraph.NewFootprint(h)
+			if i == 0 {
+				firstMem = lastMem
+			}
+		}
 		if i == 0 {
 			t.Growth(h, 0, opts) // the first snapshot sets the peaks
 			if o.explain {
@@ -136,6 +143,9 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 		}
 		found := objgraph.FindSuspects(first, nil, last, objgraph.SuspectOptions{Qualified: o.qualified})
 		rep.ExplainGrowth(report.NewSuspects(last, found, o.qualified))
+	}
+	if firstMem.Process != nil && lastMem.Process != nil {
+		rep.Memory = report.NewMemory(objgraph.NewMemoryGrowthVerdict(firstMem, lastMem))
 	}
 	return c.write(&rep)
 }

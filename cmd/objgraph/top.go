@@ -13,6 +13,7 @@ type topOptions struct {
 	tracked   bool // the old flag, now the default
 	qualified bool
 	byBytes   bool
+	buffers   bool
 }
 
 func init() {
@@ -28,6 +29,7 @@ func init() {
 			fs.MarkDeprecated("tracked", "gc-tracked objects are the default; --all counts the others too")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
+			fs.BoolVar(&o.buffers, "buffers", false, "count in bytes the data buffers objects own (numpy arrays, bytearrays, …), and their owners tracked or not")
 		}, runTop),
 	})
 }
@@ -43,9 +45,13 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
+	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: o.all, Buffers: o.buffers})
 	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}
-	return c.write(report.NewTop(c.summarize(args[0], h), stats, o.limit))
+	rep := report.NewTop(c.summarize(args[0], h), stats, o.limit)
+	if f := objgraph.NewFootprint(h); f.Process != nil {
+		rep.Memory = report.NewMemory(objgraph.NewMemoryVerdict(f))
+	}
+	return c.write(rep)
 }

@@ -35,12 +35,13 @@ type LeakType struct {
 
 // Leaks is what leaks between snapshots of one process.
 type Leaks struct {
-	Snapshots []Snapshot           `json:"snapshots"` // in the order taken: the first, those in between, the last
-	New       int                  `json:"new"`       // objects of the last snapshot the first one did not have: the candidates
-	Suspects  []Suspect            `json:"suspects"`  // the containers that grew, most freed first
-	Types     []LeakType           `json:"types"`     // candidates a root reaches, by type, most retained first
-	Garbage   []LeakType           `json:"garbage"`   // candidates no root reaches, by type, most bytes first
-	Growth    []objgraph.TypeCount `json:"growth"`    // every type whose count grew from the first snapshot to the last
+	Snapshots []Snapshot           `json:"snapshots"`        // in the order taken: the first, those in between, the last
+	New       int                  `json:"new"`              // objects of the last snapshot the first one did not have: the candidates
+	Suspects  []Suspect            `json:"suspects"`         // the containers that grew, most freed first
+	Types     []LeakType           `json:"types"`            // candidates a root reaches, by type, most retained first
+	Garbage   []LeakType           `json:"garbage"`          // candidates no root reaches, by type, most bytes first
+	Growth    []objgraph.TypeCount `json:"growth"`           // every type whose count grew from the first snapshot to the last
+	Memory    *Memory              `json:"memory,omitempty"` // the verdict on the process's growth, first snapshot to last
 
 	limit, groups, suspects int // types, groups per type and suspects the text shows (0: all)
 }
@@ -155,6 +156,11 @@ func (r *Leaks) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "snapshots: %s\n", strings.Join(files, " → "))
 	fmt.Fprintf(w, "objects:   %s\n", Movement(counts))
 	fmt.Fprintf(w, "%s has %s objects that %s did not.\n", files[len(files)-1], units.Commas(uint64(r.New)), files[0])
+	if r.Memory != nil {
+		if err := r.Memory.WriteText(w); err != nil {
+			return err
+		}
+	}
 	if len(r.Types) == 0 && len(r.Garbage) == 0 {
 		fmt.Fprintln(w, "\nno leak candidates")
 	}

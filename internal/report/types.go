@@ -16,7 +16,9 @@ import (
 type TypeRow struct {
 	Type  string `json:"type"`  // type name
 	Count int    `json:"count"` // objects
-	Bytes uint64 `json:"bytes"` // their own sizes
+	Bytes uint64 `json:"bytes"` // their own sizes (with --buffers, and their buffers')
+
+	BufferBytes uint64 `json:"buffer_bytes"` // the buffers they own outside themselves
 }
 
 // TypeRows converts type statistics; never nil.
@@ -62,8 +64,9 @@ func limit[T any](s []T, n int) []T {
 // Top is the most common types of a snapshot.
 type Top struct {
 	Snapshot Snapshot  `json:"snapshot"`
-	Types    int       `json:"types"` // types in the snapshot (among the objects counted)
-	Top      []TypeRow `json:"top"`   // the most common, as many as asked
+	Types    int       `json:"types"`            // types in the snapshot (among the objects counted)
+	Top      []TypeRow `json:"top"`              // the most common, as many as asked
+	Memory   *Memory   `json:"memory,omitempty"` // the verdict on the process's memory
 }
 
 // NewTop makes a Top from the type statistics of the snapshot, in the
@@ -79,6 +82,10 @@ func (r *Top) WriteText(w io.Writer) error {
 		return err
 	}
 	more(w, "", r.Types-len(r.Top), "type", "--limit")
+	if r.Memory != nil {
+		fmt.Fprintln(w)
+		return r.Memory.WriteText(w)
+	}
 	return nil
 }
 
@@ -187,6 +194,7 @@ type GrowthStep struct {
 type Growth struct {
 	Snapshots []Snapshot   `json:"snapshots"` // every snapshot, the first (which sets the peaks) included
 	Steps     []GrowthStep `json:"steps"`
+	Memory    *Memory      `json:"memory,omitempty"` // the verdict on the process's growth, first snapshot to last
 }
 
 // Add adds the step of a snapshot after the first.
@@ -219,6 +227,10 @@ func (r *Growth) WriteText(w io.Writer) error {
 		if err := t.Write(w); err != nil {
 			return err
 		}
+	}
+	if r.Memory != nil {
+		fmt.Fprintln(w)
+		return r.Memory.WriteText(w)
 	}
 	return nil
 }
