@@ -1494,6 +1494,8 @@ def _buffer_reader(t):
         mro = _MRO(t)
     except Exception:
         return None
+    if type(mro) is not tuple:  # a type not yet ready
+        return None
     for b in mro:
         if b is bytearray or b is array.array:
             return _items_reader(b)
@@ -1527,7 +1529,10 @@ class _Buffers:
         self.buf_in_size = array.array(_TC8)
 
     def register_buffer_type(self, t):
-        r = _buffer_reader(t)
+        try:
+            r = _buffer_reader(t)
+        except Exception:
+            r = None
         self.tbuf.append(r)
         if r is not None:
             self.any_buf = True
