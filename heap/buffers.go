@@ -133,3 +133,46 @@ func (r *reader) readBuffers() error {
 	slices.SortFunc(h.bufs, func(a, b bufferRow) int { return int(a.id) - int(b.id) })
 	return nil
 }
+
+// Buffers writes a BUFFERS record: the buffer each address in owners owns,
+// bufs[i] for owners[i]. The owners must be objects of the snapshot, given
+// before or after; each may appear once in a snapshot.
+func (e *Encoder) Buffers(owners []uint64, bufs []Buffer) error {
+	if len(owners) != len(bufs) {
+		return fmt.Errorf("writing buffers: %d owners for %d buffers", len(owners), len(bufs))
+	}
+	if len(owners) == 0 {
+		return nil
+	}
+	e.flushObjects() // an OBJECTS record is followed by its EDGES
+	owned := make([]uint64, len(bufs))
+	in := make([]uint64, len(bufs))
+	for i, b := range bufs {
+		if b.InSize > b.Owned {
+			return fmt.Errorf("writing buffers: owner %#x: %d bytes counted in its size, more than the %d it owns", owners[i], b.InSize, b.Owned)
+		}
+		owned[i], in[i] = b.Owned, b.InSize
+	}
+	e.record(recBuffers, len(owners), []colData{
+		{id: colBufAddr, vals: owners},
+		{id: colBufOwned, vals: owned, zip: true},
+		{id: colBufInSize, vals: in, zip: true},
+	})
+	if e.err != nil {
+		return fmt.Errorf("writing snapshot: %w", e.err)
+	}
+	return nil
+}
+
+// writeBuffers writes h's buffers with e.
+func writeBuffers(e *Encoder, h *Heap) error {
+	if len(h.bufs) == 0 {
+		return nil
+	}
+	owners := make([]uint64, len(h.bufs))
+	bufs := make([]Buffer, len(h.bufs))
+	for i, r := range h.bufs {
+		owners[i], bufs[i] = h.addr[r.id], r.Buffer
+	}
+	return e.Buffers(owners, bufs)
+}

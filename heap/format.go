@@ -34,6 +34,9 @@ const (
 var recordNames = [...]string{"", "META", "STRINGS", "TYPES", "OBJECTS", "EDGES", "ROOTS", "END"}
 
 func recordName(kind uint32) string {
+	if kind == recBuffers {
+		return "BUFFERS"
+	}
 	if int(kind) < len(recordNames) && kind > 0 {
 		return recordNames[kind]
 	}

@@ -476,6 +476,9 @@ func Write(w io.Writer, h *Heap, opts EncoderOptions) error {
 			return err
 		}
 	}
+	if err := writeBuffers(e, h); err != nil {
+		return err
+	}
 	return e.Close()
 }
 

@@ -1,6 +1,8 @@
 package objgraph
 
 import (
+	"fmt"
+
 	"github.com/objgraph-go/objgraph/heap"
 )
 
@@ -88,6 +90,18 @@ const (
 	HintMallocArenas                   // the C allocator's free bytes grew: glibc arena fragmentation (MALLOC_ARENA_MAX)
 	HintPymallocArenas                 // Python objects shrank while the process did not: pymalloc arenas held by few live objects
 )
+
+func (h Hint) String() string {
+	switch h {
+	case HintNativeProfiler:
+		return "native_profiler"
+	case HintMallocArenas:
+		return "malloc_arenas"
+	case HintPymallocArenas:
+		return "pymalloc_arenas"
+	}
+	return fmt.Sprintf("Hint(%d)", int(h))
+}
 
 // minVerdictGrowth is the least resident-set growth a verdict names a
 // dominant part for: below it, allocator noise decides.

@@ -23,12 +23,6 @@ type Memory struct {
 // NewMemory wraps a verdict for printing.
 func NewMemory(v objgraph.MemoryVerdict) *Memory { return &Memory{v: v} }
 
-var hintNames = map[objgraph.Hint]string{
-	objgraph.HintNativeProfiler: "native_profiler",
-	objgraph.HintMallocArenas:   "malloc_arenas",
-	objgraph.HintPymallocArenas: "pymalloc_arenas",
-}
-
 func (m *Memory) MarshalJSON() ([]byte, error) {
 	v := m.v
 	suffix := ""
@@ -41,7 +35,7 @@ func (m *Memory) MarshalJSON() ([]byte, error) {
 	}
 	hints := make([]string, len(v.Hints))
 	for i, h := range v.Hints {
-		hints[i] = hintNames[h]
+		hints[i] = h.String()
 	}
 	doc := map[string]any{
 		"rss" + suffix:            rss,
