@@ -14,13 +14,14 @@ import (
 
 // LeakGroup is the leak candidates of one type held in one place.
 type LeakGroup struct {
-	Root     objgraph.Root        `json:"root"`     // where their chains start
-	Shape    []objgraph.ShapeStep `json:"shape"`    // the chains' shape, root object first
-	Count    int                  `json:"count"`    // objects
-	Bytes    uint64               `json:"bytes"`    // their own sizes
-	Retained uint64               `json:"retained"` // what freeing them would free
-	Example  string               `json:"example"`  // address of the object of Chain
-	Chain    []Hop                `json:"chain"`    // a chain to it
+	Root     objgraph.Root        `json:"root"`         // where their chains start
+	Shape    []objgraph.ShapeStep `json:"shape"`        // the chains' shape, root object first
+	Count    int                  `json:"count"`        // objects
+	Bytes    uint64               `json:"bytes"`        // their own sizes
+	Retained uint64               `json:"retained"`     // what freeing them would free
+	Buffers  uint64               `json:"buffer_bytes"` // the buffers they own outside themselves (numpy data, bytearray items, …)
+	Example  string               `json:"example"`      // address of the object of Chain
+	Chain    []Hop                `json:"chain"`        // a chain to it
 }
 
 // LeakType is the leak candidates of one type.
@@ -29,8 +30,9 @@ type LeakType struct {
 	Count    int         `json:"count"`
 	Bytes    uint64      `json:"bytes"`
 	Retained uint64      `json:"retained"`
-	Counts   []int       `json:"counts"` // the type's count in each snapshot
-	Groups   []LeakGroup `json:"groups"` // largest first
+	Buffers  uint64      `json:"buffer_bytes"` // the buffers they own outside themselves
+	Counts   []int       `json:"counts"`       // the type's count in each snapshot
+	Groups   []LeakGroup `json:"groups"`       // largest first
 }
 
 // Leaks is what leaks between snapshots of one process.
@@ -120,6 +122,14 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 				if lg.Shape == nil {
 					lg.Shape = []objgraph.ShapeStep{}
 				}
+				if cur.NumBuffers() > 0 {
+					for _, id := range g.Objects {
+						if b, ok := cur.BufferOf(id); ok {
+							lg.Buffers += b.Owned
+						}
+					}
+				}
+				lt.Buffers += lg.Buffers
 				lt.Groups = append(lt.Groups, lg)
 			}
 			out = append(out, lt)
@@ -136,6 +146,14 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 		r.Growth = []objgraph.TypeCount{}
 	}
 	return r
+}
+
+// ownedBuffers is ", owning N of buffers", or "" for none.
+func ownedBuffers(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return ", owning " + units.Bytes(n) + " of buffers"
 }
 
 // Movement spells counts as "100 → 300 → 600".
@@ -169,8 +187,8 @@ func (r *Leaks) WriteText(w io.Writer) error {
 	}
 	shown := limit(r.Types, r.limit)
 	for i, t := range shown {
-		fmt.Fprintf(w, "\n#%d %s: %s, %s, retaining %s; count %s\n", i+1, Escape(t.Type),
-			Plural(t.Count, "object"), units.Bytes(t.Bytes), units.Bytes(t.Retained), Movement(t.Counts))
+		fmt.Fprintf(w, "\n#%d %s: %s, %s%s, retaining %s; count %s\n", i+1, Escape(t.Type),
+			Plural(t.Count, "object"), units.Bytes(t.Bytes), ownedBuffers(t.Buffers), units.Bytes(t.Retained), Movement(t.Counts))
 		groups := limit(t.Groups, r.groups)
 		for _, g := range groups {
 			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", Plural(g.Count, "object"), units.Bytes(g.Retained), ChainLine(g.Root, g.Shape))
