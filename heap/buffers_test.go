@@ -39,6 +39,14 @@ func TestBuffersRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// and through the JSON form
+	var js bytes.Buffer
+	if err := heap.WriteJSON(&js, got); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = heap.ReadJSON(bytes.NewReader(js.Bytes()), heap.ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	want := map[uint64]heap.Buffer{0x1000: {Owned: 1 << 20, InSize: 1 << 20}, 0x3000: {Owned: 64 << 10}}
 	if got.NumBuffers() != len(want) {
 		t.Fatalf("%d buffers, want %d", got.NumBuffers(), len(want))

@@ -46,6 +46,13 @@ type jsonObject struct {
 	Kind     string          `json:"kind,omitempty"`
 	Label    string          `json:"label,omitempty"`
 	RawEdges json.RawMessage `json:"edges,omitempty"`
+	Buffer   *jsonBuffer     `json:"buffer,omitempty"`
+}
+
+// jsonBuffer is the buffer an object owns (the BUFFERS record).
+type jsonBuffer struct {
+	Owned  uint64 `json:"owned"`
+	InSize uint64 `json:"in_size"`
 }
 
 type jsonRoot struct {
@@ -105,6 +112,9 @@ func WriteJSON(w io.Writer, h *Heap) error {
 			Flags: uint16(f), Kind: f.Kind().String(), Label: h.Label(ID(id))}
 		if hi > lo {
 			o.RawEdges = edges
+		}
+		if b, ok := h.BufferOf(ID(id)); ok {
+			o.Buffer = &jsonBuffer{Owned: b.Owned, InSize: b.InSize}
 		}
 		b, err := json.Marshal(o)
 		if err != nil {
@@ -262,7 +272,13 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 		if int(o.Type) >= len(jd.Types) {
 			return nil, jr.fail([]any{"objects", i, "type"}, "type %d out of range (%d types)", o.Type, len(jd.Types))
 		}
-		b.AddObject(Object{Addr: a, Type: TypeID(o.Type), Size: o.Size, Refcount: o.Refcount, Flags: Flags(o.Flags), Label: o.Label})
+		id := b.AddObject(Object{Addr: a, Type: TypeID(o.Type), Size: o.Size, Refcount: o.Refcount, Flags: Flags(o.Flags), Label: o.Label})
+		if o.Buffer != nil {
+			if o.Buffer.InSize > o.Buffer.Owned {
+				return nil, jr.fail([]any{"objects", i, "buffer", "in_size"}, "%d bytes counted in the size, more than the %d owned", o.Buffer.InSize, o.Buffer.Owned)
+			}
+			b.SetBuffer(id, Buffer{Owned: o.Buffer.Owned, InSize: o.Buffer.InSize})
+		}
 	}
 	for i, o := range jd.Objects {
 		if len(o.RawEdges) == 0 {
