@@ -34,8 +34,15 @@ const (
 var recordNames = [...]string{"", "META", "STRINGS", "TYPES", "OBJECTS", "EDGES", "ROOTS", "END"}
 
 func recordName(kind uint32) string {
-	if kind == recBuffers {
+	switch kind {
+	case recBuffers:
 		return "BUFFERS"
+	case recAllocs:
+		return "ALLOCS"
+	case recTracebacks:
+		return "TRACEBACKS"
+	case recFrames:
+		return "FRAMES"
 	}
 	if int(kind) < len(recordNames) && kind > 0 {
 		return recordNames[kind]

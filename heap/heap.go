@@ -169,10 +169,11 @@ type Heap struct {
 	edgeTo   []ID       // edge targets
 	edgeName []EdgeName // nil when no edge has a name
 
-	strs  stringTable
-	types []typeInfo
-	roots []Root
-	bufs  []bufferRow // objects that own buffers, by id (buffers.go)
+	strs   stringTable
+	types  []typeInfo
+	roots  []Root
+	bufs   []bufferRow // objects that own buffers, by id (buffers.go)
+	allocs allocSites  // allocation tracebacks (allocs.go)
 
 	dangling int // edges and roots dropped because their target was not in the file
 

@@ -103,9 +103,10 @@ func (h Hint) String() string {
 	return fmt.Sprintf("Hint(%d)", int(h))
 }
 
-// minVerdictGrowth is the least resident-set growth a verdict names a
-// dominant part for: below it, allocator noise decides.
-const minVerdictGrowth = 4 << 20
+// MinVerdictGrowth is the least resident-set growth a verdict names a
+// dominant part for: below it, allocator noise (free lists, the agent's
+// own buffers of an earlier capture, tracemalloc's traces) decides.
+const MinVerdictGrowth = 16 << 20
 
 // NewMemoryVerdict is the verdict for one snapshot's footprint.
 func NewMemoryVerdict(f Footprint) MemoryVerdict {
@@ -158,7 +159,7 @@ func NewMemoryGrowthVerdict(first, last Footprint) MemoryVerdict {
 // of its growth) dominates.
 func (v *MemoryVerdict) judge() {
 	v.Where, v.Hints = WhereUnknown, nil
-	if !v.HasRSS || (v.Growth && v.RSS < minVerdictGrowth) || v.RSS <= 0 {
+	if !v.HasRSS || (v.Growth && v.RSS < MinVerdictGrowth) || v.RSS <= 0 {
 		if v.Growth && v.HasRSS && v.Python < 0 && v.RSS >= 0 {
 			v.Hints = append(v.Hints, HintPymallocArenas)
 		}

@@ -69,7 +69,7 @@ func TestMemoryVerdict(t *testing.T) {
 		{"native", fp(u(200*M), 21*M, 0, 0), objgraph.WhereOutside, []objgraph.Hint{objgraph.HintNativeProfiler}},
 		{"arenas", fp(u(200*M), 21*M, 0, 60*M), objgraph.WhereOutside, []objgraph.Hint{objgraph.HintNativeProfiler, objgraph.HintMallocArenas}},
 		{"python freed, process kept", fp(u(200*M), 5*M, 0, 0), objgraph.WhereOutside, []objgraph.Hint{objgraph.HintNativeProfiler, objgraph.HintPymallocArenas}},
-		{"noise", fp(u(102*M), 21*M, 0, 0), objgraph.WhereUnknown, nil},
+		{"noise", fp(u(110*M), 21*M, 0, 0), objgraph.WhereUnknown, nil},
 		{"no rss", fp(nil, 60*M, 0, 0), objgraph.WhereUnknown, nil},
 	}
 	for _, c := range cases {

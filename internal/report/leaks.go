@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/objgraph-go/objgraph/heap"
@@ -30,9 +31,10 @@ type LeakType struct {
 	Count    int         `json:"count"`
 	Bytes    uint64      `json:"bytes"`
 	Retained uint64      `json:"retained"`
-	Buffers  uint64      `json:"buffer_bytes"` // the buffers they own outside themselves
-	Counts   []int       `json:"counts"`       // the type's count in each snapshot
-	Groups   []LeakGroup `json:"groups"`       // largest first
+	Buffers  uint64      `json:"buffer_bytes"`          // the buffers they own outside themselves
+	Counts   []int       `json:"counts"`                // the type's count in each snapshot
+	Groups   []LeakGroup `json:"groups"`                // largest first
+	Sites    []AllocSite `json:"alloc_sites,omitempty"` // where they were allocated, most first, when tracemalloc was tracing
 }
 
 // Leaks is what leaks between snapshots of one process.
@@ -132,6 +134,15 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 				lt.Buffers += lg.Buffers
 				lt.Groups = append(lt.Groups, lg)
 			}
+			if cur.NumTracebacks() > 0 {
+				var ids []heap.ID
+				for _, g := range t.Groups {
+					ids = append(ids, g.Objects...)
+				}
+				for _, s := range objgraph.TopAllocSites(cur, ids, 5) {
+					lt.Sites = append(lt.Sites, AllocSite{Site: s.Frame.File + ":" + strconv.Itoa(s.Frame.Line), Count: s.Count, Bytes: s.Bytes})
+				}
+			}
 			out = append(out, lt)
 		}
 		return out
@@ -146,6 +157,13 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 		r.Growth = []objgraph.TypeCount{}
 	}
 	return r
+}
+
+// AllocSite is a place leak candidates were allocated.
+type AllocSite struct {
+	Site  string `json:"site"`  // file:line, the innermost frame of their allocation tracebacks
+	Count int    `json:"count"` // objects
+	Bytes uint64 `json:"bytes"` // their own sizes
 }
 
 // ownedBuffers is ", owning N of buffers", or "" for none.
@@ -189,6 +207,9 @@ func (r *Leaks) WriteText(w io.Writer) error {
 	for i, t := range shown {
 		fmt.Fprintf(w, "\n#%d %s: %s, %s%s, retaining %s; count %s\n", i+1, Escape(t.Type),
 			Plural(t.Count, "object"), units.Bytes(t.Bytes), ownedBuffers(t.Buffers), units.Bytes(t.Retained), Movement(t.Counts))
+		for _, s := range t.Sites {
+			fmt.Fprintf(w, "  allocated at %s: %s, %s\n", Escape(s.Site), Plural(s.Count, "object"), units.Bytes(s.Bytes))
+		}
 		groups := limit(t.Groups, r.groups)
 		for _, g := range groups {
 			fmt.Fprintf(w, "  %s retaining %s, held as\n    %s\n", Plural(g.Count, "object"), units.Bytes(g.Retained), ChainLine(g.Root, g.Shape))

@@ -104,7 +104,7 @@ func (m *Memory) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "verdict: Python — Python objects explain most of it")
 	default:
 		if g {
-			fmt.Fprintf(w, "verdict: too little growth to tell (under %s)\n", units.Bytes(4<<20))
+			fmt.Fprintf(w, "verdict: too little growth to tell (under %s)\n", units.Bytes(objgraph.MinVerdictGrowth))
 		}
 	}
 	for _, h := range v.Hints {

@@ -196,6 +196,7 @@ def _capture(path, collect, redact):
         cap.flush_single()
         cap.write_roots()
         cap.write_buffers()
+        cap.write_allocs()
         cap.write_end()
         cap.release()
         walking = False

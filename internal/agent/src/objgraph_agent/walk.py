@@ -48,6 +48,7 @@ from functools import partial
 from itertools import compress, repeat
 from operator import and_, ge, getitem, is_, rshift, setitem
 
+from .allocsites import _AllocSites
 from .buffers import _Buffers
 from .handlers import _Handlers, _Split
 from .identity import _ByIdentity
@@ -128,7 +129,7 @@ class _AtomAcc:
         return list(map(_len, labels)), b
 
 
-class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
+class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
     """One capture's walk. The walk itself (batches, untracked objects, the
     byte map, reference counts) is here; the parts it is built from, each
     in its own module, share this object's state: _Naming (names), the
@@ -178,6 +179,7 @@ class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _
         self.tinfo = []
         self.any_del = False
         self.init_buffers()
+        self.init_allocs()
         # the edge names every part uses
         self.E = {}
         for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
@@ -381,6 +383,8 @@ class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _
 
         if self.any_buf:
             self.note_buffers(objs, ti, addrs, sizes)
+        if self.alloc_on:
+            self.note_allocs(objs, addrs)
         targets = array.array(_TC8)
         for flat in flats:
             targets.extend(_list_ids(flat))
@@ -412,6 +416,8 @@ class _Capture(_Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _
                 fl[j] |= _F_IMMORTAL
                 rc[j] = ov
         addrs = _list_ids(objs)
+        if self.alloc_on:
+            self.note_allocs(objs, addrs)
         acc = _AtomAcc(t, c, self.tsize[t])
         acc.add(objs, (), self.redact)
         del objs
