@@ -186,3 +186,56 @@ func TestMemoryVerdictNumpy(t *testing.T) {
 		t.Errorf("top: buffer %.1f MiB, want at least the arrays' 50 MiB", b/mib)
 	}
 }
+
+// TestAllocationSites runs a planted leak with tracemalloc tracing under
+// every interpreter: leaks names the line that allocated the leaked dicts.
+func TestAllocationSites(t *testing.T) {
+	agent, _ := filepath.Abs("../../internal/agent")
+	prog, _ := filepath.Abs("testdata/memory/alloc.py")
+	const want = "alloc.py:15"
+	for _, py := range memoryPythons(t) {
+		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py))), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(py, "-S", prog, dir)
+			cmd.Env = append(os.Environ(), "PYTHONPATH="+agent, "PYTHONDONTWRITEBYTECODE=1", "PYTHONTRACEMALLOC=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("alloc.py: %v\n%s", err, out)
+			}
+			first, last := filepath.Join(dir, "1.ogs"), filepath.Join(dir, "2.ogs")
+			out, errOut, code := runCLI("leaks", "--json", first, last)
+			if code != 0 {
+				t.Fatalf("leaks: exit %d: %s", code, errOut)
+			}
+			var rep struct {
+				Types []struct {
+					Type  string
+					Count int
+					Sites []struct {
+						Site  string
+						Count int
+					} `json:"alloc_sites"`
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, ty := range rep.Types {
+				if ty.Type != "dict" {
+					continue
+				}
+				found = true
+				if len(ty.Sites) == 0 || !strings.HasSuffix(ty.Sites[0].Site, want) || ty.Sites[0].Count < 500 {
+					t.Errorf("the leaked dicts' first allocation site is %+v, want %s with 500 objects", ty.Sites, want)
+				}
+			}
+			if !found {
+				t.Fatalf("leaks found no dict: %s", out)
+			}
+			text, _, _ := runCLI("leaks", first, last)
+			if !strings.Contains(text, "allocated at ") || !strings.Contains(text, want) {
+				t.Errorf("leaks does not say where the dicts were allocated:\n%s", text)
+			}
+		})
+	}
+}
