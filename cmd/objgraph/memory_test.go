@@ -236,6 +236,22 @@ func TestAllocationSites(t *testing.T) {
 			if !strings.Contains(text, "allocated at ") || !strings.Contains(text, want) {
 				t.Errorf("leaks does not say where the dicts were allocated:\n%s", text)
 			}
+			// the allocation view in pprof: the line, with the 500 dicts
+			// and their 500 lists
+			prof := filepath.Join(dir, "alloc.pb.gz")
+			if _, errOut, code := runCLI("pprof", "--alloc", "-o", prof, last); code != 0 {
+				t.Fatalf("pprof --alloc: exit %d: %s", code, errOut)
+			}
+			top := goTool(t, "-top", "-lines", "-sample_index=objects", prof)
+			found = false
+			for _, line := range strings.Split(top, "\n") {
+				if f := strings.Fields(line); len(f) > 0 && strings.HasSuffix(line, want) {
+					found = f[0] == "1000"
+				}
+			}
+			if !found {
+				t.Errorf("go tool pprof -top -lines does not give %s its 1000 objects:\n%s", want, top)
+			}
 		})
 	}
 }

@@ -18,6 +18,7 @@ type pprofOptions struct {
 	base       string
 	qualified  bool
 	maxSamples int
+	alloc      bool
 }
 
 func init() {
@@ -37,6 +38,7 @@ func init() {
 			fs.StringVarP(&o.out, "output", "o", "", "write the profile to this file (- for standard output); a new file gets mode 0600")
 			fs.StringVar(&o.base, "base", "", "subtract the profile of this earlier snapshot of the same process")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
+			fs.BoolVar(&o.alloc, "alloc", false, "the allocation view: stacks are the tracebacks tracemalloc recorded for each object's allocation (snapshots taken while it traced)")
 			fs.IntVar(&o.maxSamples, "max-samples", 100_000, "at most this many samples: deeper chains are cut short")
 		}, runPprof),
 	})
@@ -44,7 +46,7 @@ func init() {
 
 // heapProfile loads a snapshot, and a base snapshot when base is set, and
 // returns its profile (minus the base's) and the snapshots' descriptions.
-func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*profile.Profile, []report.Snapshot, error) {
+func (c *cmdEnv) heapProfile(path, base string, alloc bool, opts objgraph.ProfileOptions) (*profile.Profile, []report.Snapshot, error) {
 	h, err := c.loadHeap(path)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +55,14 @@ func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*
 	if h.Len() > 1_000_000 {
 		c.progress("computing the profile of %s objects", units.Commas(uint64(h.Len())))
 	}
-	p := objgraph.Profile(h, opts)
+	build := objgraph.Profile
+	if alloc {
+		build = objgraph.AllocProfile
+	}
+	p := build(h, opts)
+	if p == nil {
+		return nil, nil, fmt.Errorf("%s has no allocation tracebacks: take the snapshot while tracemalloc traces (PYTHONTRACEMALLOC=1, or objgraph run with it set)", path)
+	}
 	p.Comments = append(p.Comments, "snapshot: "+path)
 	if base == "" {
 		return p, snaps, nil
@@ -64,7 +73,10 @@ func (c *cmdEnv) heapProfile(path, base string, opts objgraph.ProfileOptions) (*
 		return nil, nil, err
 	}
 	snaps = append(snaps, c.summarize(base, bh))
-	bp := objgraph.Profile(bh, opts)
+	bp := build(bh, opts)
+	if bp == nil {
+		return nil, nil, fmt.Errorf("%s has no allocation tracebacks: take the snapshot while tracemalloc traces (PYTHONTRACEMALLOC=1)", base)
+	}
 	d, err := objgraph.DiffProfile(p, bp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("subtracting %s from %s: %w", base, path, err)
@@ -89,7 +101,7 @@ func runPprof(c *cmdEnv, o *pprofOptions, args []string) error {
 	if err := checkOutput(o.out); err != nil {
 		return err
 	}
-	p, snaps, err := c.heapProfile(args[0], o.base, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
+	p, snaps, err := c.heapProfile(args[0], o.base, o.alloc, objgraph.ProfileOptions{Qualified: o.qualified, MaxSamples: o.maxSamples})
 	if err != nil {
 		return err
 	}

@@ -61,11 +61,11 @@ func runUI(c *cmdEnv, o *uiOptions, args []string) error {
 	}
 	opts := objgraph.ProfileOptions{Qualified: o.qualified}
 	profiles := map[string]*profile.Profile{}
-	if profiles["snapshot"], _, err = c.heapProfile(args[0], "", opts); err != nil {
+	if profiles["snapshot"], _, err = c.heapProfile(args[0], "", false, opts); err != nil {
 		return err
 	}
 	if o.base != "" {
-		if profiles["base"], _, err = c.heapProfile(o.base, "", opts); err != nil {
+		if profiles["base"], _, err = c.heapProfile(o.base, "", false, opts); err != nil {
 			return err
 		}
 	}
