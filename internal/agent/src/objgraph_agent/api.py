@@ -19,7 +19,7 @@ import time
 import weakref
 
 from .capture import _capture
-from .guard import _agent_idents, _guard_after_fork
+from .guard import _agent_idents, _forking, _guard_after_fork
 from .layout import _AGENT_GLOBALS, _id
 
 
@@ -34,6 +34,8 @@ def _after_fork():
     child does not have): the walk's state undone (_guard_after_fork), the
     agent's snapshot lock new and free, no periodic thread."""
     global _lock
+    if _forking[0] and _forking[0] == _thread.get_ident():
+        return  # the child of a fork capture (forked.py) keeps the capture's state
     _guard_after_fork()
     _lock = _thread.allocate_lock()
     _owner[0] = 0
