@@ -109,7 +109,7 @@ class ForkCaptureTest(unittest.TestCase):
             while todo:
                 a = todo.pop()
                 state.add(a)
-                if depth[a] >= 3:
+                if depth[a] >= 6:
                     continue
                 for dst, _ in S.edges[idx[a]]:
                     if dst in idx and dst not in depth and S.type_qualname(idx[dst]) in inner:
