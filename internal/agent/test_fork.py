@@ -102,7 +102,7 @@ class ForkCaptureTest(unittest.TestCase):
         self.assertIn(thr, ia)
         state = {thr}
         inner = {"builtins.dict", "builtins.set", "_weakrefset.WeakSet", "threading.Event", "threading.Condition",
-                 "collections.deque"} | THREAD_TYPES
+                 "collections.deque", "builtins.builtin_function_or_method"} | THREAD_TYPES
         for S, idx in ((A, ia), (B, ib)):
             todo = [thr] + [a for i, a in enumerate(S.addr) if S.type_qualname(i) in THREAD_TYPES]
             depth = {a: 0 for a in todo}
