@@ -3530,6 +3530,7 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
             except (ValueError, OSError, RuntimeError, TypeError):
                 pass
         tc = time.perf_counter()
+        meta["capture"]["fork"]["pause_seconds"] = round(tc - t0, 6)
         if not _FREE_THREADED:
             gens.append(gc.get_objects(1))
             gens.append(gc.get_objects(2))
