@@ -3450,7 +3450,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         roots.frames = None
         cap.mark(list(map(_id, frames)))
         cap.run_list(frames, 0, frames=True)
-        del frames
+        # frames stays held in the child until its walk is done (see capture.py)
         rfd, wfd = os.pipe()
         # What is in generation 0 at fork time: the program's objects listed
         # above and the agent's own since. What the child finds there besides
@@ -3469,7 +3469,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         if pid == 0:
             os.close(rfd)
             _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected,
-                   pre_ids)
+                   pre_ids, frames)
             os._exit(70)  # not reached
         pause = time.perf_counter() - t0
         os.close(wfd)
@@ -3490,7 +3490,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
                 os.unlink(tmp)
             except OSError:
                 pass
-    del cap, out, roots, gens, codes, own, meta, errors, pre_ids
+    del cap, out, roots, gens, codes, own, meta, errors, pre_ids, frames
     child = _Child(pid, rfd, tmp, path)
     child.pause = pause
     _last_child[0] = child
@@ -3503,7 +3503,8 @@ def _capture_fork(path, collect, redact, wait, say=False):
     return child
 
 
-def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids):
+def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids,
+           frames):
     """The forked child: the rest of the walk, the file, then os._exit."""
     code = 1
     try:
@@ -3534,6 +3535,7 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         if not _FREE_THREADED:
             gens.append(gc.get_objects(1))
             gens.append(gc.get_objects(2))
+        _drop_excluded(gens)
         genbits = _gen_bits(gens)
         cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
         # nothing else runs here: the quiet walk (see walk.py)
@@ -3548,7 +3550,7 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
             _write_singletons(cap)
         out.write_held()
         _walk_gens(cap, gens, genbits, perm)
-        del perm, gens
+        del perm, gens, frames
         out.close()
         f = meta["capture"]["fork"]
         f["child_pid"] = os.getpid()
