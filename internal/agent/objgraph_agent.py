@@ -3638,10 +3638,13 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=True, redact=False, fork=None, wait=None):
+def snapshot(path, collect=None, redact=False, fork=None, wait=None):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata).
+    collect: run gc.collect() first (its result goes in the metadata);
+    None (the default) collects in-process but not with a fork capture,
+    where the collection would be most of the program's pause (objgraph gc
+    finds cyclic garbage in the snapshot offline).
     redact: leave out the contents of str and bytes objects.
     fork: True walks the heap in a forked child (the program's pause is
     the fork); False walks it here; None (the default) forks where that
@@ -3666,7 +3669,7 @@ def snapshot(path, collect=True, redact=False, fork=None, wait=None):
         try:
             _owner[0] = me
             try:
-                _run_capture(path, bool(collect), bool(redact), fork, wait)
+                _run_capture(path, collect, bool(redact), fork, wait)
             finally:
                 _owner[0] = 0
         finally:
@@ -3683,9 +3686,11 @@ def _run_capture(path, collect, redact, fork, wait, say=False):
         fork = _fork_auto()
         if wait is None:
             wait = True
+    if collect is None:
+        collect = not fork
     if fork:
-        return _capture_fork(path, collect, redact, bool(wait), say)
-    _capture(path, collect, redact)
+        return _capture_fork(path, bool(collect), redact, bool(wait), say)
+    _capture(path, bool(collect), redact)
     return None
 
 
@@ -3946,7 +3951,7 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=True, fork=None):
+            redact=False, collect=None, fork=None):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
     (at_exit=True). Snapshot files are named
@@ -3964,7 +3969,8 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     if not os.path.isdir(directory):
         raise NotADirectoryError("objgraph_agent: %r is not a directory" % (directory,))
     every = float(every or 0)
-    a = _Installed(signum, directory, every, bool(redact), bool(collect), None if fork is None else bool(fork))
+    a = _Installed(signum, directory, every, bool(redact), None if collect is None else bool(collect),
+                   None if fork is None else bool(fork))
     if signum is not None:
         _prev_handler[signum] = signal.signal(signum, _on_signal)
     _installed = a
