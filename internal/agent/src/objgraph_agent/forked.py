@@ -46,11 +46,9 @@ it first (``os.wait()``), the pipe still tells the outcome.
 """
 
 import _thread
-import array
 import gc
 import os
 import signal
-import sys
 import time
 from itertools import compress
 
