@@ -40,6 +40,19 @@ type Capture struct {
 	Collected int      `json:"collected"`        // objects a collection before the walk freed
 	Redacted  bool     `json:"redacted"`         // str and bytes values dropped
 	Errors    []string `json:"errors,omitempty"` // problems met and skipped
+	Fork      *Fork    `json:"fork,omitempty"`   // the walk ran in a forked child; nil when in-process
+}
+
+// Fork says how a fork capture went: the program's pause was the fork, the
+// walk ran in a child.
+type Fork struct {
+	ParentPID         int     `json:"parent_pid"`          // the program's process
+	ChildPID          int     `json:"child_pid"`           // the child that walked the heap
+	EstimateBytes     int64   `json:"estimate_bytes"`      // what the child was expected to copy, before the fork
+	AvailableBytes    int64   `json:"available_bytes"`     // what the process could still use then (-1: unknown)
+	ChildPrivateBytes int64   `json:"child_private_bytes"` // what the child held alone at the end (its Private_Dirty)
+	ChildSeconds      float64 `json:"child_seconds"`       // the child's walk and write
+	PauseSeconds      float64 `json:"pause_seconds"`       // from the call to the fork: the caller's pause
 }
 
 type metaFields Meta // no methods: plain JSON encoding

@@ -54,6 +54,7 @@ type runOptions struct {
 	signal string        // snapshot signal, as given
 	every  time.Duration // from the end of one snapshot to the next; 0 for none
 	redact bool          // leave str and bytes contents out
+	fork   string        // "auto", "always" or "never": snapshots in a forked child
 	push   string        // Pyroscope server to push every snapshot to; "" for none
 }
 
@@ -69,6 +70,8 @@ func init() {
 			fs.StringVar(&o.signal, "signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
 			fs.DurationVar(&o.every, "every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
 			fs.BoolVar(&o.redact, "redact", false, "leave the contents of str and bytes out of snapshots")
+			fs.StringVar(&o.fork, "fork", "auto", "take snapshots in a forked child, so that the program's pause is one fork(): always, never, or auto (when the heap is large)")
+			fs.Lookup("fork").NoOptDefVal = "always"
 			fs.StringVar(&o.push, "push", "", "push every snapshot to the Grafana Pyroscope server at this URL")
 		}, runRun),
 	})
@@ -238,13 +241,25 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 	if o.redact {
 		redact = "1"
 	}
+	var fork string
+	switch o.fork {
+	case "auto":
+		fork = "auto"
+	case "always":
+		fork = "1"
+	case "never":
+		fork = "0"
+	default:
+		return usagef("--fork: %q is not always, never or auto", o.fork)
+	}
 	cmd.Env = append(os.Environ(),
 		"PYTHONPATH="+pythonPath,
 		agent.EnvDir+"="+dir,
 		agent.EnvSignal+"="+sigName,
 		agent.EnvEvery+"="+strconv.FormatFloat(o.every.Seconds(), 'f', -1, 64),
 		agent.EnvAtExit+"="+atExit,
-		agent.EnvRedact+"="+redact)
+		agent.EnvRedact+"="+redact,
+		agent.EnvFork+"="+fork)
 	if state != nil {
 		cmd.Env = append(cmd.Env, agent.EnvState+"="+state.Path)
 	}

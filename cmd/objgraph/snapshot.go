@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/objgraph-go/objgraph/internal/agent"
 	"github.com/objgraph-go/objgraph/internal/proc"
 	"github.com/objgraph-go/objgraph/internal/runstate"
 )
@@ -32,6 +33,7 @@ func init() {
 		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
 			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
 			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
+			fs.BoolVar(&o.fork, "fork", false, "take it in a forked child of the program, whose pause is then one fork()")
 		}, runSnapshot),
 	})
 }
@@ -40,6 +42,7 @@ func init() {
 type snapshotOptions struct {
 	out     string        // file to move the snapshot to
 	timeout time.Duration // how long to wait for the snapshot
+	fork    bool          // ask for a fork snapshot
 }
 
 func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
@@ -78,6 +81,14 @@ func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
 	}
 	pattern := filepath.Join(a.Dir, fmt.Sprintf("objgraph-%d-*.ogs", a.PID))
 	before, _ := filepath.Glob(pattern)
+	if o.fork {
+		// the agent takes this snapshot in a forked child (and removes the file)
+		f, err := os.OpenFile(filepath.Join(state.Path, agent.ForkRequestFile), os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("asking process %d for a fork snapshot: %w", a.PID, err)
+		}
+		f.Close()
+	}
 	if err := syscall.Kill(a.PID, sig); err != nil {
 		return fmt.Errorf("signalling process %d: %w", a.PID, err)
 	}

@@ -40,7 +40,13 @@ const (
 	EnvAtExit = "OBJGRAPH_AGENT_AT_EXIT" // 1: a snapshot when the program exits
 	EnvRedact = "OBJGRAPH_AGENT_REDACT"  // 1: leave str and bytes contents out
 	EnvState  = "OBJGRAPH_AGENT_STATE"   // private directory to publish StateFile in
+	EnvFork   = "OBJGRAPH_AGENT_FORK"    // 1: every snapshot in a forked child; 0: never; unset: for large heaps
 )
+
+// ForkRequestFile, created in the run's state directory before the signal,
+// asks the agent to take that snapshot in a forked child; the agent removes
+// it.
+const ForkRequestFile = "fork-next"
 
 // StateFile is the file the module writes in the EnvState directory once
 // its signal handler is installed: JSON with the process's pid, snapshot

@@ -519,7 +519,8 @@ def _code_vocabulary(gens, frames):
             except Exception:
                 pass
         del tids
-    codes.extend(map(_FRAME_CODE, frames))
+    # (a fork capture passes the frames' code objects: see forked.py)
+    codes.extend(f if type(f) is types.CodeType else _FRAME_CODE(f) for f in frames)
     CT = types.CodeType
     while codes:
         c = codes.pop()
@@ -902,7 +903,7 @@ class _Tuning:
     change takes effect from the next capture on)."""
     __slots__ = ("batch", "atom_batch", "part", "edge_bytes_limit", "key_names_base", "max_errors",
                  "meta_slack", "threaded_writer", "hold_with_threads", "quiet_fast_path", "narrow",
-                 "quick_switch")
+                 "quick_switch", "fork_min_bytes")
 
     def __init__(self):
         self.batch = 8192                   # objects per batch of the walk (small batches stay in cache)
@@ -917,6 +918,7 @@ class _Tuning:
         self.quiet_fast_path = True         # when quiet, single-reference objects skip the byte map
         self.narrow = 1                     # columns of known bounds at their narrow widths (0: widest)
         self.quick_switch = 0.0005          # switch interval while held records are written (seconds)
+        self.fork_min_bytes = 256 << 20     # fork=None forks from this much anonymous memory on (RssAnon)
 
 
 _tuning = _Tuning()
@@ -974,6 +976,9 @@ _exempt = array.array("Q")  # threads the guard never holds up
 _WALK_OWNER, _WALK_THRESHOLD, _WALK_FD = range(3)   # (fd + 1: 0 = none)
 _walkn = array.array("Q", [0, 0, 0])
 _walk_lock = _thread.allocate_lock()
+# The thread that is forking a capture's child (fork=True), 0 = none: in
+# that child, which goes on with the capture, the at-fork reset is skipped.
+_forking = array.array("Q", [0])
 
 
 def _gc_guard(phase, info):
@@ -1066,6 +1071,8 @@ def _guard_after_fork():
     parent's file descriptor closed, the walk's lock new and free, the
     program's switch interval back."""
     global _walk_lock
+    if _forking[0] and _forking[0] == _thread.get_ident():
+        return  # the child of a fork capture: it goes on with the walk
     _walk_lock = _thread.allocate_lock()  # the old one's holder is gone
     if _walkn[_WALK_OWNER]:
         fd = _walkn[_WALK_FD] - 1
@@ -3324,9 +3331,8 @@ def _page_size():
         return _MMAP_PAGESIZE
 
 
-def _capture(path, collect, redact):
-    t0 = time.perf_counter()
-    now = time.time()
+def _open_tmp(path):
+    """The temporary file a capture writes: (name, descriptor)."""
     tmp = "%s.tmp-%d" % (path, os.getpid())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -3334,6 +3340,118 @@ def _capture(path, collect, redact):
     except FileExistsError:
         os.unlink(tmp)
         fd = os.open(tmp, flags, 0o600)
+    return tmp, fd
+
+
+def _new_meta(now, redact, was_enabled, counts, errors):
+    return {
+        "producer": PRODUCER,
+        "runtime": "CPython" if sys.implementation.name == "cpython" else sys.implementation.name,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "platform": sys.platform,
+        "host": _host_name(),
+        "pid": os.getpid(),
+        "argv": _argv(redact),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),
+        "pointer_size": _POINTER_SIZE,
+        "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
+        "page_size": _page_size(),
+        "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
+               "counts": counts, "freeze_count": gc.get_freeze_count()},
+        "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
+        "memory": _process_memory(),
+    }
+
+
+def _own_ids(own, roots, gens, errors, meta):
+    """Add to own the ids of what the capture made before it listed the heap."""
+    own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
+                _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
+                _id(meta["gc"]["counts"])))
+    own.update(map(_id, _memory_containers(meta["memory"])))
+    own.update(map(_id, roots.held()))
+
+
+def _frozen_start(cap, gens):
+    """With a freeze count: the frozen objects found directly, marked (see
+    the module docstring); cap.frozen is False when they are all."""
+    perm = []
+    lst = None
+    if not _FREE_THREADED:
+        # frozen objects that no edge leads to, found directly: the
+        # tracked tuples of static types not listed by the collector
+        st = [o for o in _static_type_tuples() if _is_tracked(o)]
+        st = _by_id(st)
+        listed = set()
+        for lst in gens:
+            listed.update(filter(st.__contains__, map(_id, lst)))
+        # (no comprehension here: before 3.12 one naming a local
+        # would make a cell of it, an object of the agent's)
+        perm = list(compress(st.values(), bytes(map(listed.__contains__, st)).translate(_NOT)))
+        del st, listed
+    if len(perm) == gc.get_freeze_count():
+        # they are all the frozen objects: every other tracked
+        # object a walk meets is listed
+        cap.frozen = False
+    else:
+        for lst in gens:
+            for i in range(0, len(lst), _tuning.batch):
+                cap.mark(list(map(_id, lst[i:i + _tuning.batch])))
+    del lst
+    if perm:
+        cap.mark(list(map(_id, perm)))
+    return perm
+
+
+def _write_singletons(cap):
+    """None, True, False, ... first, in a quiet capture: edges to them are
+    passed over by type (see discover). Those written already are left."""
+    single = list(_SINGLETONS)
+    seen = cap.mark(list(map(_id, single)))
+    if seen.count(1):
+        single = list(compress(single, seen.translate(_NOT)))
+    cap.run_list(single, 0)
+    del single
+
+
+def _walk_gens(cap, gens, genbits, perm):
+    if perm:
+        cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
+    del perm
+    for i in range(len(gens)):
+        cap.run_list(gens[i], genbits[i])
+    cap.flush_single()
+    cap.write_roots()
+    cap.write_buffers()
+    cap.write_allocs()
+    cap.write_end()
+    cap.release()
+
+
+def _finish_file(fd, meta, msize, head):
+    """The META record again, with what is known at the end; then fsync."""
+    os.lseek(fd, len(head), os.SEEK_SET)
+    _write_meta(fd, meta, msize)
+    os.fsync(fd)
+
+
+def _drop_excluded(gens):
+    """The loader's objects (_exclude) out of the lists."""
+    if _exclude:
+        for i in range(len(gens)):
+            gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
+
+
+def _gen_bits(gens):
+    if _FREE_THREADED:
+        return [_F_TRACKED]
+    return [_F_TRACKED | (g << 1) for g in range(len(gens))]
+
+
+def _capture(path, collect, redact):
+    t0 = time.perf_counter()
+    now = time.time()
+    tmp, fd = _open_tmp(path)
     was_enabled = gc.isenabled()
     ok = False
     walking = False
@@ -3345,23 +3463,7 @@ def _capture(path, collect, redact):
         c0, c1, c2 = gc.get_count()  # (ints: a tuple kept here would be tracked, and in the heap)
         collected = gc.collect() if collect else 0
         errors = []
-        meta = {
-            "producer": PRODUCER,
-            "runtime": "CPython" if sys.implementation.name == "cpython" else sys.implementation.name,
-            "version": "%d.%d.%d" % sys.version_info[:3],
-            "platform": sys.platform,
-            "host": _host_name(),
-            "pid": os.getpid(),
-            "argv": _argv(redact),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),
-            "pointer_size": _POINTER_SIZE,
-            "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
-            "page_size": _page_size(),
-            "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
-                   "counts": [c0, c1, c2], "freeze_count": gc.get_freeze_count()},
-            "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
-            "memory": _process_memory(),
-        }
+        meta = _new_meta(now, redact, was_enabled, [c0, c1, c2], errors)
         msize = len(_meta_json(meta)) + _tuning.meta_slack
         head = _FILE_HDR.pack(_MAGIC, 1, 0, 0)
         os.write(fd, head)
@@ -3376,21 +3478,12 @@ def _capture(path, collect, redact):
         own = set()
         roots = _collect_roots(_agent_idents, redact)
         gens = _get_generations()
-        own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
-                    _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
-                    _id(meta["gc"]["counts"])))
-        own.update(map(_id, _memory_containers(meta["memory"])))
-        own.update(map(_id, roots.held()))
+        _own_ids(own, roots, gens, errors, meta)
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
         del g0
-        if _exclude:
-            for i in range(len(gens)):
-                gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
-        if _FREE_THREADED:
-            genbits = [_F_TRACKED]
-        else:
-            genbits = [_F_TRACKED | (g << 1) for g in range(len(gens))]
+        _drop_excluded(gens)
+        genbits = _gen_bits(gens)
         ntracked = sum(map(_len, gens))
         # With other threads in the process, the walk does no I/O: each time
         # it let go of the GIL, it waited for every busy thread to have had
@@ -3401,38 +3494,9 @@ def _capture(path, collect, redact):
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)
-        perm = []
-        lst = None
-        if frozen:
-            if not _FREE_THREADED:
-                # frozen objects that no edge leads to, found directly: the
-                # tracked tuples of static types not listed by the collector
-                st = [o for o in _static_type_tuples() if _is_tracked(o)]
-                st = _by_id(st)
-                listed = set()
-                for lst in gens:
-                    listed.update(filter(st.__contains__, map(_id, lst)))
-                # (no comprehension here: before 3.12 one naming a local
-                # would make a cell of it, an object of the agent's)
-                perm = list(compress(st.values(), bytes(map(listed.__contains__, st)).translate(_NOT)))
-                del st, listed
-            if len(perm) == gc.get_freeze_count():
-                # they are all the frozen objects: every other tracked
-                # object a walk meets is listed
-                cap.frozen = False
-            else:
-                for lst in gens:
-                    for i in range(0, len(lst), _tuning.batch):
-                        cap.mark(list(map(_id, lst[i:i + _tuning.batch])))
-            del lst
-            if perm:
-                cap.mark(list(map(_id, perm)))
+        perm = _frozen_start(cap, gens) if frozen else []
         if cap.quiet:
-            # edges to these are passed over by type (see discover)
-            single = list(_SINGLETONS)
-            cap.mark(list(map(_id, single)))
-            cap.run_list(single, 0)
-            del single
+            _write_singletons(cap)
         frames = [f for f in roots.frames if not _is_tracked(f)]
         roots.frames = None
         cap.mark(list(map(_id, frames)))
@@ -3442,18 +3506,8 @@ def _capture(path, collect, redact):
         # frame's own count is 1 (its interpreter frame's reference): were
         # it held by the edge list alone, discover would take it for an
         # object no other edge leads to, and write it a second time.
-        if perm:
-            cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
-        del perm
-        for i in range(len(gens)):
-            cap.run_list(gens[i], genbits[i])
-        del frames
-        cap.flush_single()
-        cap.write_roots()
-        cap.write_buffers()
-        cap.write_allocs()
-        cap.write_end()
-        cap.release()
+        _walk_gens(cap, gens, genbits, perm)
+        del perm, frames
         walking = False
         _walk_end()
         if out.held:
@@ -3465,9 +3519,7 @@ def _capture(path, collect, redact):
         out.close()
         meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
         meta["capture"]["collected"] = collected
-        os.lseek(fd, len(head), os.SEEK_SET)
-        _write_meta(fd, meta, msize)
-        os.fsync(fd)
+        _finish_file(fd, meta, msize, head)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
@@ -3506,6 +3558,456 @@ def _sync_dir(path):
         os.close(d)
 
 
+# --- objgraph_agent/forked.py ------------------------------------------------
+
+"""Fork capture: the program's pause is one fork().
+
+At the safe point (the caller's thread, holding the GIL) the parent does
+what the child cannot: it takes the roots, which read every thread's
+stack, and writes the running frames with their local variables (held in
+memory, as records), since in the child the other threads are gone and
+their frames with them. It lists generation 0 (the objects it makes from
+then on are its own and left out, as in an in-process capture), then
+forks and returns at once. The child turns gc off, raises its own
+``oom_score_adj`` to 1000 (the kernel's out-of-memory killer takes it
+before the program), lists generations 1 and 2, walks a heap that nothing
+else changes, writes the file under its temporary name, syncs it, renames
+it into place and leaves with ``os._exit``: no atexit handler, no
+finalizer, nothing of the program's runs there after the walk.
+
+What runs in the child. ``os.fork()`` runs the at-fork handlers
+registered with ``os.register_at_fork`` (the program's, and the standard
+library's: ``threading`` marks the other threads stopped and gives the
+forking thread new lock state and ident, ``random`` reseeds, ``logging``
+makes its locks new) before the child's walk; a fork that skips them is not
+possible from Python, and the interpreter needs its own after-fork work.
+So the objects those handlers replace differ between a fork snapshot and
+an in-process one of the same moment; everything else is the same. Apart
+from them, the child takes no lock another thread may have held at fork
+time: it imports nothing (everything is imported with the agent), logs
+nothing, writes to no shared stream (the outcome goes back through a pipe
+of its own), and resets the program's Python-level signal handlers to the
+default, so a signal ends the child rather than running program code in
+it.
+
+Memory. The walk changes the reference count of every object it meets,
+so the kernel copies nearly every page of the heap into the child. Before
+forking the parent estimates that (the process's anonymous resident
+memory plus the walk's own) and compares it with what it may use: the
+cgroup's ``memory.max - memory.current`` and the machine's
+``MemAvailable``. It refuses, raising MemoryError, when the estimate is
+more than _FORK_SHARE of that. The child measures what it held alone at
+the end (``Private_Dirty``, which is its peak: it frees nothing it
+copied) and puts it in the snapshot's metadata, ``capture.fork``.
+
+Reaping. The parent never installs a SIGCHLD handler or changes a signal
+disposition: a thread of the agent's waits for that one pid
+(``os.waitpid(pid, 0)``) and reads the outcome from the pipe, so no other
+child of the program is ever reaped by the agent. When the program reaps
+it first (``os.wait()``), the pipe still tells the outcome.
+"""
+
+
+_FORK_SHARE = 0.8            # at most this share of the memory available goes to the child
+_WALK_SHARE = 0.2            # the child's own memory (byte map, lists of objects) per byte of heap
+_CAN_FORK = hasattr(os, "fork") and hasattr(os, "register_at_fork") and not _FREE_THREADED
+_VALID = sorted(getattr(signal, "valid_signals", lambda: range(1, getattr(signal, "NSIG", 65)))())
+
+
+def _fork_unavailable():
+    """Why a fork capture cannot be taken here, or None."""
+    if _FREE_THREADED:
+        return "this is a free-threaded build, where forking a running program is not safe"
+    if not (hasattr(os, "fork") and hasattr(os, "register_at_fork")):
+        return "this platform has no fork()"
+    return None
+
+
+def _read_int(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        s = os.read(fd, 64).strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        return int(s)
+    except ValueError:
+        return None   # "max"
+
+
+def _status_kb(path, key):
+    """The value of key in a /proc key: value kB file, in bytes, or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = b""
+        while True:
+            b = os.read(fd, 65536)
+            if not b:
+                break
+            data += b
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    k = key.encode() + b":"
+    for line in data.split(b"\n"):
+        if line.startswith(k):
+            try:
+                return int(line.split()[1]) * 1024
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def _cgroup_room():
+    """(bytes the cgroup still allows, where that was read) or (None, "")."""
+    try:
+        fd = os.open("/proc/self/cgroup", os.O_RDONLY)
+        try:
+            lines = os.read(fd, 65536).decode("utf-8", "replace").splitlines()
+        finally:
+            os.close(fd)
+    except OSError:
+        return None, ""
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == "0" and parts[1] == "":  # cgroup v2
+            d = "/sys/fs/cgroup" + parts[2].rstrip("/")
+            mx, cur = _read_int(d + "/memory.max"), _read_int(d + "/memory.current")
+            if mx is not None and cur is not None:
+                return max(mx - cur, 0), d
+        elif "memory" in parts[1].split(","):  # cgroup v1
+            d = "/sys/fs/cgroup/memory" + parts[2].rstrip("/")
+            mx, cur = _read_int(d + "/memory.limit_in_bytes"), _read_int(d + "/memory.usage_in_bytes")
+            if mx is not None and cur is not None and mx < (1 << 60):
+                return max(mx - cur, 0), d
+    return None, ""
+
+
+def _fork_budget():
+    """(estimate, available, where) in bytes: what the child is expected to
+    copy and use (the process's anonymous resident memory, which the walk
+    touches nearly all of, and the walk's own), and what the process may
+    still use."""
+    anon = _status_kb("/proc/self/status", "RssAnon")
+    if anon is None:
+        anon = _status_kb("/proc/self/status", "VmRSS") or 0
+    estimate = anon + int(anon * _WALK_SHARE)
+    avail = _status_kb("/proc/meminfo", "MemAvailable")
+    where = "MemAvailable"
+    room, cg = _cgroup_room()
+    if room is not None and (avail is None or room < avail):
+        avail, where = room, "the cgroup's memory.max - memory.current (%s)" % cg
+    return estimate, avail, where
+
+
+def _fork_check():
+    """Raise MemoryError when the child could endanger the program; return
+    (estimate, available)."""
+    est, avail, where = _fork_budget()
+    if avail is not None and est > avail * _FORK_SHARE:
+        raise MemoryError(
+            "objgraph_agent: a fork snapshot would copy about %d MiB of this process's memory, and %s "
+            "leaves %d MiB: take the snapshot in-process (fork=False, objgraph without --fork) or free "
+            "memory" % (est >> 20, where, avail >> 20))
+    return est, avail
+
+
+def _fork_auto():
+    """Whether fork=None takes a fork capture: where fork is safe, the heap
+    is large (_tuning.fork_min_bytes of anonymous memory) and the child
+    fits in the memory available."""
+    if not _CAN_FORK:
+        return False
+    anon = _status_kb("/proc/self/status", "RssAnon")
+    if anon is None or anon < _tuning.fork_min_bytes:
+        return False
+    est, avail, _ = _fork_budget()
+    return avail is None or est <= avail * _FORK_SHARE
+
+
+def _private_dirty():
+    v = _status_kb("/proc/self/smaps_rollup", "Private_Dirty")
+    return v if v is not None else 0
+
+
+class _Child:
+    """What the parent keeps of a fork capture it started."""
+    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes")
+
+    def __init__(self, pid, rfd, tmp, path):
+        self.pid = pid
+        self.rfd = rfd
+        self.tmp = tmp
+        self.path = path
+        self.outcome = None   # bytes from the child's pipe
+        self.pause = 0.0      # seconds the caller was held up
+        self.private_bytes = -1  # the child's memory of its own at the end (Private_Dirty)
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+
+    def reap(self):
+        """Read the child's outcome, wait for that pid, return the error
+        message or None."""
+        chunks = []
+        try:
+            while True:
+                b = os.read(self.rfd, 4096)
+                if not b:
+                    break
+                chunks.append(b)
+        except OSError:
+            pass
+        finally:
+            os.close(self.rfd)
+        status = None
+        while True:
+            try:
+                status = os.waitpid(self.pid, 0)[1]
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break  # the program reaped it: the pipe says how it went
+        self.outcome = b"".join(chunks)
+        msg = None
+        if self.outcome.startswith(b"ok "):
+            self.private_bytes = int(self.outcome[3:])
+        else:
+            if self.outcome:
+                msg = self.outcome.decode("utf-8", "replace")
+            elif status is not None and os.WIFSIGNALED(status):
+                msg = "the snapshot's process was ended by signal %d" % os.WTERMSIG(status)
+            else:
+                msg = "the snapshot's process ended before it wrote the file"
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+        self.done.release()
+        return msg
+
+
+_last_child = [None]  # the last fork capture's _Child (for tests and benchmarks)
+
+
+def _reaper(child, say):
+    _agent_idents.add(_thread.get_ident())
+    try:
+        msg = child.reap()
+        if msg is not None:
+            _say_fd2("objgraph_agent: fork snapshot %s failed: %s" % (child.path, msg))
+        elif say:
+            _say_fd2("objgraph_agent: wrote %s" % child.path)
+    finally:
+        _agent_idents.discard(_thread.get_ident())
+
+
+def _say_fd2(msg):
+    try:
+        b = (msg + "\n").encode("utf-8", "backslashreplace")
+        while b:
+            b = b[os.write(2, b):]
+    except Exception:
+        pass
+
+
+def _capture_fork(path, collect, redact, wait, say=False):
+    """A capture in a forked child (see the module docstring). Returns the
+    child's _Child once the child runs; with wait, once the file is in
+    place (raising OSError when the child failed)."""
+    why = _fork_unavailable()
+    if why is not None:
+        raise OSError("objgraph_agent: no fork snapshot: %s; take it in-process (fork=False)" % why)
+    t0 = time.perf_counter()
+    now = time.time()
+    was_enabled = gc.isenabled()
+    c0, c1, c2 = gc.get_count()
+    collected = gc.collect() if collect else 0
+    est, avail = _fork_check()
+    tmp, fd = _open_tmp(path)
+    rfd = wfd = -1
+    walking = False
+    out = cap = None
+    pid = -1
+    try:
+        errors = []
+        meta = _new_meta(now, redact, was_enabled, [c0, c1, c2], errors)
+        meta["capture"]["fork"] = {"parent_pid": os.getpid(), "estimate_bytes": est,
+                                   "available_bytes": avail if avail is not None else -1,
+                                   "child_private_bytes": 0, "pause_seconds": 0.0}
+        msize = len(_meta_json(meta)) + _tuning.meta_slack
+        head = _FILE_HDR.pack(_MAGIC, 1, 0, 0)
+        os.write(fd, head)
+        _write_meta(fd, meta, msize)
+        _walk_begin(fd)
+        walking = True
+        frozen = gc.get_freeze_count() > 0
+        own = set()
+        roots = _collect_roots(_agent_idents, redact)
+        gens = [gc.get_objects(0)]
+        _own_ids(own, roots, gens, errors, meta)
+        g0 = gens[0]
+        gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
+        del g0
+        own.add(_id(meta["capture"]["fork"]))
+        ntracked = len(gens[0])  # (the child sets the walk's sizes from its own count)
+        # The running frames, written here: the child has no other thread,
+        # and their frames are gone there. Tracked referents are left to the
+        # child, which lists them (frozen ones included: cap.frozen is set
+        # there).
+        out = _Out(fd, threaded=False, hold=True)
+        out.nrec = 1
+        cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
+        cap.calibrate()
+        frames = [f for f in roots.frames if not _is_tracked(f)]
+        codes = []
+        for f in roots.frames:
+            codes.append(_FRAME_CODE(f))
+        roots.frames = None
+        cap.mark(list(map(_id, frames)))
+        cap.run_list(frames, 0, frames=True)
+        # frames stays held in the child until its walk is done (see capture.py)
+        rfd, wfd = os.pipe()
+        # What is in generation 0 at fork time: the program's objects listed
+        # above and the agent's own since. What the child finds there besides
+        # is what the at-fork handlers made (the program's).
+        pre = gc.get_objects(0)
+        pre_ids = set(map(_id, pre))
+        pre_ids.add(_id(pre))
+        pre_ids.add(_id(pre_ids))
+        del pre
+        _forking[0] = _thread.get_ident()
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:
+                _forking[0] = 0
+        if pid == 0:
+            os.close(rfd)
+            _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected,
+                   pre_ids, frames)
+            os._exit(70)  # not reached
+        pause = time.perf_counter() - t0
+        os.close(wfd)
+        wfd = -1
+    finally:
+        if walking:
+            _walk_end()
+        if cap is not None:
+            cap.release()
+        if fd >= 0:
+            os.close(fd)
+        if wfd >= 0:
+            os.close(wfd)
+        if pid < 0:
+            if rfd >= 0:
+                os.close(rfd)
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    del cap, out, roots, gens, codes, own, meta, errors, pre_ids, frames
+    child = _Child(pid, rfd, tmp, path)
+    child.pause = pause
+    _last_child[0] = child
+    if wait:
+        msg = child.reap()
+        if msg is not None:
+            raise OSError("objgraph_agent: fork snapshot %s failed: %s" % (path, msg))
+        return child
+    _thread.start_new_thread(_reaper, (child, say))
+    return child
+
+
+def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids,
+           frames):
+    """The forked child: the rest of the walk, the file, then os._exit."""
+    code = 1
+    try:
+        gc.disable()
+        made = gc.get_objects(0)
+        pre_ids.add(_id(made))
+        made = list(compress(made, bytes(map(pre_ids.__contains__, map(_id, made))).translate(_NOT)))
+        if made:
+            gens[0].extend(made)
+        del made, pre_ids
+        try:
+            ofd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+            try:
+                os.write(ofd, b"1000")
+            finally:
+                os.close(ofd)
+        except OSError:
+            pass
+        for s in _VALID:
+            try:
+                h = signal.getsignal(s)
+                if callable(h):
+                    signal.signal(s, signal.SIG_DFL)
+            except (ValueError, OSError, RuntimeError, TypeError):
+                pass
+        tc = time.perf_counter()
+        meta["capture"]["fork"]["pause_seconds"] = round(tc - t0, 6)
+        if not _FREE_THREADED:
+            gens.append(gc.get_objects(1))
+            gens.append(gc.get_objects(2))
+        _drop_excluded(gens)
+        genbits = _gen_bits(gens)
+        cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
+        # nothing else runs here: the quiet walk (see walk.py)
+        cap.quiet = _tuning.quiet_fast_path
+        cap.calibrate()
+        cap.frozen = frozen
+        if redact:
+            cap.vocab = _code_vocabulary(gens, codes)
+        del codes
+        perm = _frozen_start(cap, gens) if frozen else []
+        if cap.quiet:
+            _write_singletons(cap)
+        out.write_held()
+        _walk_gens(cap, gens, genbits, perm)
+        del perm, gens, frames
+        out.close()
+        f = meta["capture"]["fork"]
+        f["child_pid"] = os.getpid()
+        f["child_seconds"] = round(time.perf_counter() - tc, 6)
+        f["child_private_bytes"] = _private_dirty()
+        meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
+        meta["capture"]["collected"] = collected
+        _finish_file(fd, meta, msize, head)
+        os.close(fd)
+        os.replace(tmp, path)
+        _sync_dir(path)
+        code = 0
+        msg = b"ok %d" % f["child_private_bytes"]
+    except BaseException as e:
+        try:
+            msg = ("%s: %s" % (type(e).__name__, e)).encode("utf-8", "backslashreplace")
+        except BaseException:
+            msg = b"error"
+        try:
+            os.unlink(tmp)
+        except BaseException:
+            pass
+    try:
+        while msg:
+            msg = msg[os.write(wfd, msg):]
+    except BaseException:
+        pass
+    os._exit(code)
+
+
 # --- objgraph_agent/api.py ---------------------------------------------------
 
 """The public API (snapshot, install, uninstall, main), the signal,
@@ -3529,6 +4031,8 @@ def _after_fork():
     child does not have): the walk's state undone (_guard_after_fork), the
     agent's snapshot lock new and free, no periodic thread."""
     global _lock
+    if _forking[0] and _forking[0] == _thread.get_ident():
+        return  # the child of a fork capture (forked.py) keeps the capture's state
     _guard_after_fork()
     _lock = _thread.allocate_lock()
     _owner[0] = 0
@@ -3561,14 +4065,25 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=True, redact=False):
+def snapshot(path, collect=None, redact=False, fork=None, wait=None):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata).
+    collect: run gc.collect() first (its result goes in the metadata);
+    None (the default) collects in-process but not with a fork capture,
+    where the collection would be most of the program's pause (objgraph gc
+    finds cyclic garbage in the snapshot offline).
     redact: leave out the contents of str and bytes objects.
+    fork: True walks the heap in a forked child (the program's pause is
+    the fork); False walks it here; None (the default) forks where that
+    is safe and the heap is large (see forked.py and docs/agent.md).
+    wait: with a fork capture, whether to return only once the file is in
+    place; by default False with fork=True (the file appears, complete,
+    when the child is done) and True when fork=None chose to fork.
 
-    Raises OSError and the like when the file cannot be written; the file
-    is then left as it was and no partial file remains."""
+    Raises OSError and the like when the file cannot be written (with
+    fork and not wait, the failure is said on stderr instead); the file is
+    then left as it was and no partial file remains. MemoryError: a fork
+    capture would not fit in the memory the process may use."""
     path = os.fspath(path)
     me = _thread.get_ident()
     if _owner[0] == me:
@@ -3581,7 +4096,7 @@ def snapshot(path, collect=True, redact=False):
         try:
             _owner[0] = me
             try:
-                _capture(path, bool(collect), bool(redact))
+                _run_capture(path, collect, bool(redact), fork, wait)
             finally:
                 _owner[0] = 0
         finally:
@@ -3589,6 +4104,21 @@ def snapshot(path, collect=True, redact=False):
     finally:
         _release_signals(held)
     return path
+
+
+def _run_capture(path, collect, redact, fork, wait, say=False):
+    """One capture, in-process or forked (fork: True, False or None for
+    the automatic choice)."""
+    if fork is None:
+        fork = _fork_auto()
+        if wait is None:
+            wait = True
+    if collect is None:
+        collect = not fork
+    if fork:
+        return _capture_fork(path, bool(collect), redact, bool(wait), say)
+    _capture(path, bool(collect), redact)
+    return None
 
 
 # The program's signal handlers during a capture on the main thread. Python
@@ -3660,7 +4190,8 @@ def _release_signals(held):
 
 
 class _Installed:
-    def __init__(self, signum, directory, every, redact, collect):
+    def __init__(self, signum, directory, every, redact, collect, fork=None):
+        self.fork = fork  # True, False, or None: fork when the heap is large (see snapshot)
         self.signum = signum
         self.directory = directory
         self.every = every
@@ -3699,7 +4230,7 @@ class _Installed:
         if not _lock.acquire(wait):
             self._drop()
             return None
-        path = failed = None
+        path = failed = forked = None
         try:
             if self.closed and not final:
                 # at exit: a daemon thread's capture could be stopped half
@@ -3711,8 +4242,13 @@ class _Installed:
             else:
                 path = self.next_path()
                 _owner[0] = _thread.get_ident()
+                fork = self.fork
+                if _fork_requested():
+                    fork = True
                 try:
-                    _capture(path, self.collect, self.redact)
+                    # at exit, a forked child is waited for (say: the
+                    # child's success is said when it is done)
+                    forked = _run_capture(path, self.collect, self.redact, fork, final, True)
                 finally:
                     _owner[0] = 0
         except BaseException as e:
@@ -3725,7 +4261,8 @@ class _Installed:
         if failed is not None:
             _say("objgraph_agent: " + failed)
             return None
-        _say("objgraph_agent: wrote %s" % path)
+        if forked is None or final:
+            _say("objgraph_agent: wrote %s" % path)  # (a forked child not waited for says it when done)
         return path
 
     def periodic(self):
@@ -3841,13 +4378,16 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=True):
+            redact=False, collect=None, fork=None):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
     (at_exit=True). Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
-    rule for signal handlers). Under objgraph run, install() then publishes
+    rule for signal handlers). fork: True takes every snapshot in a forked
+    child (see snapshot), False never, None (the default) when the heap is
+    large; objgraph snapshot --fork asks for one fork snapshot. Under
+    objgraph run, install() then publishes
     this process for 'objgraph snapshot' (_publish); uninstall() withdraws
     it."""
     global _installed
@@ -3856,7 +4396,8 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     if not os.path.isdir(directory):
         raise NotADirectoryError("objgraph_agent: %r is not a directory" % (directory,))
     every = float(every or 0)
-    a = _Installed(signum, directory, every, bool(redact), bool(collect))
+    a = _Installed(signum, directory, every, bool(redact), None if collect is None else bool(collect),
+                   None if fork is None else bool(fork))
     if signum is not None:
         _prev_handler[signum] = signal.signal(signum, _on_signal)
     _installed = a
@@ -3891,6 +4432,22 @@ def uninstall():
         pass
     if a is not None:
         a.halt()
+
+
+_FORK_REQUEST = "fork-next"
+
+
+def _fork_requested():
+    """Whether 'objgraph snapshot --fork' asked for this snapshot to be
+    taken in a forked child: a file named fork-next in the run's private
+    directory, which this removes."""
+    if not _state_dir:
+        return False
+    try:
+        os.unlink(os.path.join(_state_dir, _FORK_REQUEST))
+        return True
+    except OSError:
+        return False
 
 
 def _parse_signal(name):
@@ -4005,11 +4562,20 @@ def _unpublish():
             pass
 
 
+def _parse_fork(v):
+    v = (v or "").strip().lower()
+    if v in ("", "auto"):
+        return None
+    return v not in ("0", "false", "no")
+
+
 def _autostart_from_env(environ=None):
     """Install according to OBJGRAPH_AGENT_* variables; nothing happens on
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_FORK (1: always fork, 0: never, unset or "auto": when
+    the heap is large),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -4023,7 +4589,8 @@ def _autostart_from_env(environ=None):
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact)
+    fork = _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, fork=fork)
     return True
 
 
@@ -4041,10 +4608,12 @@ snapshots (.ogs files, read by the objgraph command) of the program:
 options:
   --dir DIR         where snapshots go (default: $OBJGRAPH_AGENT_DIR or .)
   --redact          leave the contents of str and bytes out
+  --fork            take every snapshot in a forked child (the pause is one
+                    fork); --no-fork never; by default when the heap is large
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT and _REDACT
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _FORK
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -4063,7 +4632,8 @@ def main(argv=None):
     opts = {"dir": env.get("OBJGRAPH_AGENT_DIR") or ".", "signal": env.get("OBJGRAPH_AGENT_SIGNAL"),
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
-            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0")}
+            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
+            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -4089,6 +4659,10 @@ def main(argv=None):
             opts["at_exit"] = True
         elif key == "--redact":
             opts["redact"] = True
+        elif key == "--fork":
+            opts["fork"] = True
+        elif key == "--no-fork":
+            opts["fork"] = False
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -4097,7 +4671,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"])
+                at_exit=opts["at_exit"], redact=opts["redact"], fork=opts["fork"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

@@ -19,7 +19,8 @@ import time
 import weakref
 
 from .capture import _capture
-from .guard import _agent_idents, _guard_after_fork
+from .forked import _capture_fork, _fork_auto
+from .guard import _agent_idents, _forking, _guard_after_fork
 from .layout import _AGENT_GLOBALS, _id
 
 
@@ -34,6 +35,8 @@ def _after_fork():
     child does not have): the walk's state undone (_guard_after_fork), the
     agent's snapshot lock new and free, no periodic thread."""
     global _lock
+    if _forking[0] and _forking[0] == _thread.get_ident():
+        return  # the child of a fork capture (forked.py) keeps the capture's state
     _guard_after_fork()
     _lock = _thread.allocate_lock()
     _owner[0] = 0
@@ -66,14 +69,25 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=True, redact=False):
+def snapshot(path, collect=None, redact=False, fork=None, wait=None):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata).
+    collect: run gc.collect() first (its result goes in the metadata);
+    None (the default) collects in-process but not with a fork capture,
+    where the collection would be most of the program's pause (objgraph gc
+    finds cyclic garbage in the snapshot offline).
     redact: leave out the contents of str and bytes objects.
+    fork: True walks the heap in a forked child (the program's pause is
+    the fork); False walks it here; None (the default) forks where that
+    is safe and the heap is large (see forked.py and docs/agent.md).
+    wait: with a fork capture, whether to return only once the file is in
+    place; by default False with fork=True (the file appears, complete,
+    when the child is done) and True when fork=None chose to fork.
 
-    Raises OSError and the like when the file cannot be written; the file
-    is then left as it was and no partial file remains."""
+    Raises OSError and the like when the file cannot be written (with
+    fork and not wait, the failure is said on stderr instead); the file is
+    then left as it was and no partial file remains. MemoryError: a fork
+    capture would not fit in the memory the process may use."""
     path = os.fspath(path)
     me = _thread.get_ident()
     if _owner[0] == me:
@@ -86,7 +100,7 @@ def snapshot(path, collect=True, redact=False):
         try:
             _owner[0] = me
             try:
-                _capture(path, bool(collect), bool(redact))
+                _run_capture(path, collect, bool(redact), fork, wait)
             finally:
                 _owner[0] = 0
         finally:
@@ -94,6 +108,21 @@ def snapshot(path, collect=True, redact=False):
     finally:
         _release_signals(held)
     return path
+
+
+def _run_capture(path, collect, redact, fork, wait, say=False):
+    """One capture, in-process or forked (fork: True, False or None for
+    the automatic choice)."""
+    if fork is None:
+        fork = _fork_auto()
+        if wait is None:
+            wait = True
+    if collect is None:
+        collect = not fork
+    if fork:
+        return _capture_fork(path, bool(collect), redact, bool(wait), say)
+    _capture(path, bool(collect), redact)
+    return None
 
 
 # The program's signal handlers during a capture on the main thread. Python
@@ -165,7 +194,8 @@ def _release_signals(held):
 
 
 class _Installed:
-    def __init__(self, signum, directory, every, redact, collect):
+    def __init__(self, signum, directory, every, redact, collect, fork=None):
+        self.fork = fork  # True, False, or None: fork when the heap is large (see snapshot)
         self.signum = signum
         self.directory = directory
         self.every = every
@@ -204,7 +234,7 @@ class _Installed:
         if not _lock.acquire(wait):
             self._drop()
             return None
-        path = failed = None
+        path = failed = forked = None
         try:
             if self.closed and not final:
                 # at exit: a daemon thread's capture could be stopped half
@@ -216,8 +246,13 @@ class _Installed:
             else:
                 path = self.next_path()
                 _owner[0] = _thread.get_ident()
+                fork = self.fork
+                if _fork_requested():
+                    fork = True
                 try:
-                    _capture(path, self.collect, self.redact)
+                    # at exit, a forked child is waited for (say: the
+                    # child's success is said when it is done)
+                    forked = _run_capture(path, self.collect, self.redact, fork, final, True)
                 finally:
                     _owner[0] = 0
         except BaseException as e:
@@ -230,7 +265,8 @@ class _Installed:
         if failed is not None:
             _say("objgraph_agent: " + failed)
             return None
-        _say("objgraph_agent: wrote %s" % path)
+        if forked is None or final:
+            _say("objgraph_agent: wrote %s" % path)  # (a forked child not waited for says it when done)
         return path
 
     def periodic(self):
@@ -346,13 +382,16 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=True):
+            redact=False, collect=None, fork=None):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
     (at_exit=True). Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
-    rule for signal handlers). Under objgraph run, install() then publishes
+    rule for signal handlers). fork: True takes every snapshot in a forked
+    child (see snapshot), False never, None (the default) when the heap is
+    large; objgraph snapshot --fork asks for one fork snapshot. Under
+    objgraph run, install() then publishes
     this process for 'objgraph snapshot' (_publish); uninstall() withdraws
     it."""
     global _installed
@@ -361,7 +400,8 @@ def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_
     if not os.path.isdir(directory):
         raise NotADirectoryError("objgraph_agent: %r is not a directory" % (directory,))
     every = float(every or 0)
-    a = _Installed(signum, directory, every, bool(redact), bool(collect))
+    a = _Installed(signum, directory, every, bool(redact), None if collect is None else bool(collect),
+                   None if fork is None else bool(fork))
     if signum is not None:
         _prev_handler[signum] = signal.signal(signum, _on_signal)
     _installed = a
@@ -396,6 +436,22 @@ def uninstall():
         pass
     if a is not None:
         a.halt()
+
+
+_FORK_REQUEST = "fork-next"
+
+
+def _fork_requested():
+    """Whether 'objgraph snapshot --fork' asked for this snapshot to be
+    taken in a forked child: a file named fork-next in the run's private
+    directory, which this removes."""
+    if not _state_dir:
+        return False
+    try:
+        os.unlink(os.path.join(_state_dir, _FORK_REQUEST))
+        return True
+    except OSError:
+        return False
 
 
 def _parse_signal(name):
@@ -510,11 +566,20 @@ def _unpublish():
             pass
 
 
+def _parse_fork(v):
+    v = (v or "").strip().lower()
+    if v in ("", "auto"):
+        return None
+    return v not in ("0", "false", "no")
+
+
 def _autostart_from_env(environ=None):
     """Install according to OBJGRAPH_AGENT_* variables; nothing happens on
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_FORK (1: always fork, 0: never, unset or "auto": when
+    the heap is large),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -528,7 +593,8 @@ def _autostart_from_env(environ=None):
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact)
+    fork = _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, fork=fork)
     return True
 
 
@@ -546,10 +612,12 @@ snapshots (.ogs files, read by the objgraph command) of the program:
 options:
   --dir DIR         where snapshots go (default: $OBJGRAPH_AGENT_DIR or .)
   --redact          leave the contents of str and bytes out
+  --fork            take every snapshot in a forked child (the pause is one
+                    fork); --no-fork never; by default when the heap is large
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT and _REDACT
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _FORK
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -568,7 +636,8 @@ def main(argv=None):
     opts = {"dir": env.get("OBJGRAPH_AGENT_DIR") or ".", "signal": env.get("OBJGRAPH_AGENT_SIGNAL"),
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
-            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0")}
+            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
+            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -594,6 +663,10 @@ def main(argv=None):
             opts["at_exit"] = True
         elif key == "--redact":
             opts["redact"] = True
+        elif key == "--fork":
+            opts["fork"] = True
+        elif key == "--no-fork":
+            opts["fork"] = False
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -602,7 +675,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"])
+                at_exit=opts["at_exit"], redact=opts["redact"], fork=opts["fork"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

@@ -69,9 +69,8 @@ def _page_size():
         return _MMAP_PAGESIZE
 
 
-def _capture(path, collect, redact):
-    t0 = time.perf_counter()
-    now = time.time()
+def _open_tmp(path):
+    """The temporary file a capture writes: (name, descriptor)."""
     tmp = "%s.tmp-%d" % (path, os.getpid())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -79,6 +78,118 @@ def _capture(path, collect, redact):
     except FileExistsError:
         os.unlink(tmp)
         fd = os.open(tmp, flags, 0o600)
+    return tmp, fd
+
+
+def _new_meta(now, redact, was_enabled, counts, errors):
+    return {
+        "producer": PRODUCER,
+        "runtime": "CPython" if sys.implementation.name == "cpython" else sys.implementation.name,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "platform": sys.platform,
+        "host": _host_name(),
+        "pid": os.getpid(),
+        "argv": _argv(redact),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),
+        "pointer_size": _POINTER_SIZE,
+        "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
+        "page_size": _page_size(),
+        "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
+               "counts": counts, "freeze_count": gc.get_freeze_count()},
+        "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
+        "memory": _process_memory(),
+    }
+
+
+def _own_ids(own, roots, gens, errors, meta):
+    """Add to own the ids of what the capture made before it listed the heap."""
+    own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
+                _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
+                _id(meta["gc"]["counts"])))
+    own.update(map(_id, _memory_containers(meta["memory"])))
+    own.update(map(_id, roots.held()))
+
+
+def _frozen_start(cap, gens):
+    """With a freeze count: the frozen objects found directly, marked (see
+    the module docstring); cap.frozen is False when they are all."""
+    perm = []
+    lst = None
+    if not _FREE_THREADED:
+        # frozen objects that no edge leads to, found directly: the
+        # tracked tuples of static types not listed by the collector
+        st = [o for o in _static_type_tuples() if _is_tracked(o)]
+        st = _by_id(st)
+        listed = set()
+        for lst in gens:
+            listed.update(filter(st.__contains__, map(_id, lst)))
+        # (no comprehension here: before 3.12 one naming a local
+        # would make a cell of it, an object of the agent's)
+        perm = list(compress(st.values(), bytes(map(listed.__contains__, st)).translate(_NOT)))
+        del st, listed
+    if len(perm) == gc.get_freeze_count():
+        # they are all the frozen objects: every other tracked
+        # object a walk meets is listed
+        cap.frozen = False
+    else:
+        for lst in gens:
+            for i in range(0, len(lst), _tuning.batch):
+                cap.mark(list(map(_id, lst[i:i + _tuning.batch])))
+    del lst
+    if perm:
+        cap.mark(list(map(_id, perm)))
+    return perm
+
+
+def _write_singletons(cap):
+    """None, True, False, ... first, in a quiet capture: edges to them are
+    passed over by type (see discover). Those written already are left."""
+    single = list(_SINGLETONS)
+    seen = cap.mark(list(map(_id, single)))
+    if seen.count(1):
+        single = list(compress(single, seen.translate(_NOT)))
+    cap.run_list(single, 0)
+    del single
+
+
+def _walk_gens(cap, gens, genbits, perm):
+    if perm:
+        cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
+    del perm
+    for i in range(len(gens)):
+        cap.run_list(gens[i], genbits[i])
+    cap.flush_single()
+    cap.write_roots()
+    cap.write_buffers()
+    cap.write_allocs()
+    cap.write_end()
+    cap.release()
+
+
+def _finish_file(fd, meta, msize, head):
+    """The META record again, with what is known at the end; then fsync."""
+    os.lseek(fd, len(head), os.SEEK_SET)
+    _write_meta(fd, meta, msize)
+    os.fsync(fd)
+
+
+def _drop_excluded(gens):
+    """The loader's objects (_exclude) out of the lists."""
+    if _exclude:
+        for i in range(len(gens)):
+            gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
+
+
+def _gen_bits(gens):
+    if _FREE_THREADED:
+        return [_F_TRACKED]
+    return [_F_TRACKED | (g << 1) for g in range(len(gens))]
+
+
+def _capture(path, collect, redact):
+    t0 = time.perf_counter()
+    now = time.time()
+    tmp, fd = _open_tmp(path)
     was_enabled = gc.isenabled()
     ok = False
     walking = False
@@ -90,23 +201,7 @@ def _capture(path, collect, redact):
         c0, c1, c2 = gc.get_count()  # (ints: a tuple kept here would be tracked, and in the heap)
         collected = gc.collect() if collect else 0
         errors = []
-        meta = {
-            "producer": PRODUCER,
-            "runtime": "CPython" if sys.implementation.name == "cpython" else sys.implementation.name,
-            "version": "%d.%d.%d" % sys.version_info[:3],
-            "platform": sys.platform,
-            "host": _host_name(),
-            "pid": os.getpid(),
-            "argv": _argv(redact),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + (".%06dZ" % int((now % 1) * 1e6)),
-            "pointer_size": _POINTER_SIZE,
-            "gc_header_size": sys.getsizeof(()) - ().__sizeof__(),
-            "page_size": _page_size(),
-            "gc": {"enabled": was_enabled, "thresholds": list(gc.get_threshold()),
-                   "counts": [c0, c1, c2], "freeze_count": gc.get_freeze_count()},
-            "capture": {"seconds": 0.0, "collected": 0, "redacted": redact, "errors": errors},
-            "memory": _process_memory(),
-        }
+        meta = _new_meta(now, redact, was_enabled, [c0, c1, c2], errors)
         msize = len(_meta_json(meta)) + _tuning.meta_slack
         head = _FILE_HDR.pack(_MAGIC, 1, 0, 0)
         os.write(fd, head)
@@ -121,21 +216,12 @@ def _capture(path, collect, redact):
         own = set()
         roots = _collect_roots(_agent_idents, redact)
         gens = _get_generations()
-        own.update((_id(own), _id(roots), _id(gens), _id(errors), _id(meta), _id(meta["capture"]),
-                    _id(meta["gc"]), _id(meta["argv"]), _id(meta["gc"]["thresholds"]),
-                    _id(meta["gc"]["counts"])))
-        own.update(map(_id, _memory_containers(meta["memory"])))
-        own.update(map(_id, roots.held()))
+        _own_ids(own, roots, gens, errors, meta)
         g0 = gens[0]
         gens[0] = list(compress(g0, bytes(map(own.__contains__, map(_id, g0))).translate(_NOT)))
         del g0
-        if _exclude:
-            for i in range(len(gens)):
-                gens[i] = list(compress(gens[i], bytes(map(_exclude.__contains__, map(_id, gens[i]))).translate(_NOT)))
-        if _FREE_THREADED:
-            genbits = [_F_TRACKED]
-        else:
-            genbits = [_F_TRACKED | (g << 1) for g in range(len(gens))]
+        _drop_excluded(gens)
+        genbits = _gen_bits(gens)
         ntracked = sum(map(_len, gens))
         # With other threads in the process, the walk does no I/O: each time
         # it let go of the GIL, it waited for every busy thread to have had
@@ -146,38 +232,9 @@ def _capture(path, collect, redact):
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)
-        perm = []
-        lst = None
-        if frozen:
-            if not _FREE_THREADED:
-                # frozen objects that no edge leads to, found directly: the
-                # tracked tuples of static types not listed by the collector
-                st = [o for o in _static_type_tuples() if _is_tracked(o)]
-                st = _by_id(st)
-                listed = set()
-                for lst in gens:
-                    listed.update(filter(st.__contains__, map(_id, lst)))
-                # (no comprehension here: before 3.12 one naming a local
-                # would make a cell of it, an object of the agent's)
-                perm = list(compress(st.values(), bytes(map(listed.__contains__, st)).translate(_NOT)))
-                del st, listed
-            if len(perm) == gc.get_freeze_count():
-                # they are all the frozen objects: every other tracked
-                # object a walk meets is listed
-                cap.frozen = False
-            else:
-                for lst in gens:
-                    for i in range(0, len(lst), _tuning.batch):
-                        cap.mark(list(map(_id, lst[i:i + _tuning.batch])))
-            del lst
-            if perm:
-                cap.mark(list(map(_id, perm)))
+        perm = _frozen_start(cap, gens) if frozen else []
         if cap.quiet:
-            # edges to these are passed over by type (see discover)
-            single = list(_SINGLETONS)
-            cap.mark(list(map(_id, single)))
-            cap.run_list(single, 0)
-            del single
+            _write_singletons(cap)
         frames = [f for f in roots.frames if not _is_tracked(f)]
         roots.frames = None
         cap.mark(list(map(_id, frames)))
@@ -187,18 +244,8 @@ def _capture(path, collect, redact):
         # frame's own count is 1 (its interpreter frame's reference): were
         # it held by the edge list alone, discover would take it for an
         # object no other edge leads to, and write it a second time.
-        if perm:
-            cap.run_list(perm, _F_TRACKED | _F_PERMANENT)
-        del perm
-        for i in range(len(gens)):
-            cap.run_list(gens[i], genbits[i])
-        del frames
-        cap.flush_single()
-        cap.write_roots()
-        cap.write_buffers()
-        cap.write_allocs()
-        cap.write_end()
-        cap.release()
+        _walk_gens(cap, gens, genbits, perm)
+        del perm, frames
         walking = False
         _walk_end()
         if out.held:
@@ -210,9 +257,7 @@ def _capture(path, collect, redact):
         out.close()
         meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
         meta["capture"]["collected"] = collected
-        os.lseek(fd, len(head), os.SEEK_SET)
-        _write_meta(fd, meta, msize)
-        os.fsync(fd)
+        _finish_file(fd, meta, msize, head)
         os.close(fd)
         fd = -1
         os.replace(tmp, path)

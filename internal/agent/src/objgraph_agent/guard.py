@@ -56,6 +56,9 @@ _exempt = array.array("Q")  # threads the guard never holds up
 _WALK_OWNER, _WALK_THRESHOLD, _WALK_FD = range(3)   # (fd + 1: 0 = none)
 _walkn = array.array("Q", [0, 0, 0])
 _walk_lock = _thread.allocate_lock()
+# The thread that is forking a capture's child (fork=True), 0 = none: in
+# that child, which goes on with the capture, the at-fork reset is skipped.
+_forking = array.array("Q", [0])
 
 
 def _gc_guard(phase, info):
@@ -148,6 +151,8 @@ def _guard_after_fork():
     parent's file descriptor closed, the walk's lock new and free, the
     program's switch interval back."""
     global _walk_lock
+    if _forking[0] and _forking[0] == _thread.get_ident():
+        return  # the child of a fork capture: it goes on with the walk
     _walk_lock = _thread.allocate_lock()  # the old one's holder is gone
     if _walkn[_WALK_OWNER]:
         fd = _walkn[_WALK_FD] - 1

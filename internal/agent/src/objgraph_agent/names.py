@@ -145,7 +145,8 @@ def _code_vocabulary(gens, frames):
             except Exception:
                 pass
         del tids
-    codes.extend(map(_FRAME_CODE, frames))
+    # (a fork capture passes the frames' code objects: see forked.py)
+    codes.extend(f if type(f) is types.CodeType else _FRAME_CODE(f) for f in frames)
     CT = types.CodeType
     while codes:
         c = codes.pop()
