@@ -158,7 +158,6 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.kcache = _KeyNames()
         self.kcache.cap = self
         self.kcap = _tuning.key_names_base + ntracked // 32
-        self.nrepr = 0
         self.idx_list = _Indexes()
         self.idx_list.rev = _LIST_REVERSED
         self.idx_tuple = _Indexes()
