@@ -13,6 +13,7 @@ type topOptions struct {
 	tracked   bool // the old flag, now the default
 	qualified bool
 	byBytes   bool
+	garbage   bool
 }
 
 func init() {
@@ -28,6 +29,7 @@ func init() {
 			fs.MarkDeprecated("tracked", "gc-tracked objects are the default; --all counts the others too")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
+			garbageFlags(fs, &o.garbage, true, "objgraph.most_common_types does")
 		}, runTop),
 	})
 }
@@ -43,9 +45,12 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
+	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all, NoGarbage: !o.garbage}
+	stats := objgraph.MostCommonTypes(h, 0, opts)
 	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}
-	return c.write(report.NewTop(c.summarize(args[0], h), stats, o.limit))
+	r := report.NewTop(c.summarize(args[0], h), stats, o.limit)
+	r.Garbage = garbageShare(h, opts)
+	return c.write(r)
 }

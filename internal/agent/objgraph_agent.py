@@ -46,6 +46,7 @@ install, the command line).
 import _thread
 import array
 import atexit
+import functools
 import gc
 import json
 import os
@@ -139,6 +140,9 @@ _type = type
 _id = id
 _len = len
 _MISS = object()          # "no such attribute"
+# functools.lru_cache's wrapper: a C type whose referents hold two dicts, the
+# cache and the wrapper's __dict__ (with __wrapped__, set by update_wrapper)
+_LRU_WRAPPER = functools._lru_cache_wrapper
 
 
 def _map_ids(lst):
@@ -1691,7 +1695,7 @@ class _TypeTable:
                     break
             self._instance_getters(t, info)
             return info
-        if tflags & _HEAPTYPE:
+        if tflags & _HEAPTYPE or t is _LRU_WRAPPER:
             info = _TInfo(_C_INST)
             self._instance_getters(t, info)
             return info
@@ -2154,6 +2158,8 @@ class _ByIdentity:
         return names
 
     def _dict_name(self, o, d, info):
+        if type(o) is _LRU_WRAPPER and dict.get(d, "__wrapped__", _MISS) is _MISS:
+            return self.E["cache"]
         if type(o) is types.FunctionType:
             try:
                 code = _FUNC_CODE(o)
@@ -2500,7 +2506,7 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.any_del = False
         # the edge names every part uses
         self.E = {}
-        for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
+        for name in ("__class__", "__dict__", "__annotations__", "cache", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
@@ -3184,10 +3190,15 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=True, redact=False):
+def snapshot(path, collect=False, redact=False):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata).
+    collect: run gc.collect() first (its result goes in the metadata). Off
+    by default: a full collection is a pause the program did not ask for,
+    runs finalizers and weakref callbacks, and frees the cycles a program
+    that disabled gc holds; objgraph finds the cyclic garbage in the
+    snapshot itself (objgraph gc) and leaves it out where objgraph's
+    functions would have collected first (growth, newids).
     redact: leave out the contents of str and bytes objects.
 
     Raises OSError and the like when the file cannot be written; the file
@@ -3464,10 +3475,11 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=True):
+            redact=False, collect=False):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
-    (at_exit=True). Snapshot files are named
+    (at_exit=True), each after a gc.collect() only with collect=True.
+    Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
     rule for signal handlers). Under objgraph run, install() then publishes
@@ -3633,6 +3645,7 @@ def _autostart_from_env(environ=None):
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_COLLECT (1: gc.collect() before each snapshot),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -3646,7 +3659,8 @@ def _autostart_from_env(environ=None):
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact)
+    collect = (env.get("OBJGRAPH_AGENT_COLLECT") or "0").strip() not in ("", "0", "false", "no")
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, collect=collect)
     return True
 
 
@@ -3664,10 +3678,12 @@ snapshots (.ogs files, read by the objgraph command) of the program:
 options:
   --dir DIR         where snapshots go (default: $OBJGRAPH_AGENT_DIR or .)
   --redact          leave the contents of str and bytes out
+  --collect         run gc.collect() before each snapshot (off by default:
+                    objgraph finds the cyclic garbage in the snapshot)
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT and _REDACT
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _COLLECT
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -3686,7 +3702,8 @@ def main(argv=None):
     opts = {"dir": env.get("OBJGRAPH_AGENT_DIR") or ".", "signal": env.get("OBJGRAPH_AGENT_SIGNAL"),
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
-            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0")}
+            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
+            "collect": (env.get("OBJGRAPH_AGENT_COLLECT") or "0") not in ("", "0")}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -3712,6 +3729,8 @@ def main(argv=None):
             opts["at_exit"] = True
         elif key == "--redact":
             opts["redact"] = True
+        elif key == "--collect":
+            opts["collect"] = True
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -3720,7 +3739,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"])
+                at_exit=opts["at_exit"], redact=opts["redact"], collect=opts["collect"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

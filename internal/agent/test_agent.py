@@ -545,6 +545,22 @@ class AgentTest(unittest.TestCase):
         self.assertEqual((snap.flags[idx[id(Marker)]] >> 8) & 15, 3)
         self.assertEqual((snap.flags[idx[id(names_to)]] >> 8) & 15, 4)
 
+    def test_lru_cache_dict_is_named_cache(self):
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def make(n):
+            return Marker(n)
+        made = make(3)
+        cache = [r for r in gc.get_referents(make) if type(r) is dict and r is not make.__dict__]
+        self.assertEqual(len(cache), 1)
+        snap = self.take()
+        idx = snap.index()
+        names = dict((t, n) for t, n in snap.edges[idx[id(make)]])
+        self.assertEqual(names.get(id(cache[0])), "cache")
+        self.assertEqual(names.get(id(make.__dict__)), "__dict__")
+        self.assertEqual([n for t, n in snap.edges[idx[id(cache[0])]] if t == id(made)], ["[3]"])
+
     def test_thread_local_leak_has_a_root(self):
         ready = threading.Event()
         done = threading.Event()

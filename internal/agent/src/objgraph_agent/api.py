@@ -66,10 +66,15 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=True, redact=False):
+def snapshot(path, collect=False, redact=False):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata).
+    collect: run gc.collect() first (its result goes in the metadata). Off
+    by default: a full collection is a pause the program did not ask for,
+    runs finalizers and weakref callbacks, and frees the cycles a program
+    that disabled gc holds; objgraph finds the cyclic garbage in the
+    snapshot itself (objgraph gc) and leaves it out where objgraph's
+    functions would have collected first (growth, newids).
     redact: leave out the contents of str and bytes objects.
 
     Raises OSError and the like when the file cannot be written; the file
@@ -346,10 +351,11 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=True):
+            redact=False, collect=False):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
-    (at_exit=True). Snapshot files are named
+    (at_exit=True), each after a gc.collect() only with collect=True.
+    Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
     rule for signal handlers). Under objgraph run, install() then publishes
@@ -515,6 +521,7 @@ def _autostart_from_env(environ=None):
     import. OBJGRAPH_AGENT_DIR (required), OBJGRAPH_AGENT_SIGNAL (a name such
     as SIGUSR2, or "none"), OBJGRAPH_AGENT_EVERY (seconds, 0 = off),
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
+    OBJGRAPH_AGENT_COLLECT (1: gc.collect() before each snapshot),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -528,7 +535,8 @@ def _autostart_from_env(environ=None):
     every = float(env.get("OBJGRAPH_AGENT_EVERY") or 0)
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact)
+    collect = (env.get("OBJGRAPH_AGENT_COLLECT") or "0").strip() not in ("", "0", "false", "no")
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, collect=collect)
     return True
 
 
@@ -546,10 +554,12 @@ snapshots (.ogs files, read by the objgraph command) of the program:
 options:
   --dir DIR         where snapshots go (default: $OBJGRAPH_AGENT_DIR or .)
   --redact          leave the contents of str and bytes out
+  --collect         run gc.collect() before each snapshot (off by default:
+                    objgraph finds the cyclic garbage in the snapshot)
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT and _REDACT
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _COLLECT
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -568,7 +578,8 @@ def main(argv=None):
     opts = {"dir": env.get("OBJGRAPH_AGENT_DIR") or ".", "signal": env.get("OBJGRAPH_AGENT_SIGNAL"),
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
-            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0")}
+            "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
+            "collect": (env.get("OBJGRAPH_AGENT_COLLECT") or "0") not in ("", "0")}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -594,6 +605,8 @@ def main(argv=None):
             opts["at_exit"] = True
         elif key == "--redact":
             opts["redact"] = True
+        elif key == "--collect":
+            opts["collect"] = True
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -602,7 +615,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"])
+                at_exit=opts["at_exit"], redact=opts["redact"], collect=opts["collect"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

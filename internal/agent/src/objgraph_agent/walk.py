@@ -177,7 +177,7 @@ class _Capture(_Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _N
         self.any_del = False
         # the edge names every part uses
         self.E = {}
-        for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
+        for name in ("__class__", "__dict__", "__annotations__", "cache", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
