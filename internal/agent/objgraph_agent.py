@@ -630,14 +630,21 @@ class _Naming:
         return 2 * self.sid(r[:40].encode("utf-8", "backslashreplace"))
 
     def sids(self, bs):
-        """String ids of the byte strings bs, new ones added in one go."""
+        """String ids of the byte strings bs, new ones numbered in one go,
+        each once."""
         st = self.strtab
         got = list(map(st.get, bs))
         if None in got:
-            new = dict.fromkeys(compress(bs, map(is_, got, repeat(None))))
-            st.update(zip(new, count(len(st))))
-            self.str_pending.extend(new)
-            got = list(map(st.__getitem__, bs))
+            mi = list(compress(range(len(got)), map(is_, got, repeat(None))))
+            new = list(map(bs.__getitem__, mi))
+            uniq = dict.fromkeys(new)
+            n0 = len(st)
+            st.update(zip(uniq, count(n0)))
+            if len(uniq) == len(new):
+                deque(map(got.__setitem__, mi, count(n0)), 0)
+            else:
+                deque(map(got.__setitem__, mi, map(st.__getitem__, new)), 0)
+            self.str_pending.extend(uniq)
         return got
 
     def _str_key_names(self, keys):
