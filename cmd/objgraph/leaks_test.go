@@ -99,7 +99,7 @@ func TestLeakPrograms(t *testing.T) {
 		{"instance_memo", "Result", 60, true, false, "module __main__",
 			[]string{"Service", "dict", "Result"}, []string{"service", "_memo"}},
 		{"lru_cache", "Fragment", 60, true, false, "",
-			[]string{"_lru_cache_wrapper", "dict", "Fragment"}, nil},
+			[]string{"_lru_cache_wrapper", "dict", "Fragment"}, []string{"cache"}},
 		{"thread_local", "Job", 60, true, false, "local worker: worker",
 			[]string{"list", "Job"}, nil},
 		{"gc_cycles", "Node", 120, false, true, "garbage",
