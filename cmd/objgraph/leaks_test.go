@@ -374,7 +374,7 @@ func TestLeaksSeriesWarnings(t *testing.T) {
 		want string // "" for no warning
 	}{
 		{[]string{cacheLeak1, leak2, cacheLeak3}, ""},
-		{[]string{cacheLeak1, gcCycles}, "is of process 18222 and " + gcCycles + " of process"},
+		{[]string{cacheLeak1, gcCycles}, "is of process 11004 and " + gcCycles + " of process"},
 		{[]string{cacheLeak3, cacheLeak1}, cacheLeak1 + " was taken before " + cacheLeak3},
 		{[]string{cacheLeak1, cacheLeak3, leak2}, leak2 + " was taken before " + cacheLeak3},
 	} {

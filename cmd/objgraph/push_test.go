@@ -77,13 +77,13 @@ func TestPush(t *testing.T) {
 		t.Fatalf("--json: %v, %q", err, out)
 	}
 	r := res[1]
-	if r.Snapshot != cacheLeak3 || r.Name != "leaky{env=ci,host=vm,pid=18222,python_version=3.11.7}" || !r.StampedNow ||
+	if r.Snapshot != cacheLeak3 || r.Name != "leaky{env=ci,host=vm,pid=11004,python_version=3.11.7}" || !r.StampedNow ||
 		r.SnapshotTime == nil || r.SnapshotTime.Year() != 2026 || r.Time == nil || time.Since(*r.Time) > time.Minute {
 		t.Errorf("reported %+v", r)
 	}
 	// The bundled snapshots' totals, as objgraph top counts them.
-	if r.Objects != 34124 || r.Bytes != 5209240 {
-		t.Errorf("reported %d objects and %d bytes, the snapshot has 34,124 and 5,209,240", r.Objects, r.Bytes)
+	if r.Objects != 34134 || r.Bytes != 5211242 {
+		t.Errorf("reported %d objects and %d bytes, the snapshot has 34,134 and 5,211,242", r.Objects, r.Bytes)
 	}
 	start, end := r.Time.Add(-time.Minute), r.Time.Add(time.Minute)
 	var objects int64
@@ -102,7 +102,7 @@ func TestPush(t *testing.T) {
 
 	// Without --json, a line per snapshot on stderr.
 	_, errOut, code = runCLI("push", "--pyroscope", s.URL, "--now", "--service", "leaky", cacheLeak1)
-	if code != 0 || !strings.Contains(errOut, "objgraph: pushed "+cacheLeak1+" to "+s.URL+" as leaky{host=vm,pid=18222,python_version=3.11.7} at ") {
+	if code != 0 || !strings.Contains(errOut, "objgraph: pushed "+cacheLeak1+" to "+s.URL+" as leaky{host=vm,pid=11004,python_version=3.11.7} at ") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

@@ -123,7 +123,7 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 		if st.Name.Service != "cache_leak" {
 			t.Errorf("service %q, want the script's name, cache_leak", st.Name.Service)
 		}
-		want := map[string]string{"host": "vm", "pid": "18222", "python_version": "3.11.7", "env": "test"}
+		want := map[string]string{"host": "vm", "pid": "11004", "python_version": "3.11.7", "env": "test"}
 		if fmt.Sprint(st.Name.Labels) != fmt.Sprint(want) {
 			t.Errorf("labels %v, want %v", st.Name.Labels, want)
 		}
@@ -143,7 +143,7 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 				t.Errorf("profile types %q lack %s", ids, id)
 			}
 		}
-		sel := `{service_name="cache_leak",host="vm",pid="18222",python_version="3.11.7",env="test"}`
+		sel := `{service_name="cache_leak",host="vm",pid="11004",python_version="3.11.7",env="test"}`
 		start, end := st.Time.Add(-time.Minute), st.Time.Add(time.Minute)
 		if f := stored(t, s, objectsType, sel, start, end); f.Total != objects {
 			t.Errorf("stored %d objects, the snapshot has %d", f.Total, objects)
