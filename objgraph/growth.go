@@ -109,6 +109,8 @@ const (
 func GetNewIDs(old, cur *heap.Heap, sortBy SortBy, opts StatsOptions) *NewIDs {
 	oldOpts := opts
 	oldOpts.Objects = nil
+	oldOpts = oldOpts.forHeap(old)
+	opts = opts.forHeap(cur)
 	type counts struct{ old, cur, new int }
 	byType := make(map[string]*counts)
 	get := func(name string) *counts {

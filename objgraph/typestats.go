@@ -21,10 +21,16 @@ type StatsOptions struct {
 	Objects   []heap.ID          // only these objects, tracked or not (objgraph's objects argument); nil means the whole heap
 	Filter    func(heap.ID) bool // when set, only objects it accepts
 	Buffers   bool               // Bytes includes the buffers objects own outside themselves, and owners are counted tracked or not
+	NoGarbage bool               // leave out what gc.collect() would free (FindGarbage), as show_growth and get_new_ids do by collecting first
 }
 
 // each calls fn for every object opts select.
 func (opts *StatsOptions) each(h *heap.Heap, fn func(heap.ID)) {
+	if opts.NoGarbage {
+		o := opts.forHeap(h)
+		o.each(h, fn)
+		return
+	}
 	if opts.Objects != nil {
 		for _, id := range opts.Objects {
 			if opts.Filter == nil || opts.Filter(id) {

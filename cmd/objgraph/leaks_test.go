@@ -99,7 +99,7 @@ func TestLeakPrograms(t *testing.T) {
 		{"instance_memo", "Result", 60, true, false, "module __main__",
 			[]string{"Service", "dict", "Result"}, []string{"service", "_memo"}},
 		{"lru_cache", "Fragment", 60, true, false, "",
-			[]string{"_lru_cache_wrapper", "dict", "Fragment"}, nil},
+			[]string{"_lru_cache_wrapper", "dict", "Fragment"}, []string{"cache"}},
 		{"thread_local", "Job", 60, true, false, "local worker: worker",
 			[]string{"list", "Job"}, nil},
 		{"gc_cycles", "Node", 120, false, true, "garbage",
@@ -374,7 +374,7 @@ func TestLeaksSeriesWarnings(t *testing.T) {
 		want string // "" for no warning
 	}{
 		{[]string{cacheLeak1, leak2, cacheLeak3}, ""},
-		{[]string{cacheLeak1, gcCycles}, "is of process 9059 and " + gcCycles + " of process"},
+		{[]string{cacheLeak1, gcCycles}, "is of process 11004 and " + gcCycles + " of process"},
 		{[]string{cacheLeak3, cacheLeak1}, cacheLeak1 + " was taken before " + cacheLeak3},
 		{[]string{cacheLeak1, cacheLeak3, leak2}, leak2 + " was taken before " + cacheLeak3},
 	} {

@@ -12,8 +12,9 @@ import (
 )
 
 type bytypeOptions struct {
-	limit int
-	all   bool
+	limit   int
+	all     bool
+	garbage bool
 }
 
 type atOptions struct{ limit int }
@@ -32,6 +33,7 @@ func init() {
 		bind: withOptions(func(fs *pflag.FlagSet, o *bytypeOptions) {
 			fs.IntVarP(&o.limit, "limit", "n", 20, "list this many objects (0 for all)")
 			fs.BoolVar(&o.all, "all", false, "list untracked objects (str, int, …) too")
+			garbageFlags(fs, &o.garbage, true, "objgraph.by_type does")
 		}, runByType),
 	})
 	register(&command{
@@ -70,13 +72,19 @@ func runByType(c *cmdEnv, o *bytypeOptions, args []string) error {
 		return err
 	}
 	typ := args[1]
-	ids := objgraph.ByType(h, typ, objgraph.StatsOptions{All: o.all})
+	opts := objgraph.StatsOptions{All: o.all, NoGarbage: !o.garbage}
+	ids := objgraph.ByType(h, typ, opts)
 	if !objgraph.KnownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
 	} else if len(ids) == 0 && !o.all {
 		fmt.Fprintf(c.stderr, "objgraph: no gc-tracked object has type %q; --all lists untracked ones\n", typ)
 	}
-	return c.write(report.NewByType(c.summarize(args[0], h), h, typ, ids, o.limit))
+	r := report.NewByType(c.summarize(args[0], h), h, typ, ids, o.limit)
+	if len(ids) > 0 {
+		opts.Objects = ids
+		r.Garbage = garbageShare(h, opts)
+	}
+	return c.write(r)
 }
 
 func runAt(c *cmdEnv, o *atOptions, args []string) error {

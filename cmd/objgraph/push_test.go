@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/internal/pyroscope/pyroscopetest"
 )
 
@@ -61,7 +62,7 @@ func TestPush(t *testing.T) {
 	s := pyroscopetest.Start(t)
 
 	// An old snapshot: said so, not pushed.
-	_, errOut, code := runCLI("push", "--pyroscope", s.URL, cacheLeak3)
+	_, errOut, code := runCLI("push", "--pyroscope", s.URL, oldSnapshot(t))
 	if code != exitFail || !strings.Contains(errOut, "outside the server's ingestion window") || !strings.Contains(errOut, "--now pushes it stamped with the present time") {
 		t.Fatalf("an old snapshot: exit %d, stderr %q", code, errOut)
 	}
@@ -76,13 +77,13 @@ func TestPush(t *testing.T) {
 		t.Fatalf("--json: %v, %q", err, out)
 	}
 	r := res[1]
-	if r.Snapshot != cacheLeak3 || r.Name != "leaky{env=ci,pid=9059,python_version=3.11.7}" || !r.StampedNow ||
+	if r.Snapshot != cacheLeak3 || r.Name != "leaky{env=ci,host=vm,pid=11004,python_version=3.11.7}" || !r.StampedNow ||
 		r.SnapshotTime == nil || r.SnapshotTime.Year() != 2026 || r.Time == nil || time.Since(*r.Time) > time.Minute {
 		t.Errorf("reported %+v", r)
 	}
 	// The bundled snapshots' totals, as objgraph top counts them.
-	if r.Objects != 32546 || r.Bytes != 4924407 {
-		t.Errorf("reported %d objects and %d bytes, the snapshot has 32,546 and 4,924,407", r.Objects, r.Bytes)
+	if r.Objects != 34134 || r.Bytes != 5211242 {
+		t.Errorf("reported %d objects and %d bytes, the snapshot has 34,134 and 5,211,242", r.Objects, r.Bytes)
 	}
 	start, end := r.Time.Add(-time.Minute), r.Time.Add(time.Minute)
 	var objects int64
@@ -101,7 +102,7 @@ func TestPush(t *testing.T) {
 
 	// Without --json, a line per snapshot on stderr.
 	_, errOut, code = runCLI("push", "--pyroscope", s.URL, "--now", "--service", "leaky", cacheLeak1)
-	if code != 0 || !strings.Contains(errOut, "objgraph: pushed "+cacheLeak1+" to "+s.URL+" as leaky{pid=9059,python_version=3.11.7} at ") {
+	if code != 0 || !strings.Contains(errOut, "objgraph: pushed "+cacheLeak1+" to "+s.URL+" as leaky{host=vm,pid=11004,python_version=3.11.7} at ") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
@@ -147,4 +148,16 @@ func TestRunPush(t *testing.T) {
 	if got := f.Self("[*]: Leak"); got != 321 {
 		t.Errorf("stored %d Leak objects held by the list, want 321", got)
 	}
+}
+
+// oldSnapshot writes a small snapshot taken 30 days ago and returns its
+// path.
+func oldSnapshot(t *testing.T) string {
+	t.Helper()
+	b := heap.NewBuilder()
+	b.SetMeta(heap.Meta{Runtime: "CPython", Version: "3.11.7", PID: 4242, Time: time.Now().AddDate(0, 0, -30)})
+	tMod := b.AddType("module", "builtins.module")
+	m := b.AddObject(heap.Object{Addr: 0x1000, Type: tMod, Size: 72, Refcount: 1, Flags: heap.FlagTracked.WithKind(heap.KindModule), Label: "app"})
+	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: m})
+	return writeSnapshot(t, b, "old.ogs")
 }

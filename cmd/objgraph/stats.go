@@ -13,13 +13,14 @@ import (
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
-type countOptions struct{ all bool }
+type countOptions struct{ all, garbage bool }
 
 type growthOptions struct {
 	limit     int
 	qualified bool
 	all       bool
 	explain   bool
+	garbage   bool
 }
 
 type newidsOptions struct {
@@ -28,6 +29,7 @@ type newidsOptions struct {
 	qualified bool
 	all       bool
 	typ       string
+	garbage   bool
 }
 
 func init() {
@@ -39,6 +41,7 @@ func init() {
 			"names, any other against short names.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *countOptions) {
 			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
+			garbageFlags(fs, &o.garbage, true, "objgraph.count does")
 		}, runCount),
 	})
 	register(&command{
@@ -53,6 +56,7 @@ func init() {
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
 			fs.BoolVar(&o.explain, "explain", true, "say which rows of the last snapshot a larger leak holds (computes its dominators)")
+			garbageFlags(fs, &o.garbage, false, "if objgraph.show_growth did not collect first")
 		}, runGrowth),
 	})
 	register(&command{
@@ -67,6 +71,7 @@ func init() {
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.all, "all", false, "count untracked objects (str, int, …) too")
 			fs.StringVarP(&o.typ, "type", "t", "", "print the addresses of the new objects of this type, one a line")
+			garbageFlags(fs, &o.garbage, false, "if objgraph.get_new_ids did not collect first")
 		}, runNewIDs),
 	})
 }
@@ -80,7 +85,8 @@ func runCount(c *cmdEnv, o *countOptions, args []string) error {
 		return err
 	}
 	typ := args[1]
-	n := objgraph.Count(h, typ, objgraph.StatsOptions{All: o.all})
+	opts := objgraph.StatsOptions{All: o.all, NoGarbage: !o.garbage}
+	n := objgraph.Count(h, typ, opts)
 	if !objgraph.KnownType(h, typ) {
 		fmt.Fprintf(c.stderr, "objgraph: no type named %q in %s%s\n", typ, args[0], typeHint(h, typ))
 	} else if n == 0 && !o.all {
@@ -90,7 +96,15 @@ func runCount(c *cmdEnv, o *countOptions, args []string) error {
 		}
 		fmt.Fprintf(c.stderr, "objgraph: no gc-tracked object has type %q (objgraph.count counts only those); --all counts its %s untracked %s\n", typ, units.Commas(uint64(all)), what)
 	}
-	return c.write(&report.Count{Snapshot: c.summarize(args[0], h), Type: typ, Count: n, All: o.all})
+	r := &report.Count{Snapshot: c.summarize(args[0], h), Type: typ, Count: n, All: o.all}
+	if n > 0 {
+		opts.Filter = objgraph.HasType(h, typ)
+		r.Garbage = garbageShare(h, opts)
+		if r.Garbage != nil && r.Garbage.Objects > 0 && !c.json {
+			fmt.Fprintf(c.stderr, "objgraph: %s\n", r.Garbage.Of(n))
+		}
+	}
+	return c.write(r)
 }
 
 func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
@@ -100,7 +114,7 @@ func runGrowth(c *cmdEnv, o *growthOptions, args []string) error {
 	if o.limit < 0 {
 		return usagef("--limit must be 0 or more")
 	}
-	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all}
+	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all, NoGarbage: !o.garbage}
 	var rep report.Growth
 	var t objgraph.GrowthTracker
 	var prev *heap.Meta
@@ -172,7 +186,7 @@ func runNewIDs(c *cmdEnv, o *newidsOptions, args []string) error {
 	}
 	checkPair(c, args[0], args[1], old.Meta().PID, cur.Meta().PID, old.Meta().Time, cur.Meta().Time)
 	snaps := []report.Snapshot{c.summarize(args[0], old), c.summarize(args[1], cur)}
-	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: o.qualified, All: o.all})
+	n := objgraph.GetNewIDs(old, cur, sortBy, objgraph.StatsOptions{Qualified: o.qualified, All: o.all, NoGarbage: !o.garbage})
 	if o.typ != "" {
 		r := &report.NewAddrs{Snapshots: snaps, Type: o.typ, Addresses: []string{}}
 		for _, a := range n.Addrs[o.typ] {

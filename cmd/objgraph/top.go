@@ -14,6 +14,7 @@ type topOptions struct {
 	qualified bool
 	byBytes   bool
 	buffers   bool
+	garbage   bool
 }
 
 func init() {
@@ -30,6 +31,7 @@ func init() {
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
 			fs.BoolVar(&o.buffers, "buffers", false, "count in bytes the data buffers objects own (numpy arrays, bytearrays, …), and their owners tracked or not")
+			garbageFlags(fs, &o.garbage, true, "objgraph.most_common_types does")
 		}, runTop),
 	})
 }
@@ -45,11 +47,13 @@ func runTop(c *cmdEnv, o *topOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	stats := objgraph.MostCommonTypes(h, 0, objgraph.StatsOptions{Qualified: o.qualified, All: o.all, Buffers: o.buffers})
+	opts := objgraph.StatsOptions{Qualified: o.qualified, All: o.all, Buffers: o.buffers, NoGarbage: !o.garbage}
+	stats := objgraph.MostCommonTypes(h, 0, opts)
 	if o.byBytes {
 		objgraph.SortByBytes(stats)
 	}
 	rep := report.NewTop(c.summarize(args[0], h), stats, o.limit)
+	rep.Garbage = garbageShare(h, opts)
 	if f := objgraph.NewFootprint(h); f.Process != nil {
 		rep.Memory = report.NewMemory(objgraph.NewMemoryVerdict(f))
 	}

@@ -46,6 +46,7 @@ install, the command line).
 import _thread
 import array
 import atexit
+import functools
 import gc
 import json
 import os
@@ -61,8 +62,8 @@ import zlib
 from bisect import bisect_left
 from collections import defaultdict, deque
 from functools import partial
-from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, and_, attrgetter, eq, ge, getitem, is_, itemgetter, mul, not_, rshift, setitem
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import add, and_, attrgetter, eq, ge, getitem, is_, itemgetter, le, mul, not_, rshift, setitem
 
 
 # --- objgraph_agent/layout.py ------------------------------------------------
@@ -139,6 +140,9 @@ _type = type
 _id = id
 _len = len
 _MISS = object()          # "no such attribute"
+# functools.lru_cache's wrapper: a C type whose referents hold two dicts, the
+# cache and the wrapper's __dict__ (with __wrapped__, set by update_wrapper)
+_LRU_WRAPPER = functools._lru_cache_wrapper
 
 
 def _map_ids(lst):
@@ -396,11 +400,15 @@ str and bytes get no label. No user ``__repr__`` is ever called: it is arbitrary
 be slow or change state. Other objects get no label.
 
 Edge names. List and tuple elements are named by index; dict values by
-their key (an identifier key as itself, e.g. ``cache``; an int key from
-0 to 2**31-1 as an index ``[k]``; other keys of builtin types by their
-repr, cut to 40 characters, in dicts of up to 256 entries; with
-``redact=True`` str and bytes keys by their type and length, see
-Redaction). Dicts whose keys are all str do not report their keys to the
+their key, in dicts of any size: an identifier key as itself, e.g.
+``cache``; an int key from 0 to 2**31-1 as an index ``[k]``; other keys
+that are str, int, float, bool, None, bytes, complex or tuples of those by
+their repr, cut to 40 characters; with ``redact=True`` str, bytes and
+tuple keys by their type and length, see Redaction. Each distinct name is
+one entry of the string table, written once; memory is bounded by the
+length cap, not by leaving keys unnamed: the cache from str keys to names
+holds at most ``key_names_base + tracked/32`` keys, and keys past it are
+named through the string table. Dicts whose keys are all str do not report their keys to the
 collector, yet they hold them: the agent adds those edges, named
 ``<key>`` like the key edges of other dicts.
 
@@ -412,7 +420,8 @@ their place instead), the command line's arguments and error details.
 """
 
 
-_CHEAP_KEY_TYPES = (str, int, float, bool, type(None), bytes, complex)
+# by id: comparing a key's type with == could call its metaclass's __eq__
+_CHEAP_KEY_TYPES = frozenset(map(id, (str, int, float, bool, type(None), bytes, complex)))
 
 
 def _copy_str(s):
@@ -448,6 +457,26 @@ def _names_array(parts):
 def _int_label(v):
     n = v.bit_length()
     return int.__repr__(v) if n <= 128 else "<int of %d bits>" % n
+
+
+def _tuple_label(k):
+    """The repr of a tuple key of builtin scalars, from its first 8 items at
+    most (the name is cut to 40 characters anyway); ints beyond 128 bits by
+    their size, as labels show them."""
+    parts = []
+    for e in k[:8]:
+        t = type(e)
+        if t is int:
+            parts.append(_int_label(e))
+        elif t is str:
+            parts.append(repr(e[:40]))
+        elif t is bytes:
+            parts.append(bytes.__repr__(e[:40]))
+        else:
+            parts.append(repr(e))
+    if len(k) == 1:
+        return "(%s,)" % parts[0]
+    return "(%s%s)" % (", ".join(parts), ", ..." if len(k) > 8 else "")
 
 
 class _KeyNames(dict):
@@ -536,8 +565,7 @@ def _code_vocabulary(gens, frames):
 
 class _Naming:
     """The string table and edge names: a capture's strtab and pending
-    strings, its dict-key name cache (kcache, capped at kcap, nrepr of them
-    reprs) and, with redact, the vocabulary of names keys may show."""
+    strings, its dict-key name cache (kcache, at most kcap keys) and, with redact, the vocabulary of names keys may show."""
 
     def sid(self, b):
         s = self.strtab.get(b)
@@ -556,82 +584,112 @@ class _Naming:
 
     def _new_key_name(self, key):
         """Name for a str key not in the cache: the key itself when it is an
-        identifier, else its repr cut to 40 characters (not when redacting).
-        Cached while the cache is below its cap; repr names, which are
-        mostly data, get half of it."""
-        kc = self.kcache
-        if len(kc) >= self.kcap:
-            return 0
+        identifier of up to 60 characters, else its repr cut to 40
+        characters (with redact, its type and length). Every key is named;
+        the cache keeps the names of at most kcap keys (a copy of each), so
+        that keys seen again are named in C, and past that a key is named
+        through the string table alone, which holds each name once."""
         if len(key) <= 60 and key.isidentifier() and (self.vocab is None or key in self.vocab):
             enc = 2 * self.sid(key.encode("utf-8", "backslashreplace"))
         elif self.redact:
             enc = self.redacted(len(key))
-        elif self.nrepr >= self.kcap // 2:
-            enc = 0
         else:
-            self.nrepr += 1
             enc = 2 * self.sid(repr(key[:40])[:40].encode("utf-8", "backslashreplace"))
-        kc[_copy_str(key)] = enc
+        kc = self.kcache
+        if len(kc) < self.kcap:
+            kc[_copy_str(key)] = enc
         return enc
 
     def key_name(self, k):
-        """Encoded edge name for the value under dict key k (any type)."""
+        """Encoded edge name for the value under dict key k (any type): str,
+        int, float, bool, None, bytes, complex and tuples of those are named
+        (long ones by a repr cut to 40 characters), other keys are not."""
         t = type(k)
         if t is str:
             v = self.kcache.get(k)
             return v if v is not None else self._new_key_name(k)
         if t is int and 0 <= k < 1 << 31:
             return 2 * k + 1
-        if t not in _CHEAP_KEY_TYPES and not (t is tuple and len(k) <= 4 and
-                                              all(type(e) in _CHEAP_KEY_TYPES for e in k)):
+        if t is tuple:
+            if not all(_id(type(e)) in _CHEAP_KEY_TYPES for e in k):
+                return 0
+        elif _id(t) not in _CHEAP_KEY_TYPES:
             return 0
         if self.redact and (t is bytes or t is tuple):
-            return self.redacted(len(k), "bytes") if t is bytes else 0
-        if self.nrepr >= self.kcap // 2:
-            return 0
+            return self.redacted(len(k), "bytes" if t is bytes else "tuple")
         try:
-            if t is int and k.bit_length() > 128:
-                return 0
-            if t is bytes:
-                r = bytes.__repr__(k[:40])[:40]
+            if t is int:
+                r = _int_label(k)
+            elif t is bytes:
+                r = bytes.__repr__(k[:40])
             elif t is tuple:
-                r = tuple.__repr__(k)[:40]
+                r = _tuple_label(k)
             else:
-                r = repr(k)[:40]
+                r = repr(k)
         except Exception:
-            return 0
-        b = r.encode("utf-8", "backslashreplace")
-        if b not in self.strtab:
-            self.nrepr += 1
-        return 2 * self.sid(b)
+            r = "<%s>" % t.__name__
+        return 2 * self.sid(r[:40].encode("utf-8", "backslashreplace"))
+
+    def sids(self, bs):
+        """String ids of the byte strings bs, new ones numbered in one go,
+        each once."""
+        st = self.strtab
+        got = list(map(st.get, bs))
+        if None in got:
+            mi = list(compress(range(len(got)), map(is_, got, repeat(None))))
+            new = list(map(bs.__getitem__, mi))
+            uniq = dict.fromkeys(new)
+            n0 = len(st)
+            st.update(zip(uniq, count(n0)))
+            if len(uniq) == len(new):
+                deque(map(got.__setitem__, mi, count(n0)), 0)
+            else:
+                deque(map(got.__setitem__, mi, map(st.__getitem__, new)), 0)
+            self.str_pending.extend(uniq)
+        return got
 
     def _str_key_names(self, keys):
         """Encoded names for str dict keys, through the cache (in C for keys
-        already seen)."""
+        already seen); the keys it misses are named together."""
+        out = list(map(self.kcache.get, keys))
+        if None not in out:
+            return out
+        miss = list(compress(range(len(out)), map(is_, out, repeat(None))))
+        mk = list(map(keys.__getitem__, miss))
+        deque(map(out.__setitem__, miss, self._new_str_key_names(mk)), 0)
+        return out
+
+    def _new_str_key_names(self, mk):
+        """Encoded names for str keys the cache does not hold, as
+        _new_key_name names them, then cached while there is room."""
+        n = len(mk)
+        ident = list(map(and_, map(str.isidentifier, mk), map(le, map(len, mk), repeat(60))))
+        if self.vocab is not None:
+            ident = list(map(and_, ident, map(self.vocab.__contains__, mk)))
+        bs = [b""] * n
+        ii = list(compress(range(n), ident))
+        deque(map(bs.__setitem__, ii, map(str.encode, map(mk.__getitem__, ii), repeat("utf-8"),
+                                          repeat("backslashreplace"))), 0)
+        oi = list(compress(range(n), map(not_, ident)))
+        if self.redact:
+            other = [("<str of %d>" % len(mk[i])).encode() for i in oi]
+        else:
+            other = map(str.encode, map(getitem, map(repr, map(getitem, map(mk.__getitem__, oi), repeat(_SL40))),
+                                        repeat(_SL40)), repeat("utf-8"), repeat("backslashreplace"))
+        deque(map(bs.__setitem__, oi, other), 0)
+        encs = list(map(mul, self.sids(bs), repeat(2)))
         kc = self.kcache
-        if len(kc) >= self.kcap:
-            return list(map(kc.get, keys, repeat(0)))
-        return list(map(kc.__getitem__, keys))
+        room = self.kcap - len(kc)
+        if room > 0:
+            kc.update(zip(map(_copy_str, mk[:room]), encs[:room]))
+        return encs
 
     def _key_names(self, keys, lens):
         """Names for the keys of dicts with lens entries each, keys of all
-        the dicts in one list. Keys other than str and int are named by
-        their repr only in dicts of up to 256 entries: a big table keyed by
-        tuples or floats has its keys as edges anyway, and a repr per key
-        costs more than it tells."""
+        the dicts in one list."""
         if all(map(is_, map(type, keys), repeat(str))):
             return self._str_key_names(keys)
-        if max(lens) <= 256:
-            return list(map(self.key_name, keys))
-        out = []
-        it = iter(keys)
-        for n in lens:
-            ks = list(islice(it, n))
-            if n <= 256:
-                out.extend(map(self.key_name, ks))
-            else:
-                out.extend(self.key_name(k) if type(k) is str or type(k) is int else 0 for k in ks)
-        return out
+        return list(map(self.key_name, keys))
 
     def _dict_names(self, d, r, KEY):
         """Names for the referents r of exact dict d, one dict at a time."""
@@ -910,7 +968,7 @@ class _Tuning:
         self.atom_batch = 32768             # objects per record of single-reference str, int, float
         self.part = 65536                   # edges examined at once for untracked objects
         self.edge_bytes_limit = 256 << 20   # split a batch whose edges would exceed this
-        self.key_names_base = 50000         # dict-key-derived names kept: base + tracked/32
+        self.key_names_base = 50000         # str keys whose names are cached: base + tracked/32
         self.max_errors = 20                # errors kept in the metadata, at most
         self.meta_slack = 8192              # room in META for what is known only at the end
         self.threaded_writer = True         # compress and write on a thread of the agent's
@@ -1343,9 +1401,13 @@ class _Records:
     def flush_small(self, force=False):
         out = self.out
         if self.str_pending and (force or len(self.str_pending) >= 4096):
-            p = self.str_pending
+            pending = self.str_pending
             self.str_pending = []
-            out.record(_K_STRINGS, len(p), [_int_col(1, list(map(_len, p))), (2, 0, True, b"".join(p), 0)])
+            # a dict of many distinct keys names them all at once: records
+            # of at most 65536 strings each
+            for i in range(0, len(pending), 65536):
+                p = pending[i:i + 65536]
+                out.record(_K_STRINGS, len(p), [_int_col(1, list(map(_len, p))), (2, 0, True, b"".join(p), 0)])
         if self.type_pending and (force or len(self.type_pending) >= 1024):
             p = self.type_pending
             self.type_pending = []
@@ -2062,7 +2124,7 @@ class _TypeTable:
                     break
             self._instance_getters(t, info)
             return info
-        if tflags & _HEAPTYPE:
+        if tflags & _HEAPTYPE or t is _LRU_WRAPPER:
             info = _TInfo(_C_INST)
             self._instance_getters(t, info)
             return info
@@ -2525,6 +2587,8 @@ class _ByIdentity:
         return names
 
     def _dict_name(self, o, d, info):
+        if type(o) is _LRU_WRAPPER and dict.get(d, "__wrapped__", _MISS) is _MISS:
+            return self.E["cache"]
         if type(o) is types.FunctionType:
             try:
                 code = _FUNC_CODE(o)
@@ -2852,7 +2916,6 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.kcache = _KeyNames()
         self.kcache.cap = self
         self.kcap = _tuning.key_names_base + ntracked // 32
-        self.nrepr = 0
         self.idx_list = _Indexes()
         self.idx_list.rev = _LIST_REVERSED
         self.idx_tuple = _Indexes()
@@ -2874,7 +2937,7 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.init_allocs()
         # the edge names every part uses
         self.E = {}
-        for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
+        for name in ("__class__", "__dict__", "__annotations__", "cache", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
@@ -4065,13 +4128,15 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=None, redact=False, fork=None, wait=None):
+def snapshot(path, collect=False, redact=False, fork=None, wait=None):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata);
-    None (the default) collects in-process but not with a fork capture,
-    where the collection would be most of the program's pause (objgraph gc
-    finds cyclic garbage in the snapshot offline).
+    collect: run gc.collect() first (its result goes in the metadata). Off
+    by default: a full collection is a pause the program did not ask for,
+    runs finalizers and weakref callbacks, and frees the cycles a program
+    that disabled gc holds; objgraph finds the cyclic garbage in the
+    snapshot itself (objgraph gc) and leaves it out where objgraph's
+    functions would have collected first (growth, newids).
     redact: leave out the contents of str and bytes objects.
     fork: True walks the heap in a forked child (the program's pause is
     the fork); False walks it here; None (the default) forks where that
@@ -4378,10 +4443,11 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=None, fork=None):
+            redact=False, collect=False, fork=None):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
-    (at_exit=True). Snapshot files are named
+    (at_exit=True), each after a gc.collect() only with collect=True.
+    Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
     rule for signal handlers). fork: True takes every snapshot in a forked
@@ -4576,6 +4642,7 @@ def _autostart_from_env(environ=None):
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
     OBJGRAPH_AGENT_FORK (1: always fork, 0: never, unset or "auto": when
     the heap is large),
+    OBJGRAPH_AGENT_COLLECT (1: gc.collect() before each snapshot),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -4590,7 +4657,8 @@ def _autostart_from_env(environ=None):
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
     fork = _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, fork=fork)
+    collect = (env.get("OBJGRAPH_AGENT_COLLECT") or "0").strip() not in ("", "0", "false", "no")
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, collect=collect, fork=fork)
     return True
 
 
@@ -4610,10 +4678,12 @@ options:
   --redact          leave the contents of str and bytes out
   --fork            take every snapshot in a forked child (the pause is one
                     fork); --no-fork never; by default when the heap is large
+  --collect         run gc.collect() before each snapshot (off by default:
+                    objgraph finds the cyclic garbage in the snapshot)
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _FORK
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT, _FORK and _COLLECT
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -4633,7 +4703,8 @@ def main(argv=None):
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
             "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
-            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))}
+            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK")),
+            "collect": (env.get("OBJGRAPH_AGENT_COLLECT") or "0") not in ("", "0")}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -4663,6 +4734,8 @@ def main(argv=None):
             opts["fork"] = True
         elif key == "--no-fork":
             opts["fork"] = False
+        elif key == "--collect":
+            opts["collect"] = True
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -4671,7 +4744,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"], fork=opts["fork"])
+                at_exit=opts["at_exit"], redact=opts["redact"], collect=opts["collect"], fork=opts["fork"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

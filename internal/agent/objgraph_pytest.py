@@ -191,7 +191,7 @@ class _Checker:
             # A first snapshot makes what the process makes on the first
             # one only, so that it is not new in the first test's second.
             first = os.path.join(self.tmp, "0.ogs")
-            self.agent.snapshot(first, True)
+            self.agent.snapshot(first, collect=True)
             os.remove(first)
         for _ in range(s.warmup):
             item.runtest()
@@ -203,7 +203,7 @@ class _Checker:
         # from here on is in the first snapshot too. The second argument
         # is collect: garbage collected first, so that only what is still
         # referred to counts.
-        self.agent.snapshot(p.before, True)
+        self.agent.snapshot(p.before, collect=True)
         # The measured run is pytest's own call of the test, next.
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_call")
@@ -211,7 +211,7 @@ class _Checker:
         p = self.pending.pop(item.nodeid, None)
         if p is None:
             return
-        self.agent.snapshot(p.after, True)
+        self.agent.snapshot(p.after, collect=True)
         try:
             report = self.analyse(p)
             failure = self.failure(item, p, report)

@@ -441,12 +441,12 @@ class AgentTest(unittest.TestCase):
         check = [keep] + keep + [o for part in keep for o in part]
         check += [r for o in check if gc.is_tracked(o) for r in gc.get_referents(o)]
         check += [r for o in check if type(o) is dict for r in gc.get_referents(o)]
-        fast = self.take()
+        fast = self.take(collect=True)
         saved = objgraph_agent._list_ids, objgraph_agent._types_hash_safely
         set_agent("_list_ids", objgraph_agent._map_ids)
         set_agent("_types_hash_safely", lambda: False)
         try:
-            slow = self.take()
+            slow = self.take(collect=True)
         finally:
             set_agent("_list_ids", saved[0])
             set_agent("_types_hash_safely", saved[1])
@@ -544,6 +544,22 @@ class AgentTest(unittest.TestCase):
         self.assertEqual((snap.flags[idx[id(sys)]] >> 8) & 15, 1)
         self.assertEqual((snap.flags[idx[id(Marker)]] >> 8) & 15, 3)
         self.assertEqual((snap.flags[idx[id(names_to)]] >> 8) & 15, 4)
+
+    def test_lru_cache_dict_is_named_cache(self):
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def make(n):
+            return Marker(n)
+        made = make(3)
+        cache = [r for r in gc.get_referents(make) if type(r) is dict and r is not make.__dict__]
+        self.assertEqual(len(cache), 1)
+        snap = self.take()
+        idx = snap.index()
+        names = dict((t, n) for t, n in snap.edges[idx[id(make)]])
+        self.assertEqual(names.get(id(cache[0])), "cache")
+        self.assertEqual(names.get(id(make.__dict__)), "__dict__")
+        self.assertEqual([n for t, n in snap.edges[idx[id(cache[0])]] if t == id(made)], ["[3]"])
 
     def test_thread_local_leak_has_a_root(self):
         ready = threading.Event()
@@ -667,12 +683,12 @@ class AgentTest(unittest.TestCase):
     def test_back_to_back_snapshots_hold_the_same_objects(self):
         """Nothing of the agent's: snapshots taken one after the other, with
         nothing in between, hold the same objects (by address and type),
-        tracked or not, on the signal path and with the default collection,
+        tracked or not, on the signal path and with a collection first,
         the first against the second included (no cache of the agent's
         fills up on first use)."""
         code = """if 1:
             import os, signal, objgraph_agent
-            objgraph_agent.install(signal.SIGUSR2, %r)
+            objgraph_agent.install(signal.SIGUSR2, %r, collect=True)
             for i in range(5):
                 if i == 3:
                     objgraph_agent._installed.count = 300  # past the cached small ints

@@ -88,19 +88,22 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 	ctx := context.Background()
 	h := readSnapshot(t, cacheLeak3)
 	objects, bytes := totals(h)
-	meta := h.Meta()
 
 	t.Run("old snapshot", func(t *testing.T) {
-		_, err := c.PushSnapshot(ctx, h, pyroscope.SnapshotOptions{Service: "old"})
+		// the bundled snapshot, as if taken 30 days earlier
+		old := readSnapshot(t, cacheLeak3)
+		taken := old.Meta().Time.AddDate(0, 0, -30)
+		old.Meta().Time = taken
+		_, err := c.PushSnapshot(ctx, old, pyroscope.SnapshotOptions{Service: "old"})
 		var we *pyroscope.WindowError
 		if !errors.As(err, &we) {
-			t.Fatalf("pushing a snapshot of %s: %v, want a *WindowError", meta.Time, err)
+			t.Fatalf("pushing a snapshot of %s: %v, want a *WindowError", taken, err)
 		}
-		if !we.Time.Equal(meta.Time) || we.Age < 24*time.Hour {
-			t.Errorf("window error for time %s, age %s; the snapshot's time is %s", we.Time, we.Age, meta.Time)
+		if !we.Time.Equal(taken) || we.Age < 24*time.Hour {
+			t.Errorf("window error for time %s, age %s; the snapshot's time is %s", we.Time, we.Age, taken)
 		}
 		msg := err.Error()
-		for _, want := range []string{"2026-11-23 04:33:25 UTC", "outside the server's ingestion window", "the ingestion window starts at"} {
+		for _, want := range []string{taken.UTC().Format("2006-01-02 15:04:05 UTC"), "outside the server's ingestion window", "the ingestion window starts at"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("error %q does not say %q", msg, want)
 			}
@@ -120,7 +123,7 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 		if st.Name.Service != "cache_leak" {
 			t.Errorf("service %q, want the script's name, cache_leak", st.Name.Service)
 		}
-		want := map[string]string{"pid": "9059", "python_version": "3.11.7", "env": "test"}
+		want := map[string]string{"host": "vm", "pid": "11004", "python_version": "3.11.7", "env": "test"}
 		if fmt.Sprint(st.Name.Labels) != fmt.Sprint(want) {
 			t.Errorf("labels %v, want %v", st.Name.Labels, want)
 		}
@@ -140,7 +143,7 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 				t.Errorf("profile types %q lack %s", ids, id)
 			}
 		}
-		sel := `{service_name="cache_leak",pid="9059",python_version="3.11.7",env="test"}`
+		sel := `{service_name="cache_leak",host="vm",pid="11004",python_version="3.11.7",env="test"}`
 		start, end := st.Time.Add(-time.Minute), st.Time.Add(time.Minute)
 		if f := stored(t, s, objectsType, sel, start, end); f.Total != objects {
 			t.Errorf("stored %d objects, the snapshot has %d", f.Total, objects)

@@ -61,18 +61,46 @@ func limit[T any](s []T, n int) []T {
 	return s
 }
 
+// GarbageShare is how much of what a command counted is cyclic garbage:
+// objects gc.collect() would free, there because the snapshot was taken
+// without a collection.
+type GarbageShare struct {
+	Objects int    `json:"objects"` // objects counted that are garbage
+	Bytes   uint64 `json:"bytes"`   // their sizes
+}
+
+// Of says what share of n objects counted is garbage.
+func (g *GarbageShare) Of(n int) string {
+	return fmt.Sprintf("%s of the %s counted (%s bytes) %s cyclic garbage, which gc.collect() would free; --no-garbage leaves it out",
+		units.Commas(uint64(g.Objects)), Plural(n, "object"), units.Commas(g.Bytes), isAre(g.Objects))
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
 // Top is the most common types of a snapshot.
 type Top struct {
-	Snapshot Snapshot  `json:"snapshot"`
-	Types    int       `json:"types"`            // types in the snapshot (among the objects counted)
-	Top      []TypeRow `json:"top"`              // the most common, as many as asked
-	Memory   *Memory   `json:"memory,omitempty"` // the verdict on the process's memory
+	Snapshot Snapshot      `json:"snapshot"`
+	Types    int           `json:"types"`             // types in the snapshot (among the objects counted)
+	Top      []TypeRow     `json:"top"`               // the most common, as many as asked
+	Garbage  *GarbageShare `json:"garbage,omitempty"` // of all the objects counted (not only those shown), the garbage; absent with --no-garbage
+	Memory   *Memory       `json:"memory,omitempty"`  // the verdict on the process's memory
+
+	all []int // the count of every type
 }
 
 // NewTop makes a Top from the type statistics of the snapshot, in the
 // order shown, of which the first n are kept (0: all).
 func NewTop(snap Snapshot, stats []objgraph.TypeStat, n int) *Top {
-	return &Top{Snapshot: snap, Types: len(stats), Top: TypeRows(limit(stats, n))}
+	r := &Top{Snapshot: snap, Types: len(stats), Top: TypeRows(limit(stats, n))}
+	for _, s := range stats {
+		r.all = append(r.all, s.Count)
+	}
+	return r
 }
 
 func (r *Top) WriteText(w io.Writer) error {
@@ -82,6 +110,13 @@ func (r *Top) WriteText(w io.Writer) error {
 		return err
 	}
 	more(w, "", r.Types-len(r.Top), "type", "--limit")
+	if r.Garbage != nil && r.Garbage.Objects > 0 {
+		n := 0
+		for _, t := range r.all {
+			n += t
+		}
+		fmt.Fprintf(w, "%s\n", r.Garbage.Of(n))
+	}
 	if r.Memory != nil {
 		fmt.Fprintln(w)
 		return r.Memory.WriteText(w)
@@ -91,10 +126,11 @@ func (r *Top) WriteText(w io.Writer) error {
 
 // Count is the number of objects of one type, as objgraph.count.
 type Count struct {
-	Snapshot Snapshot `json:"snapshot"`
-	Type     string   `json:"type"`  // the name asked for
-	Count    int      `json:"count"` // objects of that type
-	All      bool     `json:"all"`   // untracked objects counted too
+	Snapshot Snapshot      `json:"snapshot"`
+	Type     string        `json:"type"`              // the name asked for
+	Count    int           `json:"count"`             // objects of that type
+	All      bool          `json:"all"`               // untracked objects counted too
+	Garbage  *GarbageShare `json:"garbage,omitempty"` // of those, the garbage; absent with --no-garbage or no object
 }
 
 func (r *Count) WriteText(w io.Writer) error {
@@ -104,10 +140,11 @@ func (r *Count) WriteText(w io.Writer) error {
 
 // ByType is the objects of one type, as objgraph.by_type.
 type ByType struct {
-	Snapshot Snapshot `json:"snapshot"`
-	Type     string   `json:"type"`    // the name asked for
-	Count    int      `json:"count"`   // objects of that type
-	Objects  []Object `json:"objects"` // the first of them, as many as asked, in snapshot order
+	Snapshot Snapshot      `json:"snapshot"`
+	Type     string        `json:"type"`              // the name asked for
+	Count    int           `json:"count"`             // objects of that type
+	Objects  []Object      `json:"objects"`           // the first of them, as many as asked, in snapshot order
+	Garbage  *GarbageShare `json:"garbage,omitempty"` // of all of them, the garbage; absent with --no-garbage or no object
 }
 
 // NewByType makes a ByType of the objects ids of h, of which the first n
@@ -125,6 +162,9 @@ func (r *ByType) WriteText(w io.Writer) error {
 	}
 	if n := r.Count - len(r.Objects); n > 0 {
 		fmt.Fprintf(w, "(%s more; --limit 0 lists all)\n", units.Commas(uint64(n)))
+	}
+	if r.Garbage != nil && r.Garbage.Objects > 0 {
+		fmt.Fprintf(w, "%s\n", r.Garbage.Of(r.Count))
 	}
 	return nil
 }

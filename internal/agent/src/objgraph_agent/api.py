@@ -69,13 +69,15 @@ def _agent_caused(e):
     return _id(tb.tb_frame.f_globals) in _AGENT_GLOBALS
 
 
-def snapshot(path, collect=None, redact=False, fork=None, wait=None):
+def snapshot(path, collect=False, redact=False, fork=None, wait=None):
     """Write a heap snapshot of this process to path; return path.
 
-    collect: run gc.collect() first (its result goes in the metadata);
-    None (the default) collects in-process but not with a fork capture,
-    where the collection would be most of the program's pause (objgraph gc
-    finds cyclic garbage in the snapshot offline).
+    collect: run gc.collect() first (its result goes in the metadata). Off
+    by default: a full collection is a pause the program did not ask for,
+    runs finalizers and weakref callbacks, and frees the cycles a program
+    that disabled gc holds; objgraph finds the cyclic garbage in the
+    snapshot itself (objgraph gc) and leaves it out where objgraph's
+    functions would have collected first (growth, newids).
     redact: leave out the contents of str and bytes objects.
     fork: True walks the heap in a forked child (the program's pause is
     the fork); False walks it here; None (the default) forks where that
@@ -382,10 +384,11 @@ def _on_exit():
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,
-            redact=False, collect=None, fork=None):
+            redact=False, collect=False, fork=None):
     """Take a snapshot into directory on each signal signum (None: no
     signal), every `every` seconds (0: never) and when the program exits
-    (at_exit=True). Snapshot files are named
+    (at_exit=True), each after a gc.collect() only with collect=True.
+    Snapshot files are named
     objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Call uninstall() to stop.
     With a signal, install() must be called from the main thread (Python's
     rule for signal handlers). fork: True takes every snapshot in a forked
@@ -580,6 +583,7 @@ def _autostart_from_env(environ=None):
     OBJGRAPH_AGENT_AT_EXIT (1 or 0), OBJGRAPH_AGENT_REDACT (1 or 0),
     OBJGRAPH_AGENT_FORK (1: always fork, 0: never, unset or "auto": when
     the heap is large),
+    OBJGRAPH_AGENT_COLLECT (1: gc.collect() before each snapshot),
     OBJGRAPH_AGENT_STATE (objgraph run's private directory: install()
     publishes this process there, see _publish). Returns True when it
     installed."""
@@ -594,7 +598,8 @@ def _autostart_from_env(environ=None):
     at_exit = (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0").strip() not in ("", "0", "false", "no")
     redact = (env.get("OBJGRAPH_AGENT_REDACT") or "0").strip() not in ("", "0", "false", "no")
     fork = _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))
-    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, fork=fork)
+    collect = (env.get("OBJGRAPH_AGENT_COLLECT") or "0").strip() not in ("", "0", "false", "no")
+    install(signum=signum, directory=directory, every=every, at_exit=at_exit, redact=redact, collect=collect, fork=fork)
     return True
 
 
@@ -614,10 +619,12 @@ options:
   --redact          leave the contents of str and bytes out
   --fork            take every snapshot in a forked child (the pause is one
                     fork); --no-fork never; by default when the heap is large
+  --collect         run gc.collect() before each snapshot (off by default:
+                    objgraph finds the cyclic garbage in the snapshot)
   -h, --help        this text
 
 Snapshot files are named objgraph-<pid>-<YYYYmmdd-HHMMSS>-<n>.ogs. Options
-default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT and _FORK
+default to the OBJGRAPH_AGENT_SIGNAL, _EVERY, _AT_EXIT, _REDACT, _FORK and _COLLECT
 variables. From Python code: import objgraph_agent, then
 objgraph_agent.snapshot(path) or objgraph_agent.install(...).
 """
@@ -637,7 +644,8 @@ def main(argv=None):
             "every": env.get("OBJGRAPH_AGENT_EVERY") or "0",
             "at_exit": (env.get("OBJGRAPH_AGENT_AT_EXIT") or "0") not in ("", "0"),
             "redact": (env.get("OBJGRAPH_AGENT_REDACT") or "0") not in ("", "0"),
-            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK"))}
+            "fork": _parse_fork(env.get("OBJGRAPH_AGENT_FORK")),
+            "collect": (env.get("OBJGRAPH_AGENT_COLLECT") or "0") not in ("", "0")}
     module = None
     while args and args[0].startswith("-"):
         a = args.pop(0)
@@ -667,6 +675,8 @@ def main(argv=None):
             opts["fork"] = True
         elif key == "--no-fork":
             opts["fork"] = False
+        elif key == "--collect":
+            opts["collect"] = True
         else:
             sys.stderr.write("objgraph_agent: unknown option %s\n\n%s" % (a, _USAGE))
             return 2
@@ -675,7 +685,7 @@ def main(argv=None):
         return 2
     try:
         install(signum=_parse_signal(opts["signal"]), directory=opts["dir"], every=float(opts["every"]),
-                at_exit=opts["at_exit"], redact=opts["redact"], fork=opts["fork"])
+                at_exit=opts["at_exit"], redact=opts["redact"], collect=opts["collect"], fork=opts["fork"])
     except (ValueError, OSError) as e:
         sys.stderr.write("%s\n" % e)
         return 2

@@ -26,7 +26,7 @@ from operator import and_, is_, itemgetter
 
 from .layout import (
     _DICT_VALUE_FIRST, _FRAME_BACK, _FRAME_BUILTINS, _FRAME_CODE, _FRAME_GLOBALS, _FRAME_LOCALS,
-    _FUNC_CODE, _LIST_REVERSED, _MISS, _NOT, _OBJ_GETATTRIBUTE, _PY, _TNAME, _TUPLE_REVERSED, _getattr,
+    _FUNC_CODE, _LIST_REVERSED, _LRU_WRAPPER, _MISS, _NOT, _OBJ_GETATTRIBUTE, _PY, _TNAME, _TUPLE_REVERSED, _getattr,
     _id, _len)
 from .names import _enc
 from .typeinfo import _C_BASED, _C_FRAME, _C_IDENT, _T_CLS, _T_DICT, _T_GET, _Template
@@ -95,6 +95,8 @@ class _ByIdentity:
         return names
 
     def _dict_name(self, o, d, info):
+        if type(o) is _LRU_WRAPPER and dict.get(d, "__wrapped__", _MISS) is _MISS:
+            return self.E["cache"]
         if type(o) is types.FunctionType:
             try:
                 code = _FUNC_CODE(o)

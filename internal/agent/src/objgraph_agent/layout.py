@@ -19,6 +19,7 @@ import struct
 import sys
 import types
 import weakref
+import functools
 from functools import partial
 
 
@@ -78,6 +79,9 @@ _type = type
 _id = id
 _len = len
 _MISS = object()          # "no such attribute"
+# functools.lru_cache's wrapper: a C type whose referents hold two dicts, the
+# cache and the wrapper's __dict__ (with __wrapped__, set by update_wrapper)
+_LRU_WRAPPER = functools._lru_cache_wrapper
 
 
 def _map_ids(lst):

@@ -12,11 +12,15 @@ str and bytes get no label. No user ``__repr__`` is ever called: it is arbitrary
 be slow or change state. Other objects get no label.
 
 Edge names. List and tuple elements are named by index; dict values by
-their key (an identifier key as itself, e.g. ``cache``; an int key from
-0 to 2**31-1 as an index ``[k]``; other keys of builtin types by their
-repr, cut to 40 characters, in dicts of up to 256 entries; with
-``redact=True`` str and bytes keys by their type and length, see
-Redaction). Dicts whose keys are all str do not report their keys to the
+their key, in dicts of any size: an identifier key as itself, e.g.
+``cache``; an int key from 0 to 2**31-1 as an index ``[k]``; other keys
+that are str, int, float, bool, None, bytes, complex or tuples of those by
+their repr, cut to 40 characters; with ``redact=True`` str, bytes and
+tuple keys by their type and length, see Redaction. Each distinct name is
+one entry of the string table, written once; memory is bounded by the
+length cap, not by leaving keys unnamed: the cache from str keys to names
+holds at most ``key_names_base + tracked/32`` keys, and keys past it are
+named through the string table. Dicts whose keys are all str do not report their keys to the
 collector, yet they hold them: the agent adds those edges, named
 ``<key>`` like the key edges of other dicts.
 
@@ -29,16 +33,18 @@ their place instead), the command line's arguments and error details.
 
 import array
 import types
-from itertools import chain, compress, islice, repeat
-from operator import getitem, is_
+from collections import deque
+from itertools import chain, compress, count, repeat
+from operator import and_, getitem, is_, le, mul, not_
 
 from .layout import (
     _CODE_CONSTS, _CODE_FILE, _CODE_LINE, _CODE_NAME, _CODE_NAMES, _DICT_VALUE_FIRST, _FRAME_CODE,
-    _FRAME_LINE, _FUNC_CODE, _FUNC_QUAL, _IDENT_GETTERS, _METH_FUNC, _MOD_DICT, _SL60, _TC4, _TDICT,
+    _FRAME_LINE, _FUNC_CODE, _FUNC_QUAL, _IDENT_GETTERS, _METH_FUNC, _MOD_DICT, _SL40, _SL60, _TC4, _TDICT,
     _TNAME, _by_id, _id)
 
 
-_CHEAP_KEY_TYPES = (str, int, float, bool, type(None), bytes, complex)
+# by id: comparing a key's type with == could call its metaclass's __eq__
+_CHEAP_KEY_TYPES = frozenset(map(id, (str, int, float, bool, type(None), bytes, complex)))
 
 
 def _copy_str(s):
@@ -74,6 +80,26 @@ def _names_array(parts):
 def _int_label(v):
     n = v.bit_length()
     return int.__repr__(v) if n <= 128 else "<int of %d bits>" % n
+
+
+def _tuple_label(k):
+    """The repr of a tuple key of builtin scalars, from its first 8 items at
+    most (the name is cut to 40 characters anyway); ints beyond 128 bits by
+    their size, as labels show them."""
+    parts = []
+    for e in k[:8]:
+        t = type(e)
+        if t is int:
+            parts.append(_int_label(e))
+        elif t is str:
+            parts.append(repr(e[:40]))
+        elif t is bytes:
+            parts.append(bytes.__repr__(e[:40]))
+        else:
+            parts.append(repr(e))
+    if len(k) == 1:
+        return "(%s,)" % parts[0]
+    return "(%s%s)" % (", ".join(parts), ", ..." if len(k) > 8 else "")
 
 
 class _KeyNames(dict):
@@ -162,8 +188,7 @@ def _code_vocabulary(gens, frames):
 
 class _Naming:
     """The string table and edge names: a capture's strtab and pending
-    strings, its dict-key name cache (kcache, capped at kcap, nrepr of them
-    reprs) and, with redact, the vocabulary of names keys may show."""
+    strings, its dict-key name cache (kcache, at most kcap keys) and, with redact, the vocabulary of names keys may show."""
 
     def sid(self, b):
         s = self.strtab.get(b)
@@ -182,82 +207,112 @@ class _Naming:
 
     def _new_key_name(self, key):
         """Name for a str key not in the cache: the key itself when it is an
-        identifier, else its repr cut to 40 characters (not when redacting).
-        Cached while the cache is below its cap; repr names, which are
-        mostly data, get half of it."""
-        kc = self.kcache
-        if len(kc) >= self.kcap:
-            return 0
+        identifier of up to 60 characters, else its repr cut to 40
+        characters (with redact, its type and length). Every key is named;
+        the cache keeps the names of at most kcap keys (a copy of each), so
+        that keys seen again are named in C, and past that a key is named
+        through the string table alone, which holds each name once."""
         if len(key) <= 60 and key.isidentifier() and (self.vocab is None or key in self.vocab):
             enc = 2 * self.sid(key.encode("utf-8", "backslashreplace"))
         elif self.redact:
             enc = self.redacted(len(key))
-        elif self.nrepr >= self.kcap // 2:
-            enc = 0
         else:
-            self.nrepr += 1
             enc = 2 * self.sid(repr(key[:40])[:40].encode("utf-8", "backslashreplace"))
-        kc[_copy_str(key)] = enc
+        kc = self.kcache
+        if len(kc) < self.kcap:
+            kc[_copy_str(key)] = enc
         return enc
 
     def key_name(self, k):
-        """Encoded edge name for the value under dict key k (any type)."""
+        """Encoded edge name for the value under dict key k (any type): str,
+        int, float, bool, None, bytes, complex and tuples of those are named
+        (long ones by a repr cut to 40 characters), other keys are not."""
         t = type(k)
         if t is str:
             v = self.kcache.get(k)
             return v if v is not None else self._new_key_name(k)
         if t is int and 0 <= k < 1 << 31:
             return 2 * k + 1
-        if t not in _CHEAP_KEY_TYPES and not (t is tuple and len(k) <= 4 and
-                                              all(type(e) in _CHEAP_KEY_TYPES for e in k)):
+        if t is tuple:
+            if not all(_id(type(e)) in _CHEAP_KEY_TYPES for e in k):
+                return 0
+        elif _id(t) not in _CHEAP_KEY_TYPES:
             return 0
         if self.redact and (t is bytes or t is tuple):
-            return self.redacted(len(k), "bytes") if t is bytes else 0
-        if self.nrepr >= self.kcap // 2:
-            return 0
+            return self.redacted(len(k), "bytes" if t is bytes else "tuple")
         try:
-            if t is int and k.bit_length() > 128:
-                return 0
-            if t is bytes:
-                r = bytes.__repr__(k[:40])[:40]
+            if t is int:
+                r = _int_label(k)
+            elif t is bytes:
+                r = bytes.__repr__(k[:40])
             elif t is tuple:
-                r = tuple.__repr__(k)[:40]
+                r = _tuple_label(k)
             else:
-                r = repr(k)[:40]
+                r = repr(k)
         except Exception:
-            return 0
-        b = r.encode("utf-8", "backslashreplace")
-        if b not in self.strtab:
-            self.nrepr += 1
-        return 2 * self.sid(b)
+            r = "<%s>" % t.__name__
+        return 2 * self.sid(r[:40].encode("utf-8", "backslashreplace"))
+
+    def sids(self, bs):
+        """String ids of the byte strings bs, new ones numbered in one go,
+        each once."""
+        st = self.strtab
+        got = list(map(st.get, bs))
+        if None in got:
+            mi = list(compress(range(len(got)), map(is_, got, repeat(None))))
+            new = list(map(bs.__getitem__, mi))
+            uniq = dict.fromkeys(new)
+            n0 = len(st)
+            st.update(zip(uniq, count(n0)))
+            if len(uniq) == len(new):
+                deque(map(got.__setitem__, mi, count(n0)), 0)
+            else:
+                deque(map(got.__setitem__, mi, map(st.__getitem__, new)), 0)
+            self.str_pending.extend(uniq)
+        return got
 
     def _str_key_names(self, keys):
         """Encoded names for str dict keys, through the cache (in C for keys
-        already seen)."""
+        already seen); the keys it misses are named together."""
+        out = list(map(self.kcache.get, keys))
+        if None not in out:
+            return out
+        miss = list(compress(range(len(out)), map(is_, out, repeat(None))))
+        mk = list(map(keys.__getitem__, miss))
+        deque(map(out.__setitem__, miss, self._new_str_key_names(mk)), 0)
+        return out
+
+    def _new_str_key_names(self, mk):
+        """Encoded names for str keys the cache does not hold, as
+        _new_key_name names them, then cached while there is room."""
+        n = len(mk)
+        ident = list(map(and_, map(str.isidentifier, mk), map(le, map(len, mk), repeat(60))))
+        if self.vocab is not None:
+            ident = list(map(and_, ident, map(self.vocab.__contains__, mk)))
+        bs = [b""] * n
+        ii = list(compress(range(n), ident))
+        deque(map(bs.__setitem__, ii, map(str.encode, map(mk.__getitem__, ii), repeat("utf-8"),
+                                          repeat("backslashreplace"))), 0)
+        oi = list(compress(range(n), map(not_, ident)))
+        if self.redact:
+            other = [("<str of %d>" % len(mk[i])).encode() for i in oi]
+        else:
+            other = map(str.encode, map(getitem, map(repr, map(getitem, map(mk.__getitem__, oi), repeat(_SL40))),
+                                        repeat(_SL40)), repeat("utf-8"), repeat("backslashreplace"))
+        deque(map(bs.__setitem__, oi, other), 0)
+        encs = list(map(mul, self.sids(bs), repeat(2)))
         kc = self.kcache
-        if len(kc) >= self.kcap:
-            return list(map(kc.get, keys, repeat(0)))
-        return list(map(kc.__getitem__, keys))
+        room = self.kcap - len(kc)
+        if room > 0:
+            kc.update(zip(map(_copy_str, mk[:room]), encs[:room]))
+        return encs
 
     def _key_names(self, keys, lens):
         """Names for the keys of dicts with lens entries each, keys of all
-        the dicts in one list. Keys other than str and int are named by
-        their repr only in dicts of up to 256 entries: a big table keyed by
-        tuples or floats has its keys as edges anyway, and a repr per key
-        costs more than it tells."""
+        the dicts in one list."""
         if all(map(is_, map(type, keys), repeat(str))):
             return self._str_key_names(keys)
-        if max(lens) <= 256:
-            return list(map(self.key_name, keys))
-        out = []
-        it = iter(keys)
-        for n in lens:
-            ks = list(islice(it, n))
-            if n <= 256:
-                out.extend(map(self.key_name, ks))
-            else:
-                out.extend(self.key_name(k) if type(k) is str or type(k) is int else 0 for k in ks)
-        return out
+        return list(map(self.key_name, keys))
 
     def _dict_names(self, d, r, KEY):
         """Names for the referents r of exact dict d, one dict at a time."""

@@ -267,9 +267,13 @@ class _Records:
     def flush_small(self, force=False):
         out = self.out
         if self.str_pending and (force or len(self.str_pending) >= 4096):
-            p = self.str_pending
+            pending = self.str_pending
             self.str_pending = []
-            out.record(_K_STRINGS, len(p), [_int_col(1, list(map(_len, p))), (2, 0, True, b"".join(p), 0)])
+            # a dict of many distinct keys names them all at once: records
+            # of at most 65536 strings each
+            for i in range(0, len(pending), 65536):
+                p = pending[i:i + 65536]
+                out.record(_K_STRINGS, len(p), [_int_col(1, list(map(_len, p))), (2, 0, True, b"".join(p), 0)])
         if self.type_pending and (force or len(self.type_pending) >= 1024):
             p = self.type_pending
             self.type_pending = []

@@ -16,7 +16,7 @@ class _Tuning:
         self.atom_batch = 32768             # objects per record of single-reference str, int, float
         self.part = 65536                   # edges examined at once for untracked objects
         self.edge_bytes_limit = 256 << 20   # split a batch whose edges would exceed this
-        self.key_names_base = 50000         # dict-key-derived names kept: base + tracked/32
+        self.key_names_base = 50000         # str keys whose names are cached: base + tracked/32
         self.max_errors = 20                # errors kept in the metadata, at most
         self.meta_slack = 8192              # room in META for what is known only at the end
         self.threaded_writer = True         # compress and write on a thread of the agent's

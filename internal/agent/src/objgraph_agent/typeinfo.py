@@ -11,7 +11,7 @@ from operator import attrgetter, itemgetter
 
 from .layout import (
     _BUILTIN_NAME, _CODE_CONSTS, _CODE_NAMES, _CODE_QUAL, _CellType, _DescTypes, _FUNC_CODE, _GenTypes,
-    _HAVE_GC, _HEAPTYPE, _IDENT_GETTERS, _IDENT_GETTERS_BY_ID, _MEMBER_DESC, _MISS, _OBJ_CLASS,
+    _HAVE_GC, _HEAPTYPE, _IDENT_GETTERS, _IDENT_GETTERS_BY_ID, _LRU_WRAPPER, _MEMBER_DESC, _MISS, _OBJ_CLASS,
     _OBJ_GA_SLOT, _OBJ_GETATTRIBUTE, _TDICT, _TFLAGS, _TMODULE, _TMRO, _TNAME, _WeakTypes, _getattr,
     _id, _tlookup)
 from .names import _copy_str, _enc
@@ -201,7 +201,7 @@ class _TypeTable:
                     break
             self._instance_getters(t, info)
             return info
-        if tflags & _HEAPTYPE:
+        if tflags & _HEAPTYPE or t is _LRU_WRAPPER:
             info = _TInfo(_C_INST)
             self._instance_getters(t, info)
             return info

@@ -160,7 +160,6 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.kcache = _KeyNames()
         self.kcache.cap = self
         self.kcap = _tuning.key_names_base + ntracked // 32
-        self.nrepr = 0
         self.idx_list = _Indexes()
         self.idx_list.rev = _LIST_REVERSED
         self.idx_tuple = _Indexes()
@@ -182,7 +181,7 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.init_allocs()
         # the edge names every part uses
         self.E = {}
-        for name in ("__class__", "__dict__", "__annotations__", "<key>", "f_back", "f_code",
+        for name in ("__class__", "__dict__", "__annotations__", "cache", "<key>", "f_back", "f_code",
                      "f_globals", "f_builtins", "f_locals"):
             self.E[name] = 2 * self.sid(name.encode())
         self.KEY = self.E["<key>"]
