@@ -50,7 +50,7 @@ class _Handlers:
         flat = _get_referents(*O)
         tot = sum(lens)
         KEY = self.KEY
-        sizes = self._sizes_by_fn(O, T)
+        sizes = self._dict_sizes(O, T)
         labels = list(map(self.items.__getitem__, lens))
         counts2 = list(map(mul, lens, repeat(2)))
         if len(flat) == tot:

@@ -1,14 +1,42 @@
 """Object sizes: how the size of a type's instances is found once per type
 (a constant, a C-level __sizeof__ plus a header, sys.getsizeof, or an
 estimate where __sizeof__ is Python code, which never runs), and the
-sizes of a batch's objects from that."""
+sizes of a batch's objects from that.
+
+A size is what the allocator holds for the object: the object, its GC
+header and the 3.11+ pre-header (what sys.getsizeof counts), and what
+__sizeof__ leaves out although the object owns it alone:
+
+- The attribute values of an instance whose class keeps its ``__dict__``
+  managed (3.11+). On 3.11 and 3.12 they are an array allocated apart
+  (``PyDictValues``: a prefix of roundup(n + 2, 8) bytes, then n
+  pointers), pointed to from the pre-header until the instance's
+  ``__dict__`` is made, which then owns it; on 3.13 they are inline, after
+  the object header (roundup(n, 8) bytes of prefix, n + 1 pointers), for
+  the object's whole life. n is the capacity the class's shared keys give
+  (``dk_nentries + dk_usable`` of ``ht_cached_keys``).
+- The values prefix of a split dict (an instance's ``__dict__`` once made)
+  on 3.11 and 3.12, which ``dict.__sizeof__`` leaves out; on 3.13 such a
+  dict's values are inline in the instance, and ``dict.__sizeof__`` counts
+  them, so they are taken off the dict's size (the instance counts them).
+
+None of this runs the program's code or touches ``__dict__`` (making it
+would change the heap): the shared keys and the values pointer are read
+from memory with ctypes (_Mem), after the layout has been checked on
+probe classes the agent makes at import. Where ctypes is missing, or the
+check fails (not CPython, free-threaded, an unknown layout), those sizes
+are what __sizeof__ says, and the types concerned are flagged *size
+estimated*.
+"""
 
 from itertools import compress, repeat
-from operator import add, not_
+from operator import add, not_, sub
 
 from .layout import (
-    _GC_HEAD, _HAVE_GC, _HEAPTYPE, _METHOD_DESC, _POINTER_SIZE, _PREHEADER, _PY, _TDICT, _TITEMSIZE,
-    _TMRO, _getsizeof, _tlookup)
+    _FREE_THREADED, _GC_HEAD, _HAVE_GC, _HEAPTYPE, _METHOD_DESC, _POINTER_SIZE, _PREHEADER, _PY,
+    _TDICT, _TFLAGS, _TITEMSIZE, _TMRO, _getsizeof, _id, _list_ids, _tlookup)
+import array
+import sys
 
 
 _OBJ_SIZEOF = object.__dict__["__sizeof__"]
@@ -60,6 +88,191 @@ def _type_sizes(t, tflags, sample):
         estimated = True
     return size, sizefn, estimated
 
+_MANAGED_DICT = 1 << 4   # Py_TPFLAGS_MANAGED_DICT (3.11+)
+_INLINE_VALUES = 1 << 2  # Py_TPFLAGS_INLINE_VALUES (3.13+)
+
+
+def _round8(n):
+    return (n + 7) & ~7
+
+
+class _Mem:
+    """Reads of the interpreter's memory for sizes (see the module's
+    docstring), set up once at import; ok is False where they cannot be
+    done safely, and then no method is called."""
+
+    def __init__(self):
+        self.ok = False
+        if _PY < (3, 11) or _PY >= (3, 14) or sys.implementation.name != "cpython":
+            return
+        if _POINTER_SIZE != 8 or _FREE_THREADED or dict.__basicsize__ != 48:
+            return
+        try:
+            import ctypes
+        except Exception:
+            return
+        try:
+            self._setup(ctypes)
+        except Exception:
+            self.ok = False
+
+    def _setup(self, ctypes):
+        string_at = ctypes.string_at
+        self.string_at = string_at
+        Q = "Q"
+
+        def words(addr, n):
+            a = array.array(Q)
+            a.frombytes(string_at(addr, 8 * n))
+            return a
+        self.words = words
+
+        class _Outer:
+            class _Probe:
+                pass
+
+            class _Wide:
+                pass
+        P, W = _Outer._Probe, _Outer._Wide
+        # ht_qualname is the only field of the heap type that holds the
+        # qualified name, which differs from __name__ here; ht_cached_keys
+        # follows it on 3.11-3.13
+        nw = type.__basicsize__ // 8
+        tw = words(_id(P), nw)
+        q = tw.index(_id(type.__dict__["__qualname__"].__get__(P)))
+        if tw.count(_id(type.__dict__["__qualname__"].__get__(P))) != 1 or q < nw // 2:
+            return
+        self.keys_off = 8 * (q + 1)
+        p = P()
+        w = W()
+        for i, name in enumerate(("a", "b", "c")):
+            setattr(p, name, i)
+        for i in range(12):
+            setattr(w, "x%d" % i, i)
+        for t, nattr in ((P, 3), (W, 12)):
+            ka = words(_id(t) + self.keys_off, 1)[0]
+            if not ka:
+                return
+            kw = words(ka, 4)
+            kind = string_at(ka + 10, 1)[0]
+            if kind != 2 or kw[3] != nattr or not (0 < kw[2] + kw[3] < 256) or not (0 < kw[0] < 1 << 40):
+                return
+        if _PY < (3, 13):
+            # the values pointer, in the pre-header: plain on 3.11, tagged
+            # with bit 0 on 3.12; gone once __dict__ is made
+            self.voff = 32 if _PY < (3, 12) else 24
+            self.vtag = _PY >= (3, 12)
+            for o in (p, w):
+                v = words(_id(o) - self.voff, 1)[0]
+                if not v or (self.vtag and not v & 1) or (not self.vtag and v & 7):
+                    return
+        self.P = P
+        self.probe = p
+        self.ok = True
+        self.usable(P)
+
+    def usable(self, t):
+        """The values capacity t's shared keys give, or 0 if t has none."""
+        ka = self.words(_id(t) + self.keys_off, 1)[0]
+        if not ka:
+            return 0
+        kw = self.words(ka, 4)
+        n = kw[2] + kw[3]
+        if self.string_at(ka + 10, 1)[0] != 2 or not 0 < n < 256:
+            return 0
+        return n
+
+    def values_size(self, t, tflags):
+        """True when t's instances may hold attribute values that
+        __sizeof__ leaves out (see values)."""
+        if not tflags & _MANAGED_DICT or not tflags & _HEAPTYPE:
+            return False
+        if _PY >= (3, 13):
+            return bool(tflags & _INLINE_VALUES) and t.__basicsize__ == 16
+        return True
+
+    def _array_bytes(self, prefix, now):
+        """Bytes of a 3.11/3.12 values array whose prefix is prefix bytes:
+        it holds n = prefix - 2 pointers at most, n = now (the capacity
+        the shared keys give now) when that fits the prefix. Each instance
+        a class makes takes one from the keys' capacity until it reaches
+        the keys' entries plus one, and it never grows, so the capacity of
+        the latest instances is the one the keys give and only a class's
+        first few instances get the upper bound."""
+        if _round8(now + 2) == prefix:
+            return prefix + 8 * now
+        return prefix + 8 * max(prefix - 2, 0)
+
+    def values(self, objs, tflags):
+        """The bytes of each object's attribute values (objs are instances
+        of one type with values_size true): on 3.13 from the capacity
+        byte at the head of the inline values, on 3.11/3.12 from the values
+        array's prefix, 0 where the array has gone to a __dict__."""
+        st = self.string_at
+        addrs = _list_ids(objs)
+        if _PY >= (3, 13):
+            caps = b"".join(map(st, map(add, addrs, repeat(16)), repeat(1)))
+            return [_round8(c) + 8 * (c + 1) for c in caps]
+        raw = b"".join(map(st, map(sub, addrs, repeat(self.voff)), repeat(8)))
+        a = array.array("Q")
+        a.frombytes(raw)
+        out = [0] * len(a)
+        now = None
+        for j, v in enumerate(a):
+            if not v or (self.vtag and not v & 1):
+                continue
+            p = st(v if self.vtag else v - 1, 1)[0]
+            if now is None:
+                now = self.usable(type(objs[j]))
+            out[j] = self._array_bytes(p, now)
+        return out
+
+    def split_dict_fix(self, addrs):
+        """For dicts (by address): what dict.__sizeof__ gets wrong about a
+        split dict's values (it counts 8 bytes for each entry the shared
+        keys have room for now): on 3.11/3.12 the array's real size is put
+        in; on 3.13, where the values are inline in the instance, which
+        counts them, they are taken off. 0 for the other dicts."""
+        st = self.string_at
+        raw = b"".join(map(st, map(add, addrs, repeat(40)), repeat(8)))
+        vals = array.array("Q")
+        vals.frombytes(raw)
+        out = [0] * len(vals)
+        if vals.count(0) == len(vals):
+            return out
+        for j, v in enumerate(vals):
+            if not v:
+                continue
+            try:
+                ka = self.words(addrs[j] + 32, 1)[0]
+                kw = self.words(ka, 4)
+                now = kw[2] + kw[3]
+                if _PY >= (3, 13):
+                    if st(v + 2, 1)[0]:     # embedded in the instance
+                        out[j] = -8 * now
+                else:
+                    out[j] = self._array_bytes(st(v - 1, 1)[0], now) - 8 * now
+            except Exception:
+                pass
+        return out
+
+
+_mem = _Mem()
+
+
+def _values_size(t, tflags):
+    """(has values, estimated): whether t's instances hold attribute values
+    (_Mem.values_size), and whether they may but cannot be read."""
+    if _PY < (3, 11) or not tflags & _MANAGED_DICT or not tflags & _HEAPTYPE:
+        return False, False
+    if not _mem.ok:
+        return False, True
+    try:
+        return _mem.values_size(t, tflags), False
+    except Exception:
+        return False, True
+
+
 class _Sizes:
     """Sizes of a batch's objects from the per-type tsize and tsizefn
     tables (_TypeTable)."""
@@ -73,7 +286,51 @@ class _Sizes:
             return list(map(add, map(fn, O), repeat(hdr)))
         return list(map(fn, O))
 
+    def _dict_sizes(self, O, T):
+        """Sizes of exact dicts: _sizes_by_fn, and on 3.11+ the split dicts'
+        values put right (_Mem.split_dict_fix)."""
+        sz = self._sizes_by_fn(O, T)
+        if _mem.ok:
+            try:
+                fix = _mem.split_dict_fix(_list_ids(O))
+                if any(fix):
+                    sz = list(map(add, sz, fix))
+            except Exception as e:
+                self.error("dict sizes: %s" % e)
+        return sz
+
+    def _add_values(self, O, T, sz):
+        """sz with the attribute values of managed-dict instances added
+        (tvals, per type; on 3.11 and 3.12 only while the object holds
+        them)."""
+        tv = self.tvals
+        if not any(map(tv.__getitem__, set(T))):
+            return sz
+        bounds = {}
+        for j, t in enumerate(T):
+            if tv[t]:
+                g = bounds.get(t)
+                if g is None:
+                    bounds[t] = [j]
+                else:
+                    g.append(j)
+        for t, idx in bounds.items():
+            try:
+                vb = _mem.values(list(map(O.__getitem__, idx)), 0)
+            except Exception as e:
+                self.error("instance sizes: %s" % e)
+                continue
+            for j, b in zip(idx, vb):
+                sz[j] += b
+        return sz
+
     def _sizes_each(self, O, T):
+        sz = self._sizes_each_base(O, T)
+        if self.any_vals and _mem.ok:
+            sz = self._add_values(O, T, sz)
+        return sz
+
+    def _sizes_each_base(self, O, T):
         sz = list(map(self.tsize.__getitem__, T))
         if 0 in sz:
             tsizefn = self.tsizefn
