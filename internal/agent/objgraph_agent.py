@@ -1904,6 +1904,7 @@ class _Mem:
     def _setup(self, ctypes):
         string_at = ctypes.string_at
         self.string_at = string_at
+        self.pyobj = ctypes.py_object.from_address
         Q = "Q"
 
         def words(addr, n):
@@ -2012,6 +2013,22 @@ class _Mem:
             out[j] = self._array_bytes(p, now)
         return out
 
+    def hidden_dicts(self, objs):
+        """3.13: (index, dict) for each of objs (instances with inline
+        values) whose __dict__ has been made while its values are still
+        inline: gc.get_referents reports the values then, not the dict,
+        which no other edge may reach."""
+        st = self.string_at
+        addrs = _list_ids(objs)
+        raw = b"".join(map(st, map(sub, addrs, repeat(24)), repeat(8)))
+        a = array.array("Q")
+        a.frombytes(raw)
+        if a.count(0) == len(a):
+            return []
+        valid = b"".join(map(st, map(add, addrs, repeat(19)), repeat(1)))
+        pyobj = self.pyobj
+        return [(j, pyobj(addrs[j] - 24).value) for j in range(len(a)) if a[j] and valid[j]]
+
     def split_dict_fix(self, addrs):
         """For dicts (by address): what dict.__sizeof__ gets wrong about a
         split dict's values (it counts 8 bytes for each entry the shared
@@ -2056,6 +2073,35 @@ def _values_size(t, tflags):
         return _mem.values_size(t, tflags), False
     except Exception:
         return False, True
+
+
+def _with_hidden_dicts(O, T, tvals, counts, flat, nm, dict_name):
+    """3.13: the edges of instances (counts, flat, nm) with an edge named
+    dict_name added to each __dict__ gc.get_referents leaves out
+    (_Mem.hidden_dicts); as they were where there is none."""
+    if _PY < (3, 13) or not _mem.ok:
+        return counts, flat, nm
+    idx = [j for j in range(len(O)) if tvals[T[j]]]
+    if not idx:
+        return counts, flat, nm
+    found = _mem.hidden_dicts(list(map(O.__getitem__, idx)))
+    if not found:
+        return counts, flat, nm
+    add_at = {idx[k]: d for k, d in found}
+    nflat = []
+    nnm = array.array(nm.typecode)
+    ncounts = list(counts)
+    p = 0
+    for j, c in enumerate(counts):
+        nflat.extend(flat[p:p + c])
+        nnm.extend(nm[p:p + c])
+        p += c
+        d = add_at.get(j)
+        if d is not None:
+            nflat.append(d)
+            nnm.append(dict_name)
+            ncounts[j] = c + 1
+    return ncounts, nflat, nnm
 
 
 class _Sizes:
@@ -2676,7 +2722,10 @@ class _Handlers:
             NMs.append(chain.from_iterable(NM))
             del R, NM
         flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        return sizes, counts, flat, _names_array(NMs), None
+        nm = _names_array(NMs)
+        if self.any_vals:
+            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
+        return sizes, counts, flat, nm, None
 
     def _ident_labels(self, O, T):
         tinfo = self.tinfo

@@ -11,6 +11,7 @@ from .layout import (
     _DICT_VALUE_FIRST, _FREELIST_REFERENTS, _MOD_DICT, _SL40, _TC4, _TNAME, _by_id, _get_referents, _len)
 from .names import _names_array
 from .output import _KIND_MODULE
+from .sizes import _with_hidden_dicts
 from .typeinfo import _C_BASED, _C_BYTES, _C_FLOAT, _C_FRAME, _C_IDENT, _C_INST, _C_INT, _C_OTHER, _C_STR
 
 
@@ -256,7 +257,10 @@ class _Handlers:
             NMs.append(chain.from_iterable(NM))
             del R, NM
         flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        return sizes, counts, flat, _names_array(NMs), None
+        nm = _names_array(NMs)
+        if self.any_vals:
+            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
+        return sizes, counts, flat, nm, None
 
     def _ident_labels(self, O, T):
         tinfo = self.tinfo
