@@ -153,11 +153,26 @@ class _Handlers:
         if frames:
             R = []
             NM = []
+            held = []
+            base = 0
             for f in O:
-                vals, nm = self._frame_edges(f)
+                via = []
+                vals, nm = self._frame_edges(f, via)
                 R.append(vals)
                 NM.append(nm)
+                held.extend(base + k for k in via)
+                base += len(vals)
             labels = list(map(self._label_frame, O))
+            if held:
+                # cell contents: found through their cells (_frame_edges)
+                counts = list(map(_len, R))
+                flat = list(chain.from_iterable(R))
+                del R
+                keep = bytearray(b"\x01") * len(flat)
+                for k in held:
+                    keep[k] = 0
+                return (sizes, counts, _Split((flat, [list(compress(flat, keep))])),
+                        chain.from_iterable(NM), labels)
         elif c == _C_OTHER:
             gcm = bytes(map(self.tgc.__getitem__, T))
             if gcm.count(0) == 0:
