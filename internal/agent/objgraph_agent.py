@@ -2474,294 +2474,6 @@ class _TypeTable:
         return (enc, one, many, name)
 
 
-# --- objgraph_agent/handlers.py ----------------------------------------------
-
-"""The category handlers: for a block of objects of one category, their
-sizes, edge counts, referents, edge names and labels."""
-
-
-class _Split(tuple):
-    """What a handler returns for its edges when discover() should look for
-    new objects in other lists: (the edges, [lists holding the same
-    objects, repeats left out where that is cheap])."""
-    __slots__ = ()
-
-
-class _Handlers:
-    """Category handlers: (objects, type ids, category, frames?) ->
-    (sizes, edge counts, referents, edge names, labels or None)."""
-
-    def _h_seq(self, tp, idx_names, O, T, c, frames):
-        lens = list(map(_len, O))
-        flat = _get_referents(*O)
-        if len(flat) != sum(lens):
-            R = list(map(_get_referents, O))
-            lens = list(map(_len, R))
-            flat = list(chain.from_iterable(R))
-            del R
-        if idx_names is not None:
-            nm = array.array(_TC4)
-            nm.frombytes(b"".join(map(idx_names.__getitem__, lens)))
-        else:
-            nm = array.array(_TC4, bytes(4 * len(flat)))
-        return self._sizes_by_fn(O, T), lens, flat, nm, list(map(self.items.__getitem__, lens))
-
-    def _h_dict(self, O, T, c, frames):
-        """Exact dicts. A dict whose keys are all str reports only its values;
-        others report value, key pairs. Values are named by their key, and
-        the keys themselves are edges named <key> (added where the collector
-        does not report them)."""
-        m = len(O)
-        lens = list(map(_len, O))
-        flat = _get_referents(*O)
-        tot = sum(lens)
-        KEY = self.KEY
-        sizes = self._dict_sizes(O, T)
-        labels = list(map(self.items.__getitem__, lens))
-        counts2 = list(map(mul, lens, repeat(2)))
-        if len(flat) == tot:
-            if all(map(is_, flat, chain.from_iterable(map(dict.values, O)))):
-                keys = list(chain.from_iterable(O))
-                vn = self._str_key_names(keys)
-                edges = list(chain.from_iterable(zip(flat, keys)))
-                # the keys of a batch of dicts are mostly the same few
-                # objects: discover() sees each once
-                uk = list(_by_id(keys).values())
-                del keys
-                nm = array.array(_TC4, [KEY]) * len(edges)
-                nm[0::2] = array.array(_TC4, vn)
-                return sizes, counts2, _Split((edges, [flat, uk])), nm, labels
-        elif len(flat) == 2 * tot:
-            keys = list(chain.from_iterable(O))
-            if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
-                kn = self._key_names(keys, lens)
-                nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
-                vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
-                uk = list(_by_id(keys).values())
-                del keys
-                return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
-        del flat
-        # both kinds in one batch: dict by dict, still in C where possible
-        R = list(map(_get_referents, O))
-        lr = list(map(_len, R))
-        NM = [None] * m
-        vi = list(compress(range(m), map(eq, lr, lens)))
-        if vi:
-            VO = list(map(O.__getitem__, vi))
-            VR = list(map(R.__getitem__, vi))
-            ok = bytes(map(all, map(map, repeat(is_), VR, map(dict.values, VO))))
-            if ok.count(0):
-                vi = list(compress(vi, ok))
-                VO = list(compress(VO, ok))
-                VR = list(compress(VR, ok))
-            keys = list(map(list, VO))
-            kl = list(map(_len, keys))
-            it = iter(self._str_key_names(list(chain.from_iterable(keys))))
-            kn = map(list, map(islice, repeat(it), kl))
-            deque(map(R.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, VR, keys)))), 0)
-            deque(map(NM.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, kn, repeat(repeat(KEY)))))), 0)
-            del VO, VR, keys, kl, it, kn
-        pi = [j for j in compress(range(m), map(eq, lr, counts2)) if NM[j] is None]
-        for j in pi:
-            d = O[j]
-            r = R[j]
-            keys = list(d)
-            if all(map(is_, r[1::2] if _DICT_VALUE_FIRST else r[0::2], keys)):
-                kn = self._key_names(keys, [len(keys)])
-                NM[j] = list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
-        for j in range(m):
-            if NM[j] is None:
-                try:
-                    NM[j] = self._dict_names(O[j], R[j], KEY)
-                except Exception as e:
-                    self.error("dict names: %s" % e)
-                    NM[j] = bytes(len(R[j]))
-        return sizes, list(map(_len, R)), list(chain.from_iterable(R)), chain.from_iterable(NM), labels
-
-    def _h_atom(self, O, T, c, frames):
-        m = len(O)
-        if c == _C_STR:
-            sizes = list(map(str.__sizeof__, O))
-            lab = None if self.redact else list(map(str.encode, map(str.__repr__, map(getitem, O, repeat(_SL40)))))
-        elif c == _C_BYTES:
-            sizes = list(map(bytes.__sizeof__, O))
-            lab = None if self.redact else list(map(str.encode, map(bytes.__repr__, map(getitem, O, repeat(_SL40)))))
-        elif c == _C_INT:
-            sizes = list(map(int.__sizeof__, O))
-            if max(map(int.bit_length, O)) <= 128:
-                lab = list(map(b"%d".__mod__, O))
-            else:
-                lab = [(int.__repr__(v) if v.bit_length() <= 128 else "<int of %d bits>" % v.bit_length()).encode()[:40]
-                       for v in O]
-        elif c == _C_FLOAT:
-            sizes = self._sizes_each(O, T)
-            lab = list(map(str.encode, map(float.__repr__, O)))
-        else:
-            sizes = self._sizes_each(O, T)
-            lab = []
-            for o in O:
-                t = type(o)
-                try:
-                    lab.append((complex.__repr__(o) if t is complex else bool.__repr__(o) if t is bool
-                                else "None" if o is None else "Ellipsis" if o is Ellipsis
-                                else "NotImplemented").encode())
-                except Exception:
-                    lab.append(b"")
-        return sizes, bytes(m), (), (), lab
-
-    def _h_each(self, O, T, c, frames):
-        """Objects whose referents are listed one by one: instances, functions,
-        classes, modules, frames, and types the agent knows nothing about."""
-        m = len(O)
-        sizes = self._sizes_each(O, T)
-        labels = None
-        if frames:
-            R = []
-            NM = []
-            held = []
-            base = 0
-            for f in O:
-                via = []
-                vals, nm = self._frame_edges(f, via)
-                R.append(vals)
-                NM.append(nm)
-                held.extend(base + k for k in via)
-                base += len(vals)
-            labels = list(map(self._label_frame, O))
-            if held:
-                # cell contents: found through their cells (_frame_edges)
-                counts = list(map(_len, R))
-                flat = list(chain.from_iterable(R))
-                del R
-                keep = bytearray(b"\x01") * len(flat)
-                for k in held:
-                    keep[k] = 0
-                return (sizes, counts, _Split((flat, [list(compress(flat, keep))])),
-                        chain.from_iterable(NM), labels)
-        elif c == _C_OTHER:
-            gcm = bytes(map(self.tgc.__getitem__, T))
-            if gcm.count(0) == 0:
-                R = list(map(_get_referents, O))
-            else:
-                R = [()] * m
-                gi = list(compress(range(m), gcm))
-                if gi:
-                    deque(map(R.__setitem__, gi, map(_get_referents, map(O.__getitem__, gi))), 0)
-            NM = None
-        elif c == _C_INST:
-            return self._h_instances(O, T, sizes)
-        else:
-            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
-                    (self.tfl[t] >> 8) & 15 for t in set(T)):
-                R = list(map(self._module_referents, O, T))
-            else:
-                R = list(map(_get_referents, O))
-            NM = [None] * m
-            if c == _C_FRAME:
-                labels = list(map(self._label_frame, O))
-                for j in range(m):
-                    NM[j] = self._dead_frame_names(O[j], R[j], T[j])
-            elif c == _C_BASED:
-                labels = [b""] * m
-                for j in range(m):
-                    info = self.tinfo[T[j]]
-                    try:
-                        NM[j], k = self._based_names(O[j], R[j], info)
-                        labels[j] = self.items[k]
-                    except Exception as e:
-                        self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
-                        NM[j] = bytes(len(R[j]))
-            else:
-                self._templates(O, R, T, NM)
-                if c == _C_IDENT:
-                    labels = self._ident_labels(O, T)
-        counts = list(map(_len, R))
-        flat = list(chain.from_iterable(R))
-        del R
-        nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
-        return sizes, counts, flat, nm, labels
-
-    def _module_referents(self, o, t):
-        """o's referents; for an _asyncio module where gc.get_referents
-        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
-        its __dict__ alone: what only the module's C state holds gets no
-        edge from it."""
-        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
-            try:
-                d = _MOD_DICT(o)
-                # the key "__name__" set by the import system is the
-                # interned string, found by identity: no key's __eq__ runs
-                name = dict.get(d, "__name__") if type(d) is dict else None
-            except Exception:
-                d = name = None
-            if type(name) is str and name == "_asyncio":
-                return [d]
-        return _get_referents(o)
-
-    def _h_instances(self, O, T, sizes):
-        """Instances of Python classes, sorted by class. For a class whose
-        template accounts for every referent, the referents of all its
-        instances are fetched in one call and checked in one pass against
-        the attribute values (and the class) in template order: each value is
-        a referent of its own instance, so when the whole sequence matches
-        and has the expected length, every instance has exactly that layout."""
-        m = len(O)
-        counts = []
-        flats = []
-        NMs = []
-        bounds = [bisect_left(T, t) for t in sorted(set(T))] + [m]
-        tinfo = self.tinfo
-        for a, b in zip(bounds, bounds[1:]):
-            Os = O if b - a == m else O[a:b]
-            info = tinfo[T[a]]
-            tm = info.full
-            if tm is not None:
-                L = len(tm.names)
-                flat = _get_referents(*Os)
-                if len(flat) == L * (b - a):
-                    try:
-                        ok = all(map(is_, flat, chain.from_iterable(map(tm.agc, Os))))
-                    except Exception:
-                        ok = False
-                    if ok:
-                        counts.extend(repeat(L, b - a))
-                        flats.append(flat)
-                        NMs.append(array.array(_TC4, tm.names) * (b - a))
-                        continue
-                del flat
-            R = list(map(_get_referents, Os))
-            NM = [None] * (b - a)
-            self._templates(Os, R, T[a:b], NM)
-            counts.extend(map(_len, R))
-            flats.append(list(chain.from_iterable(R)))
-            NMs.append(chain.from_iterable(NM))
-            del R, NM
-        flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        nm = _names_array(NMs)
-        if self.any_vals:
-            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
-        return sizes, counts, flat, nm, None
-
-    def _ident_labels(self, O, T):
-        tinfo = self.tinfo
-        by_label = {}
-        for j, t in enumerate(T):
-            lab = tinfo[t].label
-            if lab is not None:
-                g = by_label.get(lab)
-                if g is None:
-                    by_label[lab] = [j]
-                else:
-                    g.append(j)
-        labels = [b""] * len(O)
-        for lab, idx in by_label.items():
-            try:
-                deque(map(labels.__setitem__, idx, lab(list(map(O.__getitem__, idx)))), 0)
-            except Exception as e:
-                self.error("labels: %s" % e)
-        return labels
-
-
 # --- objgraph_agent/identity.py ----------------------------------------------
 
 """Edge names by identity: the referents of instances, functions,
@@ -3046,6 +2758,431 @@ class _ByIdentity:
             except Exception:
                 pass
         return nm
+
+
+# --- objgraph_agent/untracked.py ---------------------------------------------
+
+"""Referents of containers the collector reports nothing for.
+
+gc.get_referents lists what an object's tp_traverse visits, and a type
+without one reports nothing at all although its objects hold references.
+Code objects are such a type on every version: their constants, names,
+file name, line and exception tables and local variable names are reached
+through them only, and would be missing from the snapshot, with their
+bytes, from chains and from retained sizes. Their edges are taken here
+from the fields a code object stores, each named by its attribute:
+
+- the fields exposed as members (``co_consts``, ``co_names``,
+  ``co_filename``, ``co_name``, and per version ``co_qualname``,
+  ``co_linetable``, ``co_exceptiontable``, ``co_lnotab``, ``co_code``,
+  ``co_varnames``, ``co_cellvars``, ``co_freevars``), read through the
+  member descriptor, which returns the stored object and makes nothing;
+- on 3.11+, ``co_localsplusnames`` and ``co_localspluskinds``, which hold
+  the local variable names and are not exposed (``co_varnames`` makes a
+  new tuple on each access on 3.11 and caches one on 3.12+, which would
+  change the heap): read with ctypes, at the place the layout gives them
+  (just before ``co_filename``), once that place has been checked on a
+  code object of the agent's own. Without ctypes, or when the check
+  fails, they are left out.
+
+Untracked tuples and dicts need nothing of this: their types traverse
+whether or not the collector tracks the object.
+"""
+
+
+_CODE_MEMBERS = ("co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
+                 "co_exceptiontable", "co_lnotab", "co_code", "co_varnames", "co_cellvars", "co_freevars")
+
+
+def _code_members():
+    """(name, getter) for the code fields stored as members on this version."""
+    d = _TDICT(types.CodeType)
+    out = []
+    for name in _CODE_MEMBERS:
+        desc = d.get(name)
+        if type(desc) is _MEMBER_DESC:
+            out.append((name, desc.__get__))
+    return tuple(out)
+
+
+def _locals_reader():
+    """A function giving (co_localsplusnames, co_localspluskinds) of a code
+    object on 3.11+, or None where they cannot be read safely."""
+    if _PY < (3, 11) or sys.implementation.name != "cpython" or _POINTER_SIZE != 8 or _FREE_THREADED:
+        return None
+    try:
+        import array
+        import ctypes
+        pyobj = ctypes.py_object.from_address
+
+        def probe(alpha_probe, beta_probe):
+            gamma_probe = alpha_probe
+
+            def inner():
+                return gamma_probe
+            return inner
+        co = probe.__code__
+        n = 40
+        w = array.array("Q")
+        w.frombytes(ctypes.string_at(_id(co), 8 * n))
+        fn = _id(co.co_filename)
+        if w.count(fn) != 1:
+            return None
+        off = 8 * w.index(fn)
+        if off < 48:
+            return None
+        names = pyobj(_id(co) + off - 16).value
+        kinds = pyobj(_id(co) + off - 8).value
+        if type(names) is not tuple or type(kinds) is not bytes or len(names) != len(kinds):
+            return None
+        if names[:co.co_nlocals] != co.co_varnames or not set(co.co_cellvars) <= set(names):
+            return None
+
+        def read(c):
+            a = _id(c) + off
+            return pyobj(a - 16).value, pyobj(a - 8).value
+        return read
+    except Exception:
+        return None
+
+
+_CODE_TID = _id(types.CodeType)
+_MEMBERS = _code_members()
+_LOCALS = _locals_reader()
+
+
+def _code_referents(co):
+    """(values, attribute names) of the objects code object co holds."""
+    vals = []
+    names = []
+    for name, get in _MEMBERS:
+        v = get(co)
+        if v is not None:
+            vals.append(v)
+            names.append(name)
+    if _LOCALS is not None:
+        lp, lk = _LOCALS(co)
+        vals.append(lp)
+        names.append("co_localsplusnames")
+        vals.append(lk)
+        names.append("co_localspluskinds")
+    return vals, names
+
+
+# --- objgraph_agent/handlers.py ----------------------------------------------
+
+"""The category handlers: for a block of objects of one category, their
+sizes, edge counts, referents, edge names and labels."""
+
+
+class _Split(tuple):
+    """What a handler returns for its edges when discover() should look for
+    new objects in other lists: (the edges, [lists holding the same
+    objects, repeats left out where that is cheap])."""
+    __slots__ = ()
+
+
+class _Handlers:
+    """Category handlers: (objects, type ids, category, frames?) ->
+    (sizes, edge counts, referents, edge names, labels or None)."""
+
+    def _h_seq(self, tp, idx_names, O, T, c, frames):
+        lens = list(map(_len, O))
+        flat = _get_referents(*O)
+        if len(flat) != sum(lens):
+            R = list(map(_get_referents, O))
+            lens = list(map(_len, R))
+            flat = list(chain.from_iterable(R))
+            del R
+        if idx_names is not None:
+            nm = array.array(_TC4)
+            nm.frombytes(b"".join(map(idx_names.__getitem__, lens)))
+        else:
+            nm = array.array(_TC4, bytes(4 * len(flat)))
+        return self._sizes_by_fn(O, T), lens, flat, nm, list(map(self.items.__getitem__, lens))
+
+    def _h_dict(self, O, T, c, frames):
+        """Exact dicts. A dict whose keys are all str reports only its values;
+        others report value, key pairs. Values are named by their key, and
+        the keys themselves are edges named <key> (added where the collector
+        does not report them)."""
+        m = len(O)
+        lens = list(map(_len, O))
+        flat = _get_referents(*O)
+        tot = sum(lens)
+        KEY = self.KEY
+        sizes = self._dict_sizes(O, T)
+        labels = list(map(self.items.__getitem__, lens))
+        counts2 = list(map(mul, lens, repeat(2)))
+        if len(flat) == tot:
+            if all(map(is_, flat, chain.from_iterable(map(dict.values, O)))):
+                keys = list(chain.from_iterable(O))
+                vn = self._str_key_names(keys)
+                edges = list(chain.from_iterable(zip(flat, keys)))
+                # the keys of a batch of dicts are mostly the same few
+                # objects: discover() sees each once
+                uk = list(_by_id(keys).values())
+                del keys
+                nm = array.array(_TC4, [KEY]) * len(edges)
+                nm[0::2] = array.array(_TC4, vn)
+                return sizes, counts2, _Split((edges, [flat, uk])), nm, labels
+        elif len(flat) == 2 * tot:
+            keys = list(chain.from_iterable(O))
+            if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
+                kn = self._key_names(keys, lens)
+                nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
+                vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
+                uk = list(_by_id(keys).values())
+                del keys
+                return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
+        del flat
+        # both kinds in one batch: dict by dict, still in C where possible
+        R = list(map(_get_referents, O))
+        lr = list(map(_len, R))
+        NM = [None] * m
+        vi = list(compress(range(m), map(eq, lr, lens)))
+        if vi:
+            VO = list(map(O.__getitem__, vi))
+            VR = list(map(R.__getitem__, vi))
+            ok = bytes(map(all, map(map, repeat(is_), VR, map(dict.values, VO))))
+            if ok.count(0):
+                vi = list(compress(vi, ok))
+                VO = list(compress(VO, ok))
+                VR = list(compress(VR, ok))
+            keys = list(map(list, VO))
+            kl = list(map(_len, keys))
+            it = iter(self._str_key_names(list(chain.from_iterable(keys))))
+            kn = map(list, map(islice, repeat(it), kl))
+            deque(map(R.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, VR, keys)))), 0)
+            deque(map(NM.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, kn, repeat(repeat(KEY)))))), 0)
+            del VO, VR, keys, kl, it, kn
+        pi = [j for j in compress(range(m), map(eq, lr, counts2)) if NM[j] is None]
+        for j in pi:
+            d = O[j]
+            r = R[j]
+            keys = list(d)
+            if all(map(is_, r[1::2] if _DICT_VALUE_FIRST else r[0::2], keys)):
+                kn = self._key_names(keys, [len(keys)])
+                NM[j] = list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
+        for j in range(m):
+            if NM[j] is None:
+                try:
+                    NM[j] = self._dict_names(O[j], R[j], KEY)
+                except Exception as e:
+                    self.error("dict names: %s" % e)
+                    NM[j] = bytes(len(R[j]))
+        return sizes, list(map(_len, R)), list(chain.from_iterable(R)), chain.from_iterable(NM), labels
+
+    def _h_atom(self, O, T, c, frames):
+        m = len(O)
+        if c == _C_STR:
+            sizes = list(map(str.__sizeof__, O))
+            lab = None if self.redact else list(map(str.encode, map(str.__repr__, map(getitem, O, repeat(_SL40)))))
+        elif c == _C_BYTES:
+            sizes = list(map(bytes.__sizeof__, O))
+            lab = None if self.redact else list(map(str.encode, map(bytes.__repr__, map(getitem, O, repeat(_SL40)))))
+        elif c == _C_INT:
+            sizes = list(map(int.__sizeof__, O))
+            if max(map(int.bit_length, O)) <= 128:
+                lab = list(map(b"%d".__mod__, O))
+            else:
+                lab = [(int.__repr__(v) if v.bit_length() <= 128 else "<int of %d bits>" % v.bit_length()).encode()[:40]
+                       for v in O]
+        elif c == _C_FLOAT:
+            sizes = self._sizes_each(O, T)
+            lab = list(map(str.encode, map(float.__repr__, O)))
+        else:
+            sizes = self._sizes_each(O, T)
+            lab = []
+            for o in O:
+                t = type(o)
+                try:
+                    lab.append((complex.__repr__(o) if t is complex else bool.__repr__(o) if t is bool
+                                else "None" if o is None else "Ellipsis" if o is Ellipsis
+                                else "NotImplemented").encode())
+                except Exception:
+                    lab.append(b"")
+        return sizes, bytes(m), (), (), lab
+
+    def _h_each(self, O, T, c, frames):
+        """Objects whose referents are listed one by one: instances, functions,
+        classes, modules, frames, and types the agent knows nothing about."""
+        m = len(O)
+        sizes = self._sizes_each(O, T)
+        labels = None
+        if frames:
+            R = []
+            NM = []
+            held = []
+            base = 0
+            for f in O:
+                via = []
+                vals, nm = self._frame_edges(f, via)
+                R.append(vals)
+                NM.append(nm)
+                held.extend(base + k for k in via)
+                base += len(vals)
+            labels = list(map(self._label_frame, O))
+            if held:
+                # cell contents: found through their cells (_frame_edges)
+                counts = list(map(_len, R))
+                flat = list(chain.from_iterable(R))
+                del R
+                keep = bytearray(b"\x01") * len(flat)
+                for k in held:
+                    keep[k] = 0
+                return (sizes, counts, _Split((flat, [list(compress(flat, keep))])),
+                        chain.from_iterable(NM), labels)
+        elif c == _C_OTHER:
+            gcm = bytes(map(self.tgc.__getitem__, T))
+            if gcm.count(0) == 0:
+                R = list(map(_get_referents, O))
+            else:
+                R = [()] * m
+                gi = list(compress(range(m), gcm))
+                if gi:
+                    deque(map(R.__setitem__, gi, map(_get_referents, map(O.__getitem__, gi))), 0)
+            NM = None
+        elif c == _C_INST:
+            return self._h_instances(O, T, sizes)
+        else:
+            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
+                    (self.tfl[t] >> 8) & 15 for t in set(T)):
+                R = list(map(self._module_referents, O, T))
+            else:
+                R = list(map(_get_referents, O))
+            NM = [None] * m
+            if c == _C_FRAME:
+                labels = list(map(self._label_frame, O))
+                for j in range(m):
+                    NM[j] = self._dead_frame_names(O[j], R[j], T[j])
+            elif c == _C_BASED:
+                labels = [b""] * m
+                for j in range(m):
+                    info = self.tinfo[T[j]]
+                    try:
+                        NM[j], k = self._based_names(O[j], R[j], info)
+                        labels[j] = self.items[k]
+                    except Exception as e:
+                        self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
+                        NM[j] = bytes(len(R[j]))
+            else:
+                ct = self.tindex.get(_CODE_TID) if c == _C_IDENT else None
+                if ct is not None and ct in T:
+                    self._code_edges(O, R, T, NM, ct)
+                else:
+                    self._templates(O, R, T, NM)
+                if c == _C_IDENT:
+                    labels = self._ident_labels(O, T)
+        counts = list(map(_len, R))
+        flat = list(chain.from_iterable(R))
+        del R
+        nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
+        return sizes, counts, flat, nm, labels
+
+    def _module_referents(self, o, t):
+        """o's referents; for an _asyncio module where gc.get_referents
+        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
+        its __dict__ alone: what only the module's C state holds gets no
+        edge from it."""
+        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
+            try:
+                d = _MOD_DICT(o)
+                # the key "__name__" set by the import system is the
+                # interned string, found by identity: no key's __eq__ runs
+                name = dict.get(d, "__name__") if type(d) is dict else None
+            except Exception:
+                d = name = None
+            if type(name) is str and name == "_asyncio":
+                return [d]
+        return _get_referents(o)
+
+    def _code_edges(self, O, R, T, NM, ct):
+        """The edges of the code objects among O (type index ct), which the
+        collector reports nothing for (untracked._code_referents); the
+        others named by _templates."""
+        ci = [j for j in range(len(T)) if T[j] == ct]
+        ename = self._ename
+        for j in ci:
+            try:
+                vals, names = _code_referents(O[j])
+                R[j] = vals
+                NM[j] = list(map(ename, names))
+            except Exception as e:
+                self.error("code object referents: %s" % e)
+                R[j] = ()
+                NM[j] = ()
+        if len(ci) < len(T):
+            rest = [j for j in range(len(T)) if T[j] != ct]
+            RO = list(map(O.__getitem__, rest))
+            RR = list(map(R.__getitem__, rest))
+            RN = [None] * len(rest)
+            self._templates(RO, RR, list(map(T.__getitem__, rest)), RN)
+            for k, j in enumerate(rest):
+                NM[j] = RN[k]
+
+    def _h_instances(self, O, T, sizes):
+        """Instances of Python classes, sorted by class. For a class whose
+        template accounts for every referent, the referents of all its
+        instances are fetched in one call and checked in one pass against
+        the attribute values (and the class) in template order: each value is
+        a referent of its own instance, so when the whole sequence matches
+        and has the expected length, every instance has exactly that layout."""
+        m = len(O)
+        counts = []
+        flats = []
+        NMs = []
+        bounds = [bisect_left(T, t) for t in sorted(set(T))] + [m]
+        tinfo = self.tinfo
+        for a, b in zip(bounds, bounds[1:]):
+            Os = O if b - a == m else O[a:b]
+            info = tinfo[T[a]]
+            tm = info.full
+            if tm is not None:
+                L = len(tm.names)
+                flat = _get_referents(*Os)
+                if len(flat) == L * (b - a):
+                    try:
+                        ok = all(map(is_, flat, chain.from_iterable(map(tm.agc, Os))))
+                    except Exception:
+                        ok = False
+                    if ok:
+                        counts.extend(repeat(L, b - a))
+                        flats.append(flat)
+                        NMs.append(array.array(_TC4, tm.names) * (b - a))
+                        continue
+                del flat
+            R = list(map(_get_referents, Os))
+            NM = [None] * (b - a)
+            self._templates(Os, R, T[a:b], NM)
+            counts.extend(map(_len, R))
+            flats.append(list(chain.from_iterable(R)))
+            NMs.append(chain.from_iterable(NM))
+            del R, NM
+        flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
+        nm = _names_array(NMs)
+        if self.any_vals:
+            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
+        return sizes, counts, flat, nm, None
+
+    def _ident_labels(self, O, T):
+        tinfo = self.tinfo
+        by_label = {}
+        for j, t in enumerate(T):
+            lab = tinfo[t].label
+            if lab is not None:
+                g = by_label.get(lab)
+                if g is None:
+                    by_label[lab] = [j]
+                else:
+                    g.append(j)
+        labels = [b""] * len(O)
+        for lab, idx in by_label.items():
+            try:
+                deque(map(labels.__setitem__, idx, lab(list(map(O.__getitem__, idx)))), 0)
+            except Exception as e:
+                self.error("labels: %s" % e)
+        return labels
 
 
 # --- objgraph_agent/walk.py --------------------------------------------------

@@ -11,6 +11,7 @@ from .layout import (
     _DICT_VALUE_FIRST, _FREELIST_REFERENTS, _MOD_DICT, _SL40, _TC4, _TNAME, _by_id, _get_referents, _len)
 from .names import _names_array
 from .output import _KIND_MODULE
+from .untracked import _CODE_TID, _code_referents
 from .sizes import _with_hidden_dicts
 from .typeinfo import _C_BASED, _C_BYTES, _C_FLOAT, _C_FRAME, _C_IDENT, _C_INST, _C_INT, _C_OTHER, _C_STR
 
@@ -207,7 +208,11 @@ class _Handlers:
                         self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
                         NM[j] = bytes(len(R[j]))
             else:
-                self._templates(O, R, T, NM)
+                ct = self.tindex.get(_CODE_TID) if c == _C_IDENT else None
+                if ct is not None and ct in T:
+                    self._code_edges(O, R, T, NM, ct)
+                else:
+                    self._templates(O, R, T, NM)
                 if c == _C_IDENT:
                     labels = self._ident_labels(O, T)
         counts = list(map(_len, R))
@@ -232,6 +237,30 @@ class _Handlers:
             if type(name) is str and name == "_asyncio":
                 return [d]
         return _get_referents(o)
+
+    def _code_edges(self, O, R, T, NM, ct):
+        """The edges of the code objects among O (type index ct), which the
+        collector reports nothing for (untracked._code_referents); the
+        others named by _templates."""
+        ci = [j for j in range(len(T)) if T[j] == ct]
+        ename = self._ename
+        for j in ci:
+            try:
+                vals, names = _code_referents(O[j])
+                R[j] = vals
+                NM[j] = list(map(ename, names))
+            except Exception as e:
+                self.error("code object referents: %s" % e)
+                R[j] = ()
+                NM[j] = ()
+        if len(ci) < len(T):
+            rest = [j for j in range(len(T)) if T[j] != ct]
+            RO = list(map(O.__getitem__, rest))
+            RR = list(map(R.__getitem__, rest))
+            RN = [None] * len(rest)
+            self._templates(RO, RR, list(map(T.__getitem__, rest)), RN)
+            for k, j in enumerate(rest):
+                NM[j] = RN[k]
 
     def _h_instances(self, O, T, sizes):
         """Instances of Python classes, sorted by class. For a class whose
