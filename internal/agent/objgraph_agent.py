@@ -62,7 +62,7 @@ from bisect import bisect_left
 from collections import defaultdict, deque
 from functools import partial
 from itertools import accumulate, chain, compress, islice, repeat
-from operator import add, and_, attrgetter, eq, ge, getitem, is_, itemgetter, mul, not_, rshift, setitem, sub
+from operator import add, and_, attrgetter, eq, ge, getitem, is_, itemgetter, mul, not_, rshift, setitem
 
 
 # --- objgraph_agent/layout.py ------------------------------------------------
@@ -1881,16 +1881,26 @@ def _round8(n):
     return (n + 7) & ~7
 
 
+_BASE = 1 << 12   # the views of memory start above the null page
+
+
 class _Mem:
     """Reads of the interpreter's memory for sizes (see the module's
     docstring), set up once at import; ok is False where they cannot be
-    done safely, and then no method is called."""
+    done safely, and then no method is called.
+
+    Memory is read through two memoryviews over the address space (one by
+    byte, one by 8-byte word) made from one ctypes array at _BASE: a view
+    costs nothing until it is read, and reading one byte or word of it
+    from C (map over its __getitem__) costs a tenth of a ctypes call.
+    Only addresses inside live objects, or that their fields point to, are
+    ever read."""
 
     def __init__(self):
         self.ok = False
         if _PY < (3, 11) or _PY >= (3, 14) or sys.implementation.name != "cpython":
             return
-        if _POINTER_SIZE != 8 or _FREE_THREADED or dict.__basicsize__ != 48:
+        if _POINTER_SIZE != 8 or _FREE_THREADED or dict.__basicsize__ != 48 or not _LITTLE:
             return
         try:
             import ctypes
@@ -1902,16 +1912,11 @@ class _Mem:
             self.ok = False
 
     def _setup(self, ctypes):
-        string_at = ctypes.string_at
-        self.string_at = string_at
+        span = ((1 << 62) - _BASE) & ~7
+        raw = memoryview((ctypes.c_char * span).from_address(_BASE))
+        self.B = raw.cast("B")
+        self.Q = raw.cast("B").cast("Q")
         self.pyobj = ctypes.py_object.from_address
-        Q = "Q"
-
-        def words(addr, n):
-            a = array.array(Q)
-            a.frombytes(string_at(addr, 8 * n))
-            return a
-        self.words = words
 
         class _Outer:
             class _Probe:
@@ -1924,11 +1929,11 @@ class _Mem:
         # qualified name, which differs from __name__ here; ht_cached_keys
         # follows it on 3.11-3.13
         nw = type.__basicsize__ // 8
-        tw = words(_id(P), nw)
-        q = tw.index(_id(type.__dict__["__qualname__"].__get__(P)))
-        if tw.count(_id(type.__dict__["__qualname__"].__get__(P))) != 1 or q < nw // 2:
+        tw = self.words(_id(P), nw)
+        qn = _id(type.__dict__["__qualname__"].__get__(P))
+        if tw.count(qn) != 1 or tw.index(qn) < nw // 2:
             return
-        self.keys_off = 8 * (q + 1)
+        self.keys_off = 8 * (tw.index(qn) + 1)
         p = P()
         w = W()
         for i, name in enumerate(("a", "b", "c")):
@@ -1936,12 +1941,13 @@ class _Mem:
         for i in range(12):
             setattr(w, "x%d" % i, i)
         for t, nattr in ((P, 3), (W, 12)):
-            ka = words(_id(t) + self.keys_off, 1)[0]
-            if not ka:
+            ka = self.words(_id(t) + self.keys_off, 1)[0]
+            if not ka or ka & 7:
                 return
-            kw = words(ka, 4)
-            kind = string_at(ka + 10, 1)[0]
-            if kind != 2 or kw[3] != nattr or not (0 < kw[2] + kw[3] < 256) or not (0 < kw[0] < 1 << 40):
+            kw = self.words(ka, 4)
+            if self.B[ka + 10 - _BASE] != 2 or kw[3] != nattr or not (0 < kw[2] + kw[3] < 256):
+                return
+            if not (0 < kw[0] < 1 << 40):
                 return
         if _PY < (3, 13):
             # the values pointer, in the pre-header: plain on 3.11, tagged
@@ -1949,22 +1955,29 @@ class _Mem:
             self.voff = 32 if _PY < (3, 12) else 24
             self.vtag = _PY >= (3, 12)
             for o in (p, w):
-                v = words(_id(o) - self.voff, 1)[0]
+                v = self.words(_id(o) - self.voff, 1)[0]
                 if not v or (self.vtag and not v & 1) or (not self.vtag and v & 7):
                     return
-        self.P = P
-        self.probe = p
+        else:
+            # the inline values' capacity byte, and no __dict__ yet
+            for o, t in ((p, P), (w, W)):
+                if self.words(_id(o) - 24, 1)[0] or self.B[_id(o) + 16 - _BASE] < self.usable(t):
+                    return
         self.ok = True
-        self.usable(P)
+
+    def words(self, addr, n):
+        """n 8-byte words at addr (8-aligned), as a list."""
+        k = (addr - _BASE) >> 3
+        return self.Q[k:k + n].tolist()
 
     def usable(self, t):
-        """The values capacity t's shared keys give, or 0 if t has none."""
+        """The values capacity t's shared keys give now, or 0 if t has none."""
         ka = self.words(_id(t) + self.keys_off, 1)[0]
         if not ka:
             return 0
         kw = self.words(ka, 4)
         n = kw[2] + kw[3]
-        if self.string_at(ka + 10, 1)[0] != 2 or not 0 < n < 256:
+        if self.B[ka + 10 - _BASE] != 2 or not 0 < n < 256:
             return 0
         return n
 
@@ -1989,28 +2002,27 @@ class _Mem:
             return prefix + 8 * now
         return prefix + 8 * max(prefix - 2, 0)
 
-    def values(self, objs, tflags):
+    def values(self, objs):
         """The bytes of each object's attribute values (objs are instances
         of one type with values_size true): on 3.13 from the capacity
         byte at the head of the inline values, on 3.11/3.12 from the values
         array's prefix, 0 where the array has gone to a __dict__."""
-        st = self.string_at
+        B = self.B
         addrs = _list_ids(objs)
         if _PY >= (3, 13):
-            caps = b"".join(map(st, map(add, addrs, repeat(16)), repeat(1)))
-            return [_round8(c) + 8 * (c + 1) for c in caps]
-        raw = b"".join(map(st, map(sub, addrs, repeat(self.voff)), repeat(8)))
-        a = array.array("Q")
-        a.frombytes(raw)
-        out = [0] * len(a)
-        now = None
-        for j, v in enumerate(a):
-            if not v or (self.vtag and not v & 1):
-                continue
-            p = st(v if self.vtag else v - 1, 1)[0]
-            if now is None:
-                now = self.usable(type(objs[j]))
-            out[j] = self._array_bytes(p, now)
+            return list(map(_INLINE_BYTES.__getitem__, map(B.__getitem__, map(add, addrs, repeat(16 - _BASE)))))
+        vp = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(-self.voff - _BASE)), repeat(3))))
+        att = bytes(map((1).__and__, vp)) if self.vtag else bytes(map(bool, vp))
+        out = [0] * len(vp)
+        if att.count(0) == len(att):
+            return out
+        now = self.usable(type(objs[0]))
+        tab = [self._array_bytes(p, now) for p in range(256)]
+        idx = list(compress(range(len(vp)), att))
+        # the prefix's size is the byte before the array (3.12 tags the
+        # pointer by subtracting 1)
+        pre = map(B.__getitem__, map(add, map(vp.__getitem__, idx), repeat(-_BASE if self.vtag else -1 - _BASE)))
+        deque(map(out.__setitem__, idx, map(tab.__getitem__, pre)), 0)
         return out
 
     def hidden_dicts(self, objs):
@@ -2018,16 +2030,16 @@ class _Mem:
         values) whose __dict__ has been made while its values are still
         inline: gc.get_referents reports the values then, not the dict,
         which no other edge may reach."""
-        st = self.string_at
-        addrs = _list_ids(objs)
-        raw = b"".join(map(st, map(sub, addrs, repeat(24)), repeat(8)))
-        a = array.array("Q")
-        a.frombytes(raw)
-        if a.count(0) == len(a):
+        if _PY < (3, 13):
             return []
-        valid = b"".join(map(st, map(add, addrs, repeat(19)), repeat(1)))
+        addrs = _list_ids(objs)
+        dp = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(-24 - _BASE)), repeat(3))))
+        if dp.count(0) == len(dp):
+            return []
+        B = self.B
         pyobj = self.pyobj
-        return [(j, pyobj(addrs[j] - 24).value) for j in range(len(a)) if a[j] and valid[j]]
+        return [(j, pyobj(addrs[j] - 24).value) for j in range(len(dp))
+                if dp[j] and B[addrs[j] + 19 - _BASE]]
 
     def split_dict_fix(self, addrs):
         """For dicts (by address): what dict.__sizeof__ gets wrong about a
@@ -2035,30 +2047,25 @@ class _Mem:
         keys have room for now): on 3.11/3.12 the array's real size is put
         in; on 3.13, where the values are inline in the instance, which
         counts them, they are taken off. 0 for the other dicts."""
-        st = self.string_at
-        raw = b"".join(map(st, map(add, addrs, repeat(40)), repeat(8)))
-        vals = array.array("Q")
-        vals.frombytes(raw)
+        vals = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(40 - _BASE)), repeat(3))))
         out = [0] * len(vals)
         if vals.count(0) == len(vals):
             return out
-        for j, v in enumerate(vals):
-            if not v:
-                continue
-            try:
-                ka = self.words(addrs[j] + 32, 1)[0]
-                kw = self.words(ka, 4)
-                now = kw[2] + kw[3]
-                if _PY >= (3, 13):
-                    if st(v + 2, 1)[0]:     # embedded in the instance
-                        out[j] = -8 * now
-                else:
-                    out[j] = self._array_bytes(st(v - 1, 1)[0], now) - 8 * now
-            except Exception:
-                pass
+        B = self.B
+        for j in compress(range(len(vals)), vals):
+            v = vals[j]
+            ka = self.words(addrs[j] + 32, 1)[0]
+            kw = self.words(ka, 4)
+            now = kw[2] + kw[3]
+            if _PY >= (3, 13):
+                if B[v + 2 - _BASE]:     # embedded in the instance
+                    out[j] = -8 * now
+            else:
+                out[j] = self._array_bytes(B[v - 1 - _BASE], now) - 8 * now
         return out
 
 
+_INLINE_BYTES = [_round8(c) + 8 * (c + 1) for c in range(256)]
 _mem = _Mem()
 
 
@@ -2147,7 +2154,7 @@ class _Sizes:
                     g.append(j)
         for t, idx in bounds.items():
             try:
-                vb = _mem.values(list(map(O.__getitem__, idx)), 0)
+                vb = _mem.values(list(map(O.__getitem__, idx)))
             except Exception as e:
                 self.error("instance sizes: %s" % e)
                 continue
