@@ -97,6 +97,9 @@ def _round8(n):
     return (n + 7) & ~7
 
 
+# the most values a 3.11/3.12 instance gets: the shared keys start with
+# room for 30 (SHARED_KEYS_MAX_SIZE), and the first instance takes one
+_FIRST_CAPACITY = 29
 _BASE = 1 << 12   # the views of memory start above the null page
 
 
@@ -208,7 +211,8 @@ class _Mem:
 
     def _array_bytes(self, prefix, now):
         """Bytes of a 3.11/3.12 values array whose prefix is prefix bytes:
-        it holds n = prefix - 2 pointers at most, n = now (the capacity
+        it holds n = prefix - 2 pointers at most, and no more than the
+        first instance of a class gets (_FIRST_CAPACITY); n = now (the capacity
         the shared keys give now) when that fits the prefix. Each instance
         a class makes takes one from the keys' capacity until it reaches
         the keys' entries plus one, and it never grows, so the capacity of
@@ -216,7 +220,7 @@ class _Mem:
         first few instances get the upper bound."""
         if _round8(now + 2) == prefix:
             return prefix + 8 * now
-        return prefix + 8 * max(prefix - 2, 0)
+        return prefix + 8 * max(min(prefix - 2, _FIRST_CAPACITY), 0)
 
     def values(self, objs):
         """The bytes of each object's attribute values (objs are instances
