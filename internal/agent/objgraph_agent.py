@@ -1857,7 +1857,33 @@ def _collect_roots(skip_threads, redact=False):
 """Object sizes: how the size of a type's instances is found once per type
 (a constant, a C-level __sizeof__ plus a header, sys.getsizeof, or an
 estimate where __sizeof__ is Python code, which never runs), and the
-sizes of a batch's objects from that."""
+sizes of a batch's objects from that.
+
+A size is what the allocator holds for the object: the object, its GC
+header and the 3.11+ pre-header (what sys.getsizeof counts), and what
+__sizeof__ leaves out although the object owns it alone:
+
+- The attribute values of an instance whose class keeps its ``__dict__``
+  managed (3.11+). On 3.11 and 3.12 they are an array allocated apart
+  (``PyDictValues``: a prefix of roundup(n + 2, 8) bytes, then n
+  pointers), pointed to from the pre-header until the instance's
+  ``__dict__`` is made, which then owns it; on 3.13 they are inline, after
+  the object header (roundup(n, 8) bytes of prefix, n + 1 pointers), for
+  the object's whole life. n is the capacity the class's shared keys give
+  (``dk_nentries + dk_usable`` of ``ht_cached_keys``).
+- The values prefix of a split dict (an instance's ``__dict__`` once made)
+  on 3.11 and 3.12, which ``dict.__sizeof__`` leaves out; on 3.13 such a
+  dict's values are inline in the instance, and ``dict.__sizeof__`` counts
+  them, so they are taken off the dict's size (the instance counts them).
+
+None of this runs the program's code or touches ``__dict__`` (making it
+would change the heap): the shared keys and the values pointer are read
+from memory with ctypes (_Mem), after the layout has been checked on
+probe classes the agent makes at import. Where ctypes is missing, or the
+check fails (not CPython, free-threaded, an unknown layout), those sizes
+are what __sizeof__ says, and the types concerned are flagged *size
+estimated*.
+"""
 
 
 _OBJ_SIZEOF = object.__dict__["__sizeof__"]
@@ -1909,6 +1935,248 @@ def _type_sizes(t, tflags, sample):
         estimated = True
     return size, sizefn, estimated
 
+_MANAGED_DICT = 1 << 4   # Py_TPFLAGS_MANAGED_DICT (3.11+)
+_INLINE_VALUES = 1 << 2  # Py_TPFLAGS_INLINE_VALUES (3.13+)
+
+
+def _round8(n):
+    return (n + 7) & ~7
+
+
+# the most values a 3.11/3.12 instance gets: the shared keys start with
+# room for 30 (SHARED_KEYS_MAX_SIZE), and the first instance takes one
+_FIRST_CAPACITY = 29
+_BASE = 1 << 12   # the views of memory start above the null page
+
+
+class _Mem:
+    """Reads of the interpreter's memory for sizes (see the module's
+    docstring), set up once at import; ok is False where they cannot be
+    done safely, and then no method is called.
+
+    Memory is read through two memoryviews over the address space (one by
+    byte, one by 8-byte word) made from one ctypes array at _BASE: a view
+    costs nothing until it is read, and reading one byte or word of it
+    from C (map over its __getitem__) costs a tenth of a ctypes call.
+    Only addresses inside live objects, or that their fields point to, are
+    ever read."""
+
+    def __init__(self):
+        self.ok = False
+        if _PY < (3, 11) or _PY >= (3, 14) or sys.implementation.name != "cpython":
+            return
+        if _POINTER_SIZE != 8 or _FREE_THREADED or dict.__basicsize__ != 48 or not _LITTLE:
+            return
+        try:
+            import ctypes
+        except Exception:
+            return
+        try:
+            self._setup(ctypes)
+        except Exception:
+            self.ok = False
+
+    def _setup(self, ctypes):
+        span = ((1 << 62) - _BASE) & ~7
+        raw = memoryview((ctypes.c_char * span).from_address(_BASE))
+        self.B = raw.cast("B")
+        self.Q = raw.cast("B").cast("Q")
+        self.pyobj = ctypes.py_object.from_address
+
+        class _Outer:
+            class _Probe:
+                pass
+
+            class _Wide:
+                pass
+        P, W = _Outer._Probe, _Outer._Wide
+        # ht_qualname is the only field of the heap type that holds the
+        # qualified name, which differs from __name__ here; ht_cached_keys
+        # follows it on 3.11-3.13
+        nw = type.__basicsize__ // 8
+        tw = self.words(_id(P), nw)
+        qn = _id(type.__dict__["__qualname__"].__get__(P))
+        if tw.count(qn) != 1 or tw.index(qn) < nw // 2:
+            return
+        self.keys_off = 8 * (tw.index(qn) + 1)
+        p = P()
+        w = W()
+        for i, name in enumerate(("a", "b", "c")):
+            setattr(p, name, i)
+        for i in range(12):
+            setattr(w, "x%d" % i, i)
+        for t, nattr in ((P, 3), (W, 12)):
+            ka = self.words(_id(t) + self.keys_off, 1)[0]
+            if not ka or ka & 7:
+                return
+            kw = self.words(ka, 4)
+            if self.B[ka + 10 - _BASE] != 2 or kw[3] != nattr or not (0 < kw[2] + kw[3] < 256):
+                return
+            if not (0 < kw[0] < 1 << 40):
+                return
+        if _PY < (3, 13):
+            # the values pointer, in the pre-header: plain on 3.11, tagged
+            # with bit 0 on 3.12; gone once __dict__ is made
+            self.voff = 32 if _PY < (3, 12) else 24
+            self.vtag = _PY >= (3, 12)
+            for o in (p, w):
+                v = self.words(_id(o) - self.voff, 1)[0]
+                if not v or (self.vtag and not v & 1) or (not self.vtag and v & 7):
+                    return
+        else:
+            # the inline values' capacity byte, and no __dict__ yet
+            for o, t in ((p, P), (w, W)):
+                if self.words(_id(o) - 24, 1)[0] or self.B[_id(o) + 16 - _BASE] < self.usable(t):
+                    return
+        self.ok = True
+
+    def words(self, addr, n):
+        """n 8-byte words at addr (8-aligned), as a list."""
+        k = (addr - _BASE) >> 3
+        return self.Q[k:k + n].tolist()
+
+    def usable(self, t):
+        """The values capacity t's shared keys give now, or 0 if t has none."""
+        ka = self.words(_id(t) + self.keys_off, 1)[0]
+        if not ka:
+            return 0
+        kw = self.words(ka, 4)
+        n = kw[2] + kw[3]
+        if self.B[ka + 10 - _BASE] != 2 or not 0 < n < 256:
+            return 0
+        return n
+
+    def values_size(self, t, tflags):
+        """True when t's instances may hold attribute values that
+        __sizeof__ leaves out (see values)."""
+        if not tflags & _MANAGED_DICT or not tflags & _HEAPTYPE:
+            return False
+        if _PY >= (3, 13):
+            return bool(tflags & _INLINE_VALUES) and t.__basicsize__ == 16
+        return True
+
+    def _array_bytes(self, prefix, now):
+        """Bytes of a 3.11/3.12 values array whose prefix is prefix bytes:
+        it holds n = prefix - 2 pointers at most, and no more than the
+        first instance of a class gets (_FIRST_CAPACITY); n = now (the capacity
+        the shared keys give now) when that fits the prefix. Each instance
+        a class makes takes one from the keys' capacity until it reaches
+        the keys' entries plus one, and it never grows, so the capacity of
+        the latest instances is the one the keys give and only a class's
+        first few instances get the upper bound."""
+        if _round8(now + 2) == prefix:
+            return prefix + 8 * now
+        return prefix + 8 * max(min(prefix - 2, _FIRST_CAPACITY), 0)
+
+    def values(self, objs):
+        """The bytes of each object's attribute values (objs are instances
+        of one type with values_size true): on 3.13 from the capacity
+        byte at the head of the inline values, on 3.11/3.12 from the values
+        array's prefix, 0 where the array has gone to a __dict__."""
+        B = self.B
+        addrs = _list_ids(objs)
+        if _PY >= (3, 13):
+            return list(map(_INLINE_BYTES.__getitem__, map(B.__getitem__, map(add, addrs, repeat(16 - _BASE)))))
+        vp = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(-self.voff - _BASE)), repeat(3))))
+        att = bytes(map((1).__and__, vp)) if self.vtag else bytes(map(bool, vp))
+        out = [0] * len(vp)
+        if att.count(0) == len(att):
+            return out
+        now = self.usable(type(objs[0]))
+        tab = [self._array_bytes(p, now) for p in range(256)]
+        idx = list(compress(range(len(vp)), att))
+        # the prefix's size is the byte before the array (3.12 tags the
+        # pointer by subtracting 1)
+        pre = map(B.__getitem__, map(add, map(vp.__getitem__, idx), repeat(-_BASE if self.vtag else -1 - _BASE)))
+        deque(map(out.__setitem__, idx, map(tab.__getitem__, pre)), 0)
+        return out
+
+    def hidden_dicts(self, objs):
+        """3.13: (index, dict) for each of objs (instances with inline
+        values) whose __dict__ has been made while its values are still
+        inline: gc.get_referents reports the values then, not the dict,
+        which no other edge may reach."""
+        if _PY < (3, 13):
+            return []
+        addrs = _list_ids(objs)
+        dp = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(-24 - _BASE)), repeat(3))))
+        if dp.count(0) == len(dp):
+            return []
+        B = self.B
+        pyobj = self.pyobj
+        return [(j, pyobj(addrs[j] - 24).value) for j in range(len(dp))
+                if dp[j] and B[addrs[j] + 19 - _BASE]]
+
+    def split_dict_fix(self, addrs):
+        """For dicts (by address): what dict.__sizeof__ gets wrong about a
+        split dict's values (it counts 8 bytes for each entry the shared
+        keys have room for now): on 3.11/3.12 the array's real size is put
+        in; on 3.13, where the values are inline in the instance, which
+        counts them, they are taken off. 0 for the other dicts."""
+        vals = list(map(self.Q.__getitem__, map(rshift, map(add, addrs, repeat(40 - _BASE)), repeat(3))))
+        out = [0] * len(vals)
+        if vals.count(0) == len(vals):
+            return out
+        B = self.B
+        for j in compress(range(len(vals)), vals):
+            v = vals[j]
+            ka = self.words(addrs[j] + 32, 1)[0]
+            kw = self.words(ka, 4)
+            now = kw[2] + kw[3]
+            if _PY >= (3, 13):
+                if B[v + 2 - _BASE]:     # embedded in the instance
+                    out[j] = -8 * now
+            else:
+                out[j] = self._array_bytes(B[v - 1 - _BASE], now) - 8 * now
+        return out
+
+
+_INLINE_BYTES = [_round8(c) + 8 * (c + 1) for c in range(256)]
+_mem = _Mem()
+
+
+def _values_size(t, tflags):
+    """(has values, estimated): whether t's instances hold attribute values
+    (_Mem.values_size), and whether they may but cannot be read."""
+    if _PY < (3, 11) or not tflags & _MANAGED_DICT or not tflags & _HEAPTYPE:
+        return False, False
+    if not _mem.ok:
+        return False, True
+    try:
+        return _mem.values_size(t, tflags), False
+    except Exception:
+        return False, True
+
+
+def _with_hidden_dicts(O, T, tvals, counts, flat, nm, dict_name):
+    """3.13: the edges of instances (counts, flat, nm) with an edge named
+    dict_name added to each __dict__ gc.get_referents leaves out
+    (_Mem.hidden_dicts); as they were where there is none."""
+    if _PY < (3, 13) or not _mem.ok:
+        return counts, flat, nm
+    idx = [j for j in range(len(O)) if tvals[T[j]]]
+    if not idx:
+        return counts, flat, nm
+    found = _mem.hidden_dicts(list(map(O.__getitem__, idx)))
+    if not found:
+        return counts, flat, nm
+    add_at = {idx[k]: d for k, d in found}
+    nflat = []
+    nnm = array.array(nm.typecode)
+    ncounts = list(counts)
+    p = 0
+    for j, c in enumerate(counts):
+        nflat.extend(flat[p:p + c])
+        nnm.extend(nm[p:p + c])
+        p += c
+        d = add_at.get(j)
+        if d is not None:
+            nflat.append(d)
+            nnm.append(dict_name)
+            ncounts[j] = c + 1
+    return ncounts, nflat, nnm
+
+
 class _Sizes:
     """Sizes of a batch's objects from the per-type tsize and tsizefn
     tables (_TypeTable)."""
@@ -1922,7 +2190,51 @@ class _Sizes:
             return list(map(add, map(fn, O), repeat(hdr)))
         return list(map(fn, O))
 
+    def _dict_sizes(self, O, T):
+        """Sizes of exact dicts: _sizes_by_fn, and on 3.11+ the split dicts'
+        values put right (_Mem.split_dict_fix)."""
+        sz = self._sizes_by_fn(O, T)
+        if _mem.ok:
+            try:
+                fix = _mem.split_dict_fix(_list_ids(O))
+                if any(fix):
+                    sz = list(map(add, sz, fix))
+            except Exception as e:
+                self.error("dict sizes: %s" % e)
+        return sz
+
+    def _add_values(self, O, T, sz):
+        """sz with the attribute values of managed-dict instances added
+        (tvals, per type; on 3.11 and 3.12 only while the object holds
+        them)."""
+        tv = self.tvals
+        if not any(map(tv.__getitem__, set(T))):
+            return sz
+        bounds = {}
+        for j, t in enumerate(T):
+            if tv[t]:
+                g = bounds.get(t)
+                if g is None:
+                    bounds[t] = [j]
+                else:
+                    g.append(j)
+        for t, idx in bounds.items():
+            try:
+                vb = _mem.values(list(map(O.__getitem__, idx)))
+            except Exception as e:
+                self.error("instance sizes: %s" % e)
+                continue
+            for j, b in zip(idx, vb):
+                sz[j] += b
+        return sz
+
     def _sizes_each(self, O, T):
+        sz = self._sizes_each_base(O, T)
+        if self.any_vals and _mem.ok:
+            sz = self._add_values(O, T, sz)
+        return sz
+
+    def _sizes_each_base(self, O, T):
         sz = list(map(self.tsize.__getitem__, T))
         if 0 in sz:
             tsizefn = self.tsizefn
@@ -2082,6 +2394,10 @@ class _TypeTable:
             self.any_del = True
         info = self._classify(t, kind, tflags)
         size, sizefn, estimated = _type_sizes(t, tflags, sample)
+        vbytes, vest = _values_size(t, tflags)
+        estimated = estimated or vest
+        if vbytes:
+            self.any_vals = True
         if estimated:
             fl |= _F_SIZE_ESTIMATED
         self.tcat.append(info.cat)
@@ -2092,6 +2408,7 @@ class _TypeTable:
             lst.append(fl | gb)
         self.tsize.append(size)
         self.tsizefn.append(sizefn)
+        self.tvals.append(vbytes)
         self.tinfo.append(info)
         self.register_buffer_type(t)
 
@@ -2230,276 +2547,6 @@ class _TypeTable:
         return (enc, one, many, name)
 
 
-# --- objgraph_agent/handlers.py ----------------------------------------------
-
-"""The category handlers: for a block of objects of one category, their
-sizes, edge counts, referents, edge names and labels."""
-
-
-class _Split(tuple):
-    """What a handler returns for its edges when discover() should look for
-    new objects in other lists: (the edges, [lists holding the same
-    objects, repeats left out where that is cheap])."""
-    __slots__ = ()
-
-
-class _Handlers:
-    """Category handlers: (objects, type ids, category, frames?) ->
-    (sizes, edge counts, referents, edge names, labels or None)."""
-
-    def _h_seq(self, tp, idx_names, O, T, c, frames):
-        lens = list(map(_len, O))
-        flat = _get_referents(*O)
-        if len(flat) != sum(lens):
-            R = list(map(_get_referents, O))
-            lens = list(map(_len, R))
-            flat = list(chain.from_iterable(R))
-            del R
-        if idx_names is not None:
-            nm = array.array(_TC4)
-            nm.frombytes(b"".join(map(idx_names.__getitem__, lens)))
-        else:
-            nm = array.array(_TC4, bytes(4 * len(flat)))
-        return self._sizes_by_fn(O, T), lens, flat, nm, list(map(self.items.__getitem__, lens))
-
-    def _h_dict(self, O, T, c, frames):
-        """Exact dicts. A dict whose keys are all str reports only its values;
-        others report value, key pairs. Values are named by their key, and
-        the keys themselves are edges named <key> (added where the collector
-        does not report them)."""
-        m = len(O)
-        lens = list(map(_len, O))
-        flat = _get_referents(*O)
-        tot = sum(lens)
-        KEY = self.KEY
-        sizes = self._sizes_by_fn(O, T)
-        labels = list(map(self.items.__getitem__, lens))
-        counts2 = list(map(mul, lens, repeat(2)))
-        if len(flat) == tot:
-            if all(map(is_, flat, chain.from_iterable(map(dict.values, O)))):
-                keys = list(chain.from_iterable(O))
-                vn = self._str_key_names(keys)
-                edges = list(chain.from_iterable(zip(flat, keys)))
-                # the keys of a batch of dicts are mostly the same few
-                # objects: discover() sees each once
-                uk = list(_by_id(keys).values())
-                del keys
-                nm = array.array(_TC4, [KEY]) * len(edges)
-                nm[0::2] = array.array(_TC4, vn)
-                return sizes, counts2, _Split((edges, [flat, uk])), nm, labels
-        elif len(flat) == 2 * tot:
-            keys = list(chain.from_iterable(O))
-            if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
-                kn = self._key_names(keys, lens)
-                nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
-                vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
-                uk = list(_by_id(keys).values())
-                del keys
-                return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
-        del flat
-        # both kinds in one batch: dict by dict, still in C where possible
-        R = list(map(_get_referents, O))
-        lr = list(map(_len, R))
-        NM = [None] * m
-        vi = list(compress(range(m), map(eq, lr, lens)))
-        if vi:
-            VO = list(map(O.__getitem__, vi))
-            VR = list(map(R.__getitem__, vi))
-            ok = bytes(map(all, map(map, repeat(is_), VR, map(dict.values, VO))))
-            if ok.count(0):
-                vi = list(compress(vi, ok))
-                VO = list(compress(VO, ok))
-                VR = list(compress(VR, ok))
-            keys = list(map(list, VO))
-            kl = list(map(_len, keys))
-            it = iter(self._str_key_names(list(chain.from_iterable(keys))))
-            kn = map(list, map(islice, repeat(it), kl))
-            deque(map(R.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, VR, keys)))), 0)
-            deque(map(NM.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, kn, repeat(repeat(KEY)))))), 0)
-            del VO, VR, keys, kl, it, kn
-        pi = [j for j in compress(range(m), map(eq, lr, counts2)) if NM[j] is None]
-        for j in pi:
-            d = O[j]
-            r = R[j]
-            keys = list(d)
-            if all(map(is_, r[1::2] if _DICT_VALUE_FIRST else r[0::2], keys)):
-                kn = self._key_names(keys, [len(keys)])
-                NM[j] = list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
-        for j in range(m):
-            if NM[j] is None:
-                try:
-                    NM[j] = self._dict_names(O[j], R[j], KEY)
-                except Exception as e:
-                    self.error("dict names: %s" % e)
-                    NM[j] = bytes(len(R[j]))
-        return sizes, list(map(_len, R)), list(chain.from_iterable(R)), chain.from_iterable(NM), labels
-
-    def _h_atom(self, O, T, c, frames):
-        m = len(O)
-        if c == _C_STR:
-            sizes = list(map(str.__sizeof__, O))
-            lab = None if self.redact else list(map(str.encode, map(str.__repr__, map(getitem, O, repeat(_SL40)))))
-        elif c == _C_BYTES:
-            sizes = list(map(bytes.__sizeof__, O))
-            lab = None if self.redact else list(map(str.encode, map(bytes.__repr__, map(getitem, O, repeat(_SL40)))))
-        elif c == _C_INT:
-            sizes = list(map(int.__sizeof__, O))
-            if max(map(int.bit_length, O)) <= 128:
-                lab = list(map(b"%d".__mod__, O))
-            else:
-                lab = [(int.__repr__(v) if v.bit_length() <= 128 else "<int of %d bits>" % v.bit_length()).encode()[:40]
-                       for v in O]
-        elif c == _C_FLOAT:
-            sizes = self._sizes_each(O, T)
-            lab = list(map(str.encode, map(float.__repr__, O)))
-        else:
-            sizes = self._sizes_each(O, T)
-            lab = []
-            for o in O:
-                t = type(o)
-                try:
-                    lab.append((complex.__repr__(o) if t is complex else bool.__repr__(o) if t is bool
-                                else "None" if o is None else "Ellipsis" if o is Ellipsis
-                                else "NotImplemented").encode())
-                except Exception:
-                    lab.append(b"")
-        return sizes, bytes(m), (), (), lab
-
-    def _h_each(self, O, T, c, frames):
-        """Objects whose referents are listed one by one: instances, functions,
-        classes, modules, frames, and types the agent knows nothing about."""
-        m = len(O)
-        sizes = self._sizes_each(O, T)
-        labels = None
-        if frames:
-            R = []
-            NM = []
-            for f in O:
-                vals, nm = self._frame_edges(f)
-                R.append(vals)
-                NM.append(nm)
-            labels = list(map(self._label_frame, O))
-        elif c == _C_OTHER:
-            gcm = bytes(map(self.tgc.__getitem__, T))
-            if gcm.count(0) == 0:
-                R = list(map(_get_referents, O))
-            else:
-                R = [()] * m
-                gi = list(compress(range(m), gcm))
-                if gi:
-                    deque(map(R.__setitem__, gi, map(_get_referents, map(O.__getitem__, gi))), 0)
-            NM = None
-        elif c == _C_INST:
-            return self._h_instances(O, T, sizes)
-        else:
-            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
-                    (self.tfl[t] >> 8) & 15 for t in set(T)):
-                R = list(map(self._module_referents, O, T))
-            else:
-                R = list(map(_get_referents, O))
-            NM = [None] * m
-            if c == _C_FRAME:
-                labels = list(map(self._label_frame, O))
-                for j in range(m):
-                    NM[j] = self._dead_frame_names(O[j], R[j], T[j])
-            elif c == _C_BASED:
-                labels = [b""] * m
-                for j in range(m):
-                    info = self.tinfo[T[j]]
-                    try:
-                        NM[j], k = self._based_names(O[j], R[j], info)
-                        labels[j] = self.items[k]
-                    except Exception as e:
-                        self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
-                        NM[j] = bytes(len(R[j]))
-            else:
-                self._templates(O, R, T, NM)
-                if c == _C_IDENT:
-                    labels = self._ident_labels(O, T)
-        counts = list(map(_len, R))
-        flat = list(chain.from_iterable(R))
-        del R
-        nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
-        return sizes, counts, flat, nm, labels
-
-    def _module_referents(self, o, t):
-        """o's referents; for an _asyncio module where gc.get_referents
-        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
-        its __dict__ alone: what only the module's C state holds gets no
-        edge from it."""
-        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
-            try:
-                d = _MOD_DICT(o)
-                # the key "__name__" set by the import system is the
-                # interned string, found by identity: no key's __eq__ runs
-                name = dict.get(d, "__name__") if type(d) is dict else None
-            except Exception:
-                d = name = None
-            if type(name) is str and name == "_asyncio":
-                return [d]
-        return _get_referents(o)
-
-    def _h_instances(self, O, T, sizes):
-        """Instances of Python classes, sorted by class. For a class whose
-        template accounts for every referent, the referents of all its
-        instances are fetched in one call and checked in one pass against
-        the attribute values (and the class) in template order: each value is
-        a referent of its own instance, so when the whole sequence matches
-        and has the expected length, every instance has exactly that layout."""
-        m = len(O)
-        counts = []
-        flats = []
-        NMs = []
-        bounds = [bisect_left(T, t) for t in sorted(set(T))] + [m]
-        tinfo = self.tinfo
-        for a, b in zip(bounds, bounds[1:]):
-            Os = O if b - a == m else O[a:b]
-            info = tinfo[T[a]]
-            tm = info.full
-            if tm is not None:
-                L = len(tm.names)
-                flat = _get_referents(*Os)
-                if len(flat) == L * (b - a):
-                    try:
-                        ok = all(map(is_, flat, chain.from_iterable(map(tm.agc, Os))))
-                    except Exception:
-                        ok = False
-                    if ok:
-                        counts.extend(repeat(L, b - a))
-                        flats.append(flat)
-                        NMs.append(array.array(_TC4, tm.names) * (b - a))
-                        continue
-                del flat
-            R = list(map(_get_referents, Os))
-            NM = [None] * (b - a)
-            self._templates(Os, R, T[a:b], NM)
-            counts.extend(map(_len, R))
-            flats.append(list(chain.from_iterable(R)))
-            NMs.append(chain.from_iterable(NM))
-            del R, NM
-        flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        return sizes, counts, flat, _names_array(NMs), None
-
-    def _ident_labels(self, O, T):
-        tinfo = self.tinfo
-        by_label = {}
-        for j, t in enumerate(T):
-            lab = tinfo[t].label
-            if lab is not None:
-                g = by_label.get(lab)
-                if g is None:
-                    by_label[lab] = [j]
-                else:
-                    g.append(j)
-        labels = [b""] * len(O)
-        for lab, idx in by_label.items():
-            try:
-                deque(map(labels.__setitem__, idx, lab(list(map(O.__getitem__, idx)))), 0)
-            except Exception as e:
-                self.error("labels: %s" % e)
-        return labels
-
-
 # --- objgraph_agent/identity.py ----------------------------------------------
 
 """Edge names by identity: the referents of instances, functions,
@@ -2599,7 +2646,12 @@ class _ByIdentity:
                 pass
         return info.dict_name
 
-    def _frame_edges(self, f):
+    def _frame_edges(self, f, via_cells=None):
+        """The edges of frame f (values, encoded names). Where f_locals is
+        not a dict (3.13+, a proxy that holds nothing) the value of a cell
+        or free variable is held by its cell, not by the frame: such
+        values' places in the lists are appended to via_cells, so that
+        they are found through the cell and written once."""
         E = self.E
         vals = []
         nm = []
@@ -2617,10 +2669,16 @@ class _ByIdentity:
             nm.append(E["f_builtins"])
             loc = _FRAME_LOCALS(f)
             if loc is not g:
+                cells = ()
                 if type(loc) is dict:
                     vals.append(loc)
                     nm.append(E["f_locals"])
+                elif via_cells is not None:
+                    co = _FRAME_CODE(f)
+                    cells = set(co.co_cellvars) | set(co.co_freevars)
                 for k, v in loc.items():
+                    if k in cells:
+                        via_cells.append(len(vals))
                     vals.append(v)
                     nm.append(2 * self.sid(_enc(k, 200)) if type(k) is str else 0)
         except Exception as e:
@@ -2777,6 +2835,431 @@ class _ByIdentity:
         return nm
 
 
+# --- objgraph_agent/untracked.py ---------------------------------------------
+
+"""Referents of containers the collector reports nothing for.
+
+gc.get_referents lists what an object's tp_traverse visits, and a type
+without one reports nothing at all although its objects hold references.
+Code objects are such a type on every version: their constants, names,
+file name, line and exception tables and local variable names are reached
+through them only, and would be missing from the snapshot, with their
+bytes, from chains and from retained sizes. Their edges are taken here
+from the fields a code object stores, each named by its attribute:
+
+- the fields exposed as members (``co_consts``, ``co_names``,
+  ``co_filename``, ``co_name``, and per version ``co_qualname``,
+  ``co_linetable``, ``co_exceptiontable``, ``co_lnotab``, ``co_code``,
+  ``co_varnames``, ``co_cellvars``, ``co_freevars``), read through the
+  member descriptor, which returns the stored object and makes nothing;
+- on 3.11+, ``co_localsplusnames`` and ``co_localspluskinds``, which hold
+  the local variable names and are not exposed (``co_varnames`` makes a
+  new tuple on each access on 3.11 and caches one on 3.12+, which would
+  change the heap): read with ctypes, at the place the layout gives them
+  (just before ``co_filename``), once that place has been checked on a
+  code object of the agent's own. Without ctypes, or when the check
+  fails, they are left out.
+
+Untracked tuples and dicts need nothing of this: their types traverse
+whether or not the collector tracks the object.
+"""
+
+
+_CODE_MEMBERS = ("co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_linetable",
+                 "co_exceptiontable", "co_lnotab", "co_code", "co_varnames", "co_cellvars", "co_freevars")
+
+
+def _code_members():
+    """(name, getter) for the code fields stored as members on this version."""
+    d = _TDICT(types.CodeType)
+    out = []
+    for name in _CODE_MEMBERS:
+        desc = d.get(name)
+        if type(desc) is _MEMBER_DESC:
+            out.append((name, desc.__get__))
+    return tuple(out)
+
+
+def _locals_reader():
+    """A function giving (co_localsplusnames, co_localspluskinds) of a code
+    object on 3.11+, or None where they cannot be read safely."""
+    if _PY < (3, 11) or sys.implementation.name != "cpython" or _POINTER_SIZE != 8 or _FREE_THREADED:
+        return None
+    try:
+        import array
+        import ctypes
+        pyobj = ctypes.py_object.from_address
+
+        def probe(alpha_probe, beta_probe):
+            gamma_probe = alpha_probe
+
+            def inner():
+                return gamma_probe
+            return inner
+        co = probe.__code__
+        n = 40
+        w = array.array("Q")
+        w.frombytes(ctypes.string_at(_id(co), 8 * n))
+        fn = _id(co.co_filename)
+        if w.count(fn) != 1:
+            return None
+        off = 8 * w.index(fn)
+        if off < 48:
+            return None
+        names = pyobj(_id(co) + off - 16).value
+        kinds = pyobj(_id(co) + off - 8).value
+        if type(names) is not tuple or type(kinds) is not bytes or len(names) != len(kinds):
+            return None
+        if names[:co.co_nlocals] != co.co_varnames or not set(co.co_cellvars) <= set(names):
+            return None
+
+        def read(c):
+            a = _id(c) + off
+            return pyobj(a - 16).value, pyobj(a - 8).value
+        return read
+    except Exception:
+        return None
+
+
+_CODE_TID = _id(types.CodeType)
+_MEMBERS = _code_members()
+_LOCALS = _locals_reader()
+
+
+def _code_referents(co):
+    """(values, attribute names) of the objects code object co holds."""
+    vals = []
+    names = []
+    for name, get in _MEMBERS:
+        v = get(co)
+        if v is not None:
+            vals.append(v)
+            names.append(name)
+    if _LOCALS is not None:
+        lp, lk = _LOCALS(co)
+        vals.append(lp)
+        names.append("co_localsplusnames")
+        vals.append(lk)
+        names.append("co_localspluskinds")
+    return vals, names
+
+
+# --- objgraph_agent/handlers.py ----------------------------------------------
+
+"""The category handlers: for a block of objects of one category, their
+sizes, edge counts, referents, edge names and labels."""
+
+
+class _Split(tuple):
+    """What a handler returns for its edges when discover() should look for
+    new objects in other lists: (the edges, [lists holding the same
+    objects, repeats left out where that is cheap])."""
+    __slots__ = ()
+
+
+class _Handlers:
+    """Category handlers: (objects, type ids, category, frames?) ->
+    (sizes, edge counts, referents, edge names, labels or None)."""
+
+    def _h_seq(self, tp, idx_names, O, T, c, frames):
+        lens = list(map(_len, O))
+        flat = _get_referents(*O)
+        if len(flat) != sum(lens):
+            R = list(map(_get_referents, O))
+            lens = list(map(_len, R))
+            flat = list(chain.from_iterable(R))
+            del R
+        if idx_names is not None:
+            nm = array.array(_TC4)
+            nm.frombytes(b"".join(map(idx_names.__getitem__, lens)))
+        else:
+            nm = array.array(_TC4, bytes(4 * len(flat)))
+        return self._sizes_by_fn(O, T), lens, flat, nm, list(map(self.items.__getitem__, lens))
+
+    def _h_dict(self, O, T, c, frames):
+        """Exact dicts. A dict whose keys are all str reports only its values;
+        others report value, key pairs. Values are named by their key, and
+        the keys themselves are edges named <key> (added where the collector
+        does not report them)."""
+        m = len(O)
+        lens = list(map(_len, O))
+        flat = _get_referents(*O)
+        tot = sum(lens)
+        KEY = self.KEY
+        sizes = self._dict_sizes(O, T)
+        labels = list(map(self.items.__getitem__, lens))
+        counts2 = list(map(mul, lens, repeat(2)))
+        if len(flat) == tot:
+            if all(map(is_, flat, chain.from_iterable(map(dict.values, O)))):
+                keys = list(chain.from_iterable(O))
+                vn = self._str_key_names(keys)
+                edges = list(chain.from_iterable(zip(flat, keys)))
+                # the keys of a batch of dicts are mostly the same few
+                # objects: discover() sees each once
+                uk = list(_by_id(keys).values())
+                del keys
+                nm = array.array(_TC4, [KEY]) * len(edges)
+                nm[0::2] = array.array(_TC4, vn)
+                return sizes, counts2, _Split((edges, [flat, uk])), nm, labels
+        elif len(flat) == 2 * tot:
+            keys = list(chain.from_iterable(O))
+            if all(map(is_, flat[1::2] if _DICT_VALUE_FIRST else flat[0::2], keys)):
+                kn = self._key_names(keys, lens)
+                nm = zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)
+                vals = flat[0::2] if _DICT_VALUE_FIRST else flat[1::2]
+                uk = list(_by_id(keys).values())
+                del keys
+                return sizes, counts2, _Split((flat, [vals, uk])), chain.from_iterable(nm), labels
+        del flat
+        # both kinds in one batch: dict by dict, still in C where possible
+        R = list(map(_get_referents, O))
+        lr = list(map(_len, R))
+        NM = [None] * m
+        vi = list(compress(range(m), map(eq, lr, lens)))
+        if vi:
+            VO = list(map(O.__getitem__, vi))
+            VR = list(map(R.__getitem__, vi))
+            ok = bytes(map(all, map(map, repeat(is_), VR, map(dict.values, VO))))
+            if ok.count(0):
+                vi = list(compress(vi, ok))
+                VO = list(compress(VO, ok))
+                VR = list(compress(VR, ok))
+            keys = list(map(list, VO))
+            kl = list(map(_len, keys))
+            it = iter(self._str_key_names(list(chain.from_iterable(keys))))
+            kn = map(list, map(islice, repeat(it), kl))
+            deque(map(R.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, VR, keys)))), 0)
+            deque(map(NM.__setitem__, vi, map(list, map(chain.from_iterable, map(zip, kn, repeat(repeat(KEY)))))), 0)
+            del VO, VR, keys, kl, it, kn
+        pi = [j for j in compress(range(m), map(eq, lr, counts2)) if NM[j] is None]
+        for j in pi:
+            d = O[j]
+            r = R[j]
+            keys = list(d)
+            if all(map(is_, r[1::2] if _DICT_VALUE_FIRST else r[0::2], keys)):
+                kn = self._key_names(keys, [len(keys)])
+                NM[j] = list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
+        for j in range(m):
+            if NM[j] is None:
+                try:
+                    NM[j] = self._dict_names(O[j], R[j], KEY)
+                except Exception as e:
+                    self.error("dict names: %s" % e)
+                    NM[j] = bytes(len(R[j]))
+        return sizes, list(map(_len, R)), list(chain.from_iterable(R)), chain.from_iterable(NM), labels
+
+    def _h_atom(self, O, T, c, frames):
+        m = len(O)
+        if c == _C_STR:
+            sizes = list(map(str.__sizeof__, O))
+            lab = None if self.redact else list(map(str.encode, map(str.__repr__, map(getitem, O, repeat(_SL40)))))
+        elif c == _C_BYTES:
+            sizes = list(map(bytes.__sizeof__, O))
+            lab = None if self.redact else list(map(str.encode, map(bytes.__repr__, map(getitem, O, repeat(_SL40)))))
+        elif c == _C_INT:
+            sizes = list(map(int.__sizeof__, O))
+            if max(map(int.bit_length, O)) <= 128:
+                lab = list(map(b"%d".__mod__, O))
+            else:
+                lab = [(int.__repr__(v) if v.bit_length() <= 128 else "<int of %d bits>" % v.bit_length()).encode()[:40]
+                       for v in O]
+        elif c == _C_FLOAT:
+            sizes = self._sizes_each(O, T)
+            lab = list(map(str.encode, map(float.__repr__, O)))
+        else:
+            sizes = self._sizes_each(O, T)
+            lab = []
+            for o in O:
+                t = type(o)
+                try:
+                    lab.append((complex.__repr__(o) if t is complex else bool.__repr__(o) if t is bool
+                                else "None" if o is None else "Ellipsis" if o is Ellipsis
+                                else "NotImplemented").encode())
+                except Exception:
+                    lab.append(b"")
+        return sizes, bytes(m), (), (), lab
+
+    def _h_each(self, O, T, c, frames):
+        """Objects whose referents are listed one by one: instances, functions,
+        classes, modules, frames, and types the agent knows nothing about."""
+        m = len(O)
+        sizes = self._sizes_each(O, T)
+        labels = None
+        if frames:
+            R = []
+            NM = []
+            held = []
+            base = 0
+            for f in O:
+                via = []
+                vals, nm = self._frame_edges(f, via)
+                R.append(vals)
+                NM.append(nm)
+                held.extend(base + k for k in via)
+                base += len(vals)
+            labels = list(map(self._label_frame, O))
+            if held:
+                # cell contents: found through their cells (_frame_edges)
+                counts = list(map(_len, R))
+                flat = list(chain.from_iterable(R))
+                del R
+                keep = bytearray(b"\x01") * len(flat)
+                for k in held:
+                    keep[k] = 0
+                return (sizes, counts, _Split((flat, [list(compress(flat, keep))])),
+                        chain.from_iterable(NM), labels)
+        elif c == _C_OTHER:
+            gcm = bytes(map(self.tgc.__getitem__, T))
+            if gcm.count(0) == 0:
+                R = list(map(_get_referents, O))
+            else:
+                R = [()] * m
+                gi = list(compress(range(m), gcm))
+                if gi:
+                    deque(map(R.__setitem__, gi, map(_get_referents, map(O.__getitem__, gi))), 0)
+            NM = None
+        elif c == _C_INST:
+            return self._h_instances(O, T, sizes)
+        else:
+            if c == _C_IDENT and _FREELIST_REFERENTS and _KIND_MODULE in set(
+                    (self.tfl[t] >> 8) & 15 for t in set(T)):
+                R = list(map(self._module_referents, O, T))
+            else:
+                R = list(map(_get_referents, O))
+            NM = [None] * m
+            if c == _C_FRAME:
+                labels = list(map(self._label_frame, O))
+                for j in range(m):
+                    NM[j] = self._dead_frame_names(O[j], R[j], T[j])
+            elif c == _C_BASED:
+                labels = [b""] * m
+                for j in range(m):
+                    info = self.tinfo[T[j]]
+                    try:
+                        NM[j], k = self._based_names(O[j], R[j], info)
+                        labels[j] = self.items[k]
+                    except Exception as e:
+                        self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
+                        NM[j] = bytes(len(R[j]))
+            else:
+                ct = self.tindex.get(_CODE_TID) if c == _C_IDENT else None
+                if ct is not None and ct in T:
+                    self._code_edges(O, R, T, NM, ct)
+                else:
+                    self._templates(O, R, T, NM)
+                if c == _C_IDENT:
+                    labels = self._ident_labels(O, T)
+        counts = list(map(_len, R))
+        flat = list(chain.from_iterable(R))
+        del R
+        nm = repeat(0, len(flat)) if NM is None else chain.from_iterable(NM)
+        return sizes, counts, flat, nm, labels
+
+    def _module_referents(self, o, t):
+        """o's referents; for an _asyncio module where gc.get_referents
+        would hand out its freed FutureIter objects (_FREELIST_REFERENTS),
+        its __dict__ alone: what only the module's C state holds gets no
+        edge from it."""
+        if (self.tfl[t] >> 8) & 15 == _KIND_MODULE:
+            try:
+                d = _MOD_DICT(o)
+                # the key "__name__" set by the import system is the
+                # interned string, found by identity: no key's __eq__ runs
+                name = dict.get(d, "__name__") if type(d) is dict else None
+            except Exception:
+                d = name = None
+            if type(name) is str and name == "_asyncio":
+                return [d]
+        return _get_referents(o)
+
+    def _code_edges(self, O, R, T, NM, ct):
+        """The edges of the code objects among O (type index ct), which the
+        collector reports nothing for (untracked._code_referents); the
+        others named by _templates."""
+        ci = [j for j in range(len(T)) if T[j] == ct]
+        ename = self._ename
+        for j in ci:
+            try:
+                vals, names = _code_referents(O[j])
+                R[j] = vals
+                NM[j] = list(map(ename, names))
+            except Exception as e:
+                self.error("code object referents: %s" % e)
+                R[j] = ()
+                NM[j] = ()
+        if len(ci) < len(T):
+            rest = [j for j in range(len(T)) if T[j] != ct]
+            RO = list(map(O.__getitem__, rest))
+            RR = list(map(R.__getitem__, rest))
+            RN = [None] * len(rest)
+            self._templates(RO, RR, list(map(T.__getitem__, rest)), RN)
+            for k, j in enumerate(rest):
+                NM[j] = RN[k]
+
+    def _h_instances(self, O, T, sizes):
+        """Instances of Python classes, sorted by class. For a class whose
+        template accounts for every referent, the referents of all its
+        instances are fetched in one call and checked in one pass against
+        the attribute values (and the class) in template order: each value is
+        a referent of its own instance, so when the whole sequence matches
+        and has the expected length, every instance has exactly that layout."""
+        m = len(O)
+        counts = []
+        flats = []
+        NMs = []
+        bounds = [bisect_left(T, t) for t in sorted(set(T))] + [m]
+        tinfo = self.tinfo
+        for a, b in zip(bounds, bounds[1:]):
+            Os = O if b - a == m else O[a:b]
+            info = tinfo[T[a]]
+            tm = info.full
+            if tm is not None:
+                L = len(tm.names)
+                flat = _get_referents(*Os)
+                if len(flat) == L * (b - a):
+                    try:
+                        ok = all(map(is_, flat, chain.from_iterable(map(tm.agc, Os))))
+                    except Exception:
+                        ok = False
+                    if ok:
+                        counts.extend(repeat(L, b - a))
+                        flats.append(flat)
+                        NMs.append(array.array(_TC4, tm.names) * (b - a))
+                        continue
+                del flat
+            R = list(map(_get_referents, Os))
+            NM = [None] * (b - a)
+            self._templates(Os, R, T[a:b], NM)
+            counts.extend(map(_len, R))
+            flats.append(list(chain.from_iterable(R)))
+            NMs.append(chain.from_iterable(NM))
+            del R, NM
+        flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
+        nm = _names_array(NMs)
+        if self.any_vals:
+            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
+        return sizes, counts, flat, nm, None
+
+    def _ident_labels(self, O, T):
+        tinfo = self.tinfo
+        by_label = {}
+        for j, t in enumerate(T):
+            lab = tinfo[t].label
+            if lab is not None:
+                g = by_label.get(lab)
+                if g is None:
+                    by_label[lab] = [j]
+                else:
+                    g.append(j)
+        labels = [b""] * len(O)
+        for lab, idx in by_label.items():
+            try:
+                deque(map(labels.__setitem__, idx, lab(list(map(O.__getitem__, idx)))), 0)
+            except Exception as e:
+                self.error("labels: %s" % e)
+        return labels
+
+
 # --- objgraph_agent/walk.py --------------------------------------------------
 
 """The walk: objects batch by batch, the untracked objects their edges
@@ -2931,6 +3414,8 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.tflg = {}
         self.tsize = []
         self.tsizefn = []
+        self.tvals = []
+        self.any_vals = False
         self.tinfo = []
         self.any_del = False
         self.init_buffers()

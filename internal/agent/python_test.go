@@ -35,10 +35,10 @@ func runSuite(t *testing.T, py string, env ...string) {
 	t.Logf("%s", out)
 }
 
-// TestPythonSuite runs the agent's own unittest suite (test_agent.py,
-// test_safety.py) against objgraph_agent.py: the snapshot checks against
-// gc.get_objects(), sys.getrefcount and gc.get_referents in the live
-// process, and the agent's conduct in a host process. It runs in each
+// TestPythonSuite runs the agent's own unittest suites (test_*.py) against
+// objgraph_agent.py: the snapshot checks against gc.get_objects(),
+// sys.getrefcount, gc.get_referents and tracemalloc in the live process,
+// and the agent's conduct in a host process. It runs in each
 // interpreter of testPythons.
 func TestPythonSuite(t *testing.T) {
 	t.Parallel() // with TestPackageFormSuite: each suite is one Python process at a time

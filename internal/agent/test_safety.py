@@ -167,15 +167,21 @@ class SafetyTest(unittest.TestCase):
     assert not calls, "__sizeof__ ran %d times" % len(calls)
     class PlainDict(dict):
         pass
-    print(id(objs[0]), sys.getsizeof(plain), id(sd), sys.getsizeof(PlainDict(a=1, b=2)))
+    print(id(objs[0]), sys.getsizeof(plain), id(sd), sys.getsizeof(PlainDict(a=1, b=2)), id(plain))
 """
         r = run(code, [self.path()])
         self.assertEqual(r.returncode, 0, r.stderr)
-        oid, plain_size, did, dict_size = map(int, r.stdout.split())
+        oid, plain_size, did, dict_size, pid = map(int, r.stdout.split())
         snap = decode(self.path())
         idx = snap.index()
         i = idx[oid]
-        self.assertEqual(snap.size[i], plain_size)
+        # the C-level size, and on 3.11+ the attribute values, the same as
+        # for the first instance of a class alike with no __sizeof__
+        self.assertEqual(snap.size[i], snap.size[idx[pid]])
+        if sys.version_info < (3, 11):
+            self.assertEqual(snap.size[i], plain_size)
+        else:
+            self.assertGreater(snap.size[i], plain_size)
         self.assertTrue(snap.flags[i] & (1 << 12), "size not flagged estimated")
         j = idx[did]
         self.assertEqual(snap.size[j], dict_size)

@@ -11,6 +11,8 @@ from .layout import (
     _DICT_VALUE_FIRST, _FREELIST_REFERENTS, _MOD_DICT, _SL40, _TC4, _TNAME, _by_id, _get_referents, _len)
 from .names import _names_array
 from .output import _KIND_MODULE
+from .untracked import _CODE_TID, _code_referents
+from .sizes import _with_hidden_dicts
 from .typeinfo import _C_BASED, _C_BYTES, _C_FLOAT, _C_FRAME, _C_IDENT, _C_INST, _C_INT, _C_OTHER, _C_STR
 
 
@@ -50,7 +52,7 @@ class _Handlers:
         flat = _get_referents(*O)
         tot = sum(lens)
         KEY = self.KEY
-        sizes = self._sizes_by_fn(O, T)
+        sizes = self._dict_sizes(O, T)
         labels = list(map(self.items.__getitem__, lens))
         counts2 = list(map(mul, lens, repeat(2)))
         if len(flat) == tot:
@@ -152,11 +154,26 @@ class _Handlers:
         if frames:
             R = []
             NM = []
+            held = []
+            base = 0
             for f in O:
-                vals, nm = self._frame_edges(f)
+                via = []
+                vals, nm = self._frame_edges(f, via)
                 R.append(vals)
                 NM.append(nm)
+                held.extend(base + k for k in via)
+                base += len(vals)
             labels = list(map(self._label_frame, O))
+            if held:
+                # cell contents: found through their cells (_frame_edges)
+                counts = list(map(_len, R))
+                flat = list(chain.from_iterable(R))
+                del R
+                keep = bytearray(b"\x01") * len(flat)
+                for k in held:
+                    keep[k] = 0
+                return (sizes, counts, _Split((flat, [list(compress(flat, keep))])),
+                        chain.from_iterable(NM), labels)
         elif c == _C_OTHER:
             gcm = bytes(map(self.tgc.__getitem__, T))
             if gcm.count(0) == 0:
@@ -191,7 +208,11 @@ class _Handlers:
                         self.error("names of %s: %s" % (_TNAME(type(O[j])), e))
                         NM[j] = bytes(len(R[j]))
             else:
-                self._templates(O, R, T, NM)
+                ct = self.tindex.get(_CODE_TID) if c == _C_IDENT else None
+                if ct is not None and ct in T:
+                    self._code_edges(O, R, T, NM, ct)
+                else:
+                    self._templates(O, R, T, NM)
                 if c == _C_IDENT:
                     labels = self._ident_labels(O, T)
         counts = list(map(_len, R))
@@ -216,6 +237,30 @@ class _Handlers:
             if type(name) is str and name == "_asyncio":
                 return [d]
         return _get_referents(o)
+
+    def _code_edges(self, O, R, T, NM, ct):
+        """The edges of the code objects among O (type index ct), which the
+        collector reports nothing for (untracked._code_referents); the
+        others named by _templates."""
+        ci = [j for j in range(len(T)) if T[j] == ct]
+        ename = self._ename
+        for j in ci:
+            try:
+                vals, names = _code_referents(O[j])
+                R[j] = vals
+                NM[j] = list(map(ename, names))
+            except Exception as e:
+                self.error("code object referents: %s" % e)
+                R[j] = ()
+                NM[j] = ()
+        if len(ci) < len(T):
+            rest = [j for j in range(len(T)) if T[j] != ct]
+            RO = list(map(O.__getitem__, rest))
+            RR = list(map(R.__getitem__, rest))
+            RN = [None] * len(rest)
+            self._templates(RO, RR, list(map(T.__getitem__, rest)), RN)
+            for k, j in enumerate(rest):
+                NM[j] = RN[k]
 
     def _h_instances(self, O, T, sizes):
         """Instances of Python classes, sorted by class. For a class whose
@@ -256,7 +301,10 @@ class _Handlers:
             NMs.append(chain.from_iterable(NM))
             del R, NM
         flat = flats[0] if len(flats) == 1 else list(chain.from_iterable(flats))
-        return sizes, counts, flat, _names_array(NMs), None
+        nm = _names_array(NMs)
+        if self.any_vals:
+            counts, flat, nm = _with_hidden_dicts(O, T, self.tvals, counts, flat, nm, self.E["__dict__"])
+        return sizes, counts, flat, nm, None
 
     def _ident_labels(self, O, T):
         tinfo = self.tinfo

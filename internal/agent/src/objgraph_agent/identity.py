@@ -107,7 +107,12 @@ class _ByIdentity:
                 pass
         return info.dict_name
 
-    def _frame_edges(self, f):
+    def _frame_edges(self, f, via_cells=None):
+        """The edges of frame f (values, encoded names). Where f_locals is
+        not a dict (3.13+, a proxy that holds nothing) the value of a cell
+        or free variable is held by its cell, not by the frame: such
+        values' places in the lists are appended to via_cells, so that
+        they are found through the cell and written once."""
         E = self.E
         vals = []
         nm = []
@@ -125,10 +130,16 @@ class _ByIdentity:
             nm.append(E["f_builtins"])
             loc = _FRAME_LOCALS(f)
             if loc is not g:
+                cells = ()
                 if type(loc) is dict:
                     vals.append(loc)
                     nm.append(E["f_locals"])
+                elif via_cells is not None:
+                    co = _FRAME_CODE(f)
+                    cells = set(co.co_cellvars) | set(co.co_freevars)
                 for k, v in loc.items():
+                    if k in cells:
+                        via_cells.append(len(vals))
                     vals.append(v)
                     nm.append(2 * self.sid(_enc(k, 200)) if type(k) is str else 0)
         except Exception as e:

@@ -18,7 +18,7 @@ from .names import _copy_str, _enc
 from .output import (
     _F_HASDEL, _F_SIZE_ESTIMATED, _KIND_CELL, _KIND_CODE, _KIND_FRAME, _KIND_FUNCTION, _KIND_MODULE,
     _KIND_TYPE, _KIND_WEAKREF)
-from .sizes import _type_sizes
+from .sizes import _type_sizes, _values_size
 
 
 # Categories: how names and labels are made for a type's objects.
@@ -159,6 +159,10 @@ class _TypeTable:
             self.any_del = True
         info = self._classify(t, kind, tflags)
         size, sizefn, estimated = _type_sizes(t, tflags, sample)
+        vbytes, vest = _values_size(t, tflags)
+        estimated = estimated or vest
+        if vbytes:
+            self.any_vals = True
         if estimated:
             fl |= _F_SIZE_ESTIMATED
         self.tcat.append(info.cat)
@@ -169,6 +173,7 @@ class _TypeTable:
             lst.append(fl | gb)
         self.tsize.append(size)
         self.tsizefn.append(sizefn)
+        self.tvals.append(vbytes)
         self.tinfo.append(info)
         self.register_buffer_type(t)
 

@@ -175,6 +175,8 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.tflg = {}
         self.tsize = []
         self.tsizefn = []
+        self.tvals = []
+        self.any_vals = False
         self.tinfo = []
         self.any_del = False
         self.init_buffers()
