@@ -225,8 +225,11 @@ func TestAllocationSites(t *testing.T) {
 					continue
 				}
 				found = true
-				if len(ty.Sites) == 0 || !strings.HasSuffix(ty.Sites[0].Site, want) || ty.Sites[0].Count < 500 {
-					t.Errorf("the leaked dicts' first allocation site is %+v, want %s with 500 objects", ty.Sites, want)
+				// Objects are matched across snapshots by address and type:
+				// a new dict at the address of a dict freed since the first
+				// snapshot counts as old, so a few of the 500 may escape.
+				if len(ty.Sites) == 0 || !strings.HasSuffix(ty.Sites[0].Site, want) || ty.Sites[0].Count < 490 {
+					t.Errorf("the leaked dicts' first allocation site is %+v, want %s with (nearly) 500 objects", ty.Sites, want)
 				}
 			}
 			if !found {
