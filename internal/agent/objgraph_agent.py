@@ -1990,6 +1990,9 @@ class _Mem:
             class _Wide:
                 pass
         P, W = _Outer._Probe, _Outer._Wide
+        # kept: classes are cycles, which without this would be garbage
+        # of the agent's in the next snapshot (and in a loader's target)
+        self.probes = _Outer
         # ht_qualname is the only field of the heap type that holds the
         # qualified name, which differs from __name__ here; ht_cached_keys
         # follows it on 3.11-3.13

@@ -31,7 +31,7 @@ def _own(mod):
     stay in sys.modules and are the program's now; the agent's at-fork hook
     stays with the interpreter."""
     mark = _loader["m"]
-    mine = (mod.__dict__, globals())
+    mine = (mod.__dict__, globals(), _loader)
     names = ("objgraph_agent", "_objgraph_attach")
     gens = [_gc.get_objects(0), _gc.get_objects(1), _gc.get_objects(2)]
     cands = []
@@ -54,17 +54,20 @@ def _own(mod):
     del gens
     roots = [mod, mod.__dict__, globals(), _loader, mark]
     for fn in funcs:
-        if fn.__globals__ is mine[0] or fn.__globals__ is mine[1]:
-            roots.append(fn)  # (on 3.13, the function exec made for this module's code)
+        g = fn.__globals__
+        if g is mine[0] or g is mine[1] or g is mine[2]:
+            roots.append(fn)  # (3.11+: the functions exec made for the loader's code and this module's)
     del funcs
     f = _sys._getframe()
     while f is not None:
         roots.append(f)
         roots.append(f.f_code)  # (a running frame does not show it to get_referents on 3.11+)
         f = f.f_back
-    for o in cands:
+    for o in _gc.get_referrers(_loader):
+        # the loader's arguments to the new thread, wherever a collection
+        # has moved them (they need not be listed after "m" any more)
         if type(o) is tuple and len(o) == 2 and o[1] is _loader:
-            roots.append(o)  # the loader's arguments to the new thread
+            roots.append(o)
     cid = set(map(id, cands))
     seen = set(map(id, roots))
     seen.add(id(seen))
@@ -93,7 +96,8 @@ def _own(mod):
             if isinstance(x, type):
                 ok = _TMODULE(x) in names
             elif t is _FUNC:
-                ok = x.__globals__ is mine[0] or x.__globals__ is mine[1]
+                g = x.__globals__
+                ok = g is mine[0] or g is mine[1] or g is mine[2]
             elif t in _DESCR:
                 ok = _TMODULE(x.__objclass__) in names
             else:
