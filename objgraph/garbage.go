@@ -3,6 +3,7 @@ package objgraph
 import (
 	"github.com/objgraph-go/objgraph/gcmod"
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 )
 
 // CyclicGarbage is what a full collection (gc.collect()) would free in a
@@ -16,7 +17,7 @@ type CyclicGarbage struct {
 	Objects int    // objects freed, tracked and untracked
 	Bytes   uint64 // their sizes
 
-	bits []uint64
+	bits bitset.Set[heap.ID]
 }
 
 // FindGarbage finds what gc.collect() would free in h, by the rules of the
@@ -27,7 +28,7 @@ func FindGarbage(h *heap.Heap) *CyclicGarbage {
 		// the zero options are valid for every snapshot
 		panic("objgraph: offline collection with default options: " + err.Error())
 	}
-	g := &CyclicGarbage{bits: make([]uint64, (h.Len()+63)/64)}
+	g := &CyclicGarbage{bits: bitset.New[heap.ID](h.Len())}
 	var work []heap.ID
 	for _, id := range rep.Objects {
 		if rep.Reason(id) == gcmod.Freed {
@@ -59,14 +60,14 @@ func FindGarbage(h *heap.Heap) *CyclicGarbage {
 }
 
 func (g *CyclicGarbage) add(h *heap.Heap, id heap.ID) {
-	g.bits[id/64] |= 1 << (id % 64)
+	g.bits.Set(id)
 	g.Objects++
 	g.Bytes += h.Size(id)
 }
 
 // Contains reports whether gc.collect() would free id.
 func (g *CyclicGarbage) Contains(id heap.ID) bool {
-	return int(id/64) < len(g.bits) && g.bits[id/64]&(1<<(id%64)) != 0
+	return int(id/64) < len(g.bits) && g.bits.Has(id)
 }
 
 // Count is how many of the objects opts selects in h are garbage, and

@@ -103,7 +103,9 @@ func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts Suspect
 		var keys []heap.ID
 		var values []heap.ID
 		lo, hi := cur.EdgeRange(p)
-		bestKey, best := -1, uint64(0)
+		// The example: the new value that retains most; when only keys
+		// are new (a set-like dict), the new key that does.
+		bestValue, bestValueRet, bestKey, bestKeyRet := -1, uint64(0), -1, uint64(0)
 		for e := lo; e < hi; e++ {
 			to := cur.EdgeTarget(e)
 			key := cur.EdgeName(e) == keyEdge
@@ -113,30 +115,26 @@ func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts Suspect
 			if !isNew.Has(to) || !dt.Reachable(to) {
 				continue
 			}
+			ret := dt.Retained(to)
 			if key {
 				keys = append(keys, to)
+				if bestKey < 0 || ret > bestKeyRet {
+					bestKey, bestKeyRet = e, ret
+				}
 				continue
 			}
 			values = append(values, to)
-			if ret := dt.Retained(to); bestKey < 0 || ret > best {
-				bestKey, best = e, ret
+			if bestValue < 0 || ret > bestValueRet {
+				bestValue, bestValueRet = e, ret
 			}
 		}
-		entries := values
-		if len(entries) == 0 { // only keys are new: a set-like dict
-			entries = keys
-			lo, hi := cur.EdgeRange(p)
-			for e := lo; e < hi; e++ {
-				if to := cur.EdgeTarget(e); isNew.Has(to) && dt.Reachable(to) {
-					if ret := dt.Retained(to); bestKey < 0 || ret > best {
-						bestKey, best = e, ret
-					}
-				}
-			}
+		entries, example := values, bestValue
+		if len(entries) == 0 {
+			entries, example = keys, bestKey
 		}
 		c.members = append(slices.Clip(values), keys...)
 		c.s.New = len(dedup(entries))
-		c.s.Example, c.s.Key = cur.EdgeTarget(bestKey), cur.EdgeName(bestKey)
+		c.s.Example, c.s.Key = cur.EdgeTarget(example), cur.EdgeName(example)
 		// The estimate: the dominator sizes of the members that no other
 		// member dominates directly.
 		clear(inGroup)

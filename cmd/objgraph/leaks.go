@@ -129,15 +129,12 @@ func runLeaks(c *cmdEnv, o *leaksOptions, args []string) error {
 		return nil
 	}
 	violations, warmups := rep.CheckGrowth(limits)
-	for _, w := range warmups {
-		if len(violations) > 0 {
-			break
-		}
-		if len(w.Counts) > 0 && w.Counts[len(w.Counts)-1] > w.Counts[0] {
+	if len(violations) == 0 {
+		// (every warm-up is a type that grew from the first snapshot to
+		// the last: rep.Growth's types)
+		for _, w := range warmups {
 			fmt.Fprintf(c.stderr, "objgraph: %s grew (%s) but not at the last snapshot: a warm-up, not gated\n", report.Escape(w.Type), report.Movement(w.Counts))
 		}
-	}
-	if len(violations) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%s%s", gateFailure(violations[0], suspects), moreViolations(len(violations)-1))
@@ -155,14 +152,7 @@ func gateFailure(v objgraph.GrowthViolation, suspects []report.Suspect) string {
 	}
 	msg := fmt.Sprintf("%s, more than --fail-on-growth %s", what, v.Limit.Spec)
 	// The suspect whose release frees the most objects of the type.
-	best, most := -1, 0
-	for i, s := range suspects {
-		for _, t := range s.RetainedTypes {
-			if t.Type == v.Type && t.Count > most {
-				best, most = i, t.Count
-			}
-		}
-	}
+	best, most := report.HolderOf(suspects, v.Type)
 	if best < 0 {
 		return msg
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/bitset"
 	"github.com/objgraph-go/objgraph/internal/report"
 	"github.com/objgraph-go/objgraph/internal/units"
 	"github.com/objgraph-go/objgraph/objgraph"
@@ -78,13 +79,13 @@ func (p *pickFlags) pick(c *cmdEnv, h *heap.Heap, first *objgraph.Census, firstP
 	}
 	what := report.Plural(len(ids), which+"object")
 	if first != nil {
-		fresh := map[heap.ID]bool{}
+		fresh := bitset.New[heap.ID](h.Len())
 		for _, id := range objgraph.NewSince(first, h) {
-			fresh[id] = true
+			fresh.Set(id)
 		}
 		var leaked []heap.ID
 		for _, id := range ids {
-			if fresh[id] {
+			if fresh.Has(id) {
 				leaked = append(leaked, id)
 			}
 		}

@@ -260,11 +260,9 @@ func (r *Leaks) writeSuspects(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\nsuspects: the containers that grew, most freed first\n")
 	for i, s := range shown {
-		name := s.Name
-		if name == "" {
-			name = Escape(s.Container.Type) + " at " + s.Container.Address
-		} else {
-			name = Escape(name) + " (" + Escape(s.Container.Type) + ")"
+		name := Escape(s.title())
+		if s.Name != "" {
+			name += " (" + Escape(s.Container.Type) + ")"
 		}
 		fmt.Fprintf(w, "\n%d. %s grew by %s: %s; releasing the new ones frees %s (%s)\n", i+1, name,
 			Plural(s.NewEntries, "entry"), Movement(s.EntryCounts), units.Bytes(s.RetainedBytes), Plural(s.RetainedObjects, "object"))
@@ -289,4 +287,26 @@ func (r *Leaks) writeSuspects(w io.Writer) error {
 		more(w, "", n, "suspect", "--suspects")
 	}
 	return nil
+}
+
+// title names the suspect: its Python name, or its type and address.
+func (s Suspect) title() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Container.Type + " at " + s.Container.Address
+}
+
+// HolderOf returns the index of the suspect whose release frees the most
+// objects of the type, and how many; -1 and 0 when none frees any.
+func HolderOf(suspects []Suspect, typ string) (index, count int) {
+	index = -1
+	for i, s := range suspects {
+		for _, t := range s.RetainedTypes {
+			if t.Type == typ && t.Count > count {
+				index, count = i, t.Count
+			}
+		}
+	}
+	return index, count
 }

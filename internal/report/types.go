@@ -352,14 +352,7 @@ func (r *Growth) ExplainGrowth(suspects []Suspect) {
 	}
 	rows := r.Steps[len(r.Steps)-1].Growth
 	for i := range rows {
-		best, most := -1, 0
-		for k, s := range suspects {
-			for _, t := range s.RetainedTypes {
-				if t.Type == rows[i].Type && t.Count > most {
-					best, most = k, t.Count
-				}
-			}
-		}
+		best, most := HolderOf(suspects, rows[i].Type)
 		if best < 0 || 2*most < rows[i].Delta {
 			continue
 		}
@@ -367,10 +360,7 @@ func (r *Growth) ExplainGrowth(suspects []Suspect) {
 		if len(s.Types) == 0 || s.Types[0].Type == rows[i].Type {
 			continue
 		}
-		name := s.Name
-		if name == "" {
-			name = s.Container.Type + " at " + s.Container.Address
-		}
+		name := s.title()
 		rows[i].HeldThrough = fmt.Sprintf("the %s leak (%s)", s.Types[0].Type, name)
 	}
 }
