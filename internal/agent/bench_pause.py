@@ -24,10 +24,19 @@ child held alone at the end (Private_Dirty), which the parent's container
 pays for while the child runs.
 
 --collect 0 takes both snapshots without gc.collect() first
-(show_growth() always collects); the default collects, as snapshot() does.
+(show_growth() always collects); the default collects.
+
+The in-process snapshot returns once the walk is done; its file is
+finished (compressed, written, synced, renamed) by a thread of the agent's
+while the program goes on, and objgraph_agent.wait() is called after the
+measured call, before the next one. --agent PATH (repeatable) measures the
+agents of those files too, in turn with this one, on the same heap
+(snapshot[NAME] rows, NAME the file's directory): the way to compare two
+versions of the agent on a machine whose speed drifts.
 """
 
 import argparse
+import importlib.util
 import gc
 import io
 import os
@@ -107,7 +116,14 @@ def main():
     ap.add_argument("--heartbeats", type=int, default=2)
     ap.add_argument("--collect", type=int, default=1)
     ap.add_argument("--only", default="show_growth,get_objects,snapshot,fork")
+    ap.add_argument("--agent", action="append", default=[], help="another agent file to measure in turn")
     args = ap.parse_args()
+    agents = [("snapshot", objgraph_agent)]
+    for k, f in enumerate(args.agent):
+        spec = importlib.util.spec_from_file_location("objgraph_agent_%d" % k, f)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        agents.append(("snapshot[%s]" % os.path.basename(os.path.dirname(os.path.abspath(f))), mod))
     only = args.only.split(",")
     beats = [Heartbeat() for _ in range(args.heartbeats)]
     for b in beats:
@@ -124,11 +140,11 @@ def main():
         target = int(millions * 1e6)
         # measure objects per unit once, then grow to the target
         if per_unit is None:
-            objgraph_agent.snapshot(path, fork=False)
+            objgraph_agent.snapshot(path, fork=False, wait=True)
             base_objects = objgraph_agent_count(path)
             grow(heap, 10000)
             gc.collect()
-            objgraph_agent.snapshot(path, fork=False)
+            objgraph_agent.snapshot(path, fork=False, wait=True)
             per_unit = (objgraph_agent_count(path) - base_objects) / 10000.0
         have = base_objects + int(len(heap) * per_unit)
         if target > have:
@@ -143,11 +159,14 @@ def main():
             rows["get_objects"] = [measure(lambda: len(gc.get_objects()), beats) for _ in range(args.repeat)]
         nobj = 0
         if "snapshot" in only:
-            rows["snapshot"] = []
+            for name, _ in agents:
+                rows[name] = []
             for _ in range(args.repeat):
-                rows["snapshot"].append(measure(
-                    lambda: objgraph_agent.snapshot(path, collect=bool(args.collect), fork=False), beats))
-                nobj = objgraph_agent_count(path)
+                for name, mod in agents:
+                    rows[name].append(measure(
+                        lambda: mod.snapshot(path, collect=bool(args.collect), fork=False), beats))
+                    getattr(mod, "wait", lambda: None)()  # the file, finished on the agent's thread
+                    nobj = objgraph_agent_count(path)
         notes = {}
         if "fork" in only:
             rows["fork"] = []

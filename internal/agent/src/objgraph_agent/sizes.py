@@ -367,22 +367,20 @@ class _Sizes:
         tv = self.tvals
         if not any(map(tv.__getitem__, set(T))):
             return sz
-        bounds = {}
-        for j, t in enumerate(T):
-            if tv[t]:
-                g = bounds.get(t)
-                if g is None:
-                    bounds[t] = [j]
-                else:
-                    g.append(j)
-        for t, idx in bounds.items():
+        st = set(T)
+        for t in st:
+            if not tv[t]:
+                continue
+            # the objects of type t, picked in C (no loop per object)
+            idx = None if len(st) == 1 else list(compress(range(len(T)), map(t.__eq__, T)))
             try:
-                vb = _mem.values(list(map(O.__getitem__, idx)))
+                vb = _mem.values(O if idx is None else list(map(O.__getitem__, idx)))
             except Exception as e:
                 self.error("instance sizes: %s" % e)
                 continue
-            for j, b in zip(idx, vb):
-                sz[j] += b
+            if idx is None:
+                return list(map(add, sz, vb))
+            deque(map(sz.__setitem__, idx, map(add, map(sz.__getitem__, idx), vb)), 0)
         return sz
 
     def _sizes_each(self, O, T):
