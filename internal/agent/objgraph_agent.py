@@ -2193,7 +2193,7 @@ class _Mem:
             return prefix + 8 * now
         return prefix + 8 * max(min(prefix - 2, _FIRST_CAPACITY), 0)
 
-    def values(self, objs):
+    def values(self, objs, tabs=None):
         """The bytes of each object's attribute values (objs are instances
         of one type with values_size true): on 3.13 from the capacity
         byte at the head of the inline values, on 3.11/3.12 from the values
@@ -2208,7 +2208,12 @@ class _Mem:
         if att.count(0) == len(att):
             return out
         now = self.usable(type(objs[0]))
-        tab = [self._array_bytes(p, now) for p in range(256)]
+        # (tabs: the tables made so far by one capture, by capacity)
+        tab = tabs.get(now) if tabs is not None else None
+        if tab is None:
+            tab = [self._array_bytes(p, now) for p in range(256)]
+            if tabs is not None:
+                tabs[now] = tab
         idx = list(compress(range(len(vp)), att))
         # the prefix's size is the byte before the array (3.12 tags the
         # pointer by subtracting 1)
@@ -2336,13 +2341,16 @@ class _Sizes:
         if not any(map(tv.__getitem__, set(T))):
             return sz
         st = set(T)
+        tabs = self.__dict__.get("vtabs")
+        if tabs is None:
+            tabs = self.vtabs = {}  # (dropped with the capture by release())
         for t in st:
             if not tv[t]:
                 continue
             # the objects of type t, picked in C (no loop per object)
             idx = None if len(st) == 1 else list(compress(range(len(T)), map(t.__eq__, T)))
             try:
-                vb = _mem.values(O if idx is None else list(map(O.__getitem__, idx)))
+                vb = _mem.values(O if idx is None else list(map(O.__getitem__, idx)), tabs)
             except Exception as e:
                 self.error("instance sizes: %s" % e)
                 continue
@@ -3585,20 +3593,20 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         sl = big[0:1]
         self.overhead = list(map(_getrefcount, sl))[0] - 1
         del big, sl, probe
-        if self.quiet:
-            # the count discover() sees for an object with one reference
-            # held by a list of edges only, as the edge lists hold them
-            # (checked against the count with a second list)
-            probe = float(len(self.strtab)) + 0.5
-            flat = [probe]
-            rc1 = list(map(_getrefcount, flat))[0]
-            other = flat[0:1]
-            rc2 = list(map(_getrefcount, other))[0]
-            del flat, other, probe
-            if rc2 == rc1 + 1:
-                self.rc1 = rc1
-            else:
-                self.quiet = False
+        # the count discover() sees for an object with one reference held
+        # by a list of edges only, as the edge lists hold them (checked
+        # against the count with a second list)
+        probe = float(len(self.strtab)) + 0.5
+        flat = [probe]
+        rc1 = list(map(_getrefcount, flat))[0]
+        other = flat[0:1]
+        rc2 = list(map(_getrefcount, other))[0]
+        del flat, other, probe
+        if rc2 == rc1 + 1:
+            self.rc1 = rc1
+        else:
+            self.rc1 = -2
+            self.quiet = False
 
     def mark(self, ids):
         """Test-and-set ids in the byte map; returns bytes, 1 where already set."""
@@ -3864,6 +3872,18 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         if seen.count(0):
             new.extend(compress(d.values(), seen.translate(_NOT)))
 
+    def _dedupe_once(self, objs, ids, new):
+        """_dedupe for objs that are each in the list once (their counts
+        say so): no dict by id needed. Returns the marks, 1 where already
+        set."""
+        seen = self.mark(ids)
+        n0 = seen.count(0)
+        if n0 == len(seen):
+            new.extend(objs)
+        elif n0:
+            new.extend(compress(objs, seen.translate(_NOT)))
+        return seen
+
     def discover(self, flats):
         """Objects the edges lead to that are not in the snapshot yet, marked
         in the byte map now so that they are written once; returned as
@@ -3922,12 +3942,34 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
                     del part
                     O = None
                     for c, O in groups:
-                        if not quiet:
-                            self._dedupe(O, new[c])
-                            continue
                         rcx = rc1 if O is flat else rc2
                         rcs = list(map(_getrefcount, O))
                         n1 = rcs.count(rcx)
+                        if not quiet:
+                            # another thread may give them another reference
+                            # later: marked, but those referred to once need
+                            # no dict by id, and are written from here
+                            if not n1:
+                                del rcs
+                                self._dedupe(O, new[c])
+                                continue
+                            if n1 == len(O):
+                                S = O
+                            else:
+                                one = bytes(map(rcx.__eq__, rcs))
+                                S = list(compress(O, one))
+                                self._dedupe(list(compress(O, one.translate(_NOT))), new[c])
+                            del rcs
+                            got = []
+                            I = ids(S)
+                            seen = self._dedupe_once(S, I, got)
+                            del S
+                            if got:
+                                if len(got) < len(I):
+                                    I = array.array(_TC8, compress(I, seen.translate(_NOT)))
+                                self._take_atoms(c, got, I)
+                            del got, I
+                            continue
                         if n1 == len(O):
                             del rcs
                             self._take_atoms(c, O, ids(O))
@@ -3956,15 +3998,20 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
                     continue
                 cobjs = list(compress(rest, tr.translate(_NOT))) if nt else rest
                 del rest, tr
-                if quiet:
-                    # untracked objects with one reference: taken as they are
-                    one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
-                    n1 = one.count(1)
-                    if n1:
-                        rest_new.extend(compress(cobjs, one))
-                        if n1 == len(one):
-                            continue
-                        cobjs = list(compress(cobjs, one.translate(_NOT)))
+                # untracked objects with one reference: taken as they are
+                # when quiet, else marked without a dict by id
+                one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
+                n1 = one.count(1)
+                if n1:
+                    S = cobjs if n1 == len(one) else list(compress(cobjs, one))
+                    if quiet:
+                        rest_new.extend(S)
+                    else:
+                        self._dedupe_once(S, ids(S), rest_new)
+                    del S
+                    if n1 == len(one):
+                        continue
+                    cobjs = list(compress(cobjs, one.translate(_NOT)))
                 self._dedupe(cobjs, rest_new)
                 del cobjs
         out = [lst for lst in new[1:] if lst]
