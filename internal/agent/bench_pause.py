@@ -18,7 +18,9 @@ The pause of a call is the longest any thread of the program is held up:
 the calling thread for the call's duration, and each of --heartbeats
 threads for the longest gap between its beats (a beat every millisecond)
 that overlaps the call. Each call runs --repeat times; the median is
-printed, with its ratio to show_growth(). For the fork snapshot, "child"
+printed, with its ratio to show_growth(), and the CPU time of the
+calling thread during the call (time.thread_time), which other jobs on
+the machine change far less than the wall time. For the fork snapshot, "child"
 is the child's walk and write in seconds and "child MiB" the memory the
 child held alone at the end (Private_Dirty), which the parent's container
 pays for while the child runs.
@@ -102,11 +104,13 @@ def measure(fn, beats):
     for b in beats:
         b.reset()
     t = time.perf_counter()
+    c = time.thread_time()
     res = fn()
+    cpu = time.thread_time() - c
     call = time.perf_counter() - t
     time.sleep(0.05)  # for each beat to see the end of its gap
     gap = max([b.gap for b in beats] or [0.0])
-    return res, max(call, gap), call, gap
+    return res, max(call, gap), call, gap, cpu
 
 
 def main():
@@ -134,12 +138,14 @@ def main():
     per_unit = None
     print("python %s, objgraph %s, %d heartbeat threads, collect=%d" % (
         sys.version.split()[0], getattr(objgraph, "__version__", "missing"), len(beats), args.collect))
-    print("| objects | call | pause s (median) | runs | ÷ show_growth | notes |")
-    print("|---|---|---|---|---|---|")
+    print("| objects | call | pause s (median) | runs | ÷ show_growth | caller's CPU s (median) | ÷ show_growth | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for millions in [float(x) for x in args.sizes.split(",")]:
         target = int(millions * 1e6)
         # measure objects per unit once, then grow to the target
         if per_unit is None:
+            for _, mod in agents[1:]:
+                mod.snapshot(path, fork=False)  # each agent's first capture builds its tables
             objgraph_agent.snapshot(path, fork=False, wait=True)
             base_objects = objgraph_agent_count(path)
             grow(heap, 10000)
@@ -187,11 +193,15 @@ def main():
             notes["fork"] = "child %.2f s, child %.0f MiB (estimate %.0f MiB)" % (
                 statistics.median(child_s), statistics.median(child_mb), m["estimate_bytes"] / 2**20)
         base = statistics.median([r[1] for r in rows["show_growth"]]) if "show_growth" in rows else None
+        cbase = statistics.median([r[4] for r in rows["show_growth"]]) if "show_growth" in rows else None
         for name, rs in rows.items():
             p = statistics.median([r[1] for r in rs])
+            cp = statistics.median([r[4] for r in rs])
             ratio = "%.2f×" % (p / base) if base else "—"
-            print("| %s | %s | %.3f | %s | %s | %s |" % (
-                "{:,}".format(nobj), name, p, ", ".join("%.3f" % r[1] for r in rs), ratio, notes.get(name, "")))
+            cratio = "%.2f×" % (cp / cbase) if cbase else "—"
+            print("| %s | %s | %.3f | %s | %s | %.3f | %s | %s |" % (
+                "{:,}".format(nobj), name, p, ", ".join("%.3f" % r[1] for r in rs), ratio, cp, cratio,
+                notes.get(name, "")))
         sys.stdout.flush()
     for b in beats:
         b.stop = True
