@@ -18,16 +18,27 @@ The pause of a call is the longest any thread of the program is held up:
 the calling thread for the call's duration, and each of --heartbeats
 threads for the longest gap between its beats (a beat every millisecond)
 that overlaps the call. Each call runs --repeat times; the median is
-printed, with its ratio to show_growth(). For the fork snapshot, "child"
+printed, with its ratio to show_growth(), and the CPU time of the
+calling thread during the call (time.thread_time), which other jobs on
+the machine change far less than the wall time. For the fork snapshot, "child"
 is the child's walk and write in seconds and "child MiB" the memory the
 child held alone at the end (Private_Dirty), which the parent's container
 pays for while the child runs.
 
 --collect 0 takes both snapshots without gc.collect() first
-(show_growth() always collects); the default collects, as snapshot() does.
+(show_growth() always collects); the default collects.
+
+The in-process snapshot returns once the walk is done; its file is
+finished (compressed, written, synced, renamed) by a thread of the agent's
+while the program goes on, and objgraph_agent.wait() is called after the
+measured call, before the next one. --agent PATH (repeatable) measures the
+agents of those files too, in turn with this one, on the same heap
+(snapshot[NAME] rows, NAME the file's directory): the way to compare two
+versions of the agent on a machine whose speed drifts.
 """
 
 import argparse
+import importlib.util
 import gc
 import io
 import os
@@ -93,11 +104,13 @@ def measure(fn, beats):
     for b in beats:
         b.reset()
     t = time.perf_counter()
+    c = time.thread_time()
     res = fn()
+    cpu = time.thread_time() - c
     call = time.perf_counter() - t
     time.sleep(0.05)  # for each beat to see the end of its gap
     gap = max([b.gap for b in beats] or [0.0])
-    return res, max(call, gap), call, gap
+    return res, max(call, gap), call, gap, cpu
 
 
 def main():
@@ -107,7 +120,14 @@ def main():
     ap.add_argument("--heartbeats", type=int, default=2)
     ap.add_argument("--collect", type=int, default=1)
     ap.add_argument("--only", default="show_growth,get_objects,snapshot,fork")
+    ap.add_argument("--agent", action="append", default=[], help="another agent file to measure in turn")
     args = ap.parse_args()
+    agents = [("snapshot", objgraph_agent)]
+    for k, f in enumerate(args.agent):
+        spec = importlib.util.spec_from_file_location("objgraph_agent_%d" % k, f)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        agents.append(("snapshot[%s]" % os.path.basename(os.path.dirname(os.path.abspath(f))), mod))
     only = args.only.split(",")
     beats = [Heartbeat() for _ in range(args.heartbeats)]
     for b in beats:
@@ -118,17 +138,19 @@ def main():
     per_unit = None
     print("python %s, objgraph %s, %d heartbeat threads, collect=%d" % (
         sys.version.split()[0], getattr(objgraph, "__version__", "missing"), len(beats), args.collect))
-    print("| objects | call | pause s (median) | runs | ÷ show_growth | notes |")
-    print("|---|---|---|---|---|---|")
+    print("| objects | call | pause s (median) | runs | ÷ show_growth | caller's CPU s (median) | ÷ show_growth | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for millions in [float(x) for x in args.sizes.split(",")]:
         target = int(millions * 1e6)
         # measure objects per unit once, then grow to the target
         if per_unit is None:
-            objgraph_agent.snapshot(path, fork=False)
+            for _, mod in agents[1:]:
+                mod.snapshot(path, fork=False)  # each agent's first capture builds its tables
+            objgraph_agent.snapshot(path, fork=False, wait=True)
             base_objects = objgraph_agent_count(path)
             grow(heap, 10000)
             gc.collect()
-            objgraph_agent.snapshot(path, fork=False)
+            objgraph_agent.snapshot(path, fork=False, wait=True)
             per_unit = (objgraph_agent_count(path) - base_objects) / 10000.0
         have = base_objects + int(len(heap) * per_unit)
         if target > have:
@@ -143,11 +165,14 @@ def main():
             rows["get_objects"] = [measure(lambda: len(gc.get_objects()), beats) for _ in range(args.repeat)]
         nobj = 0
         if "snapshot" in only:
-            rows["snapshot"] = []
+            for name, _ in agents:
+                rows[name] = []
             for _ in range(args.repeat):
-                rows["snapshot"].append(measure(
-                    lambda: objgraph_agent.snapshot(path, collect=bool(args.collect), fork=False), beats))
-                nobj = objgraph_agent_count(path)
+                for name, mod in agents:
+                    rows[name].append(measure(
+                        lambda: mod.snapshot(path, collect=bool(args.collect), fork=False), beats))
+                    getattr(mod, "wait", lambda: None)()  # the file, finished on the agent's thread
+                    nobj = objgraph_agent_count(path)
         notes = {}
         if "fork" in only:
             rows["fork"] = []
@@ -168,11 +193,15 @@ def main():
             notes["fork"] = "child %.2f s, child %.0f MiB (estimate %.0f MiB)" % (
                 statistics.median(child_s), statistics.median(child_mb), m["estimate_bytes"] / 2**20)
         base = statistics.median([r[1] for r in rows["show_growth"]]) if "show_growth" in rows else None
+        cbase = statistics.median([r[4] for r in rows["show_growth"]]) if "show_growth" in rows else None
         for name, rs in rows.items():
             p = statistics.median([r[1] for r in rs])
+            cp = statistics.median([r[4] for r in rs])
             ratio = "%.2f×" % (p / base) if base else "—"
-            print("| %s | %s | %.3f | %s | %s | %s |" % (
-                "{:,}".format(nobj), name, p, ", ".join("%.3f" % r[1] for r in rs), ratio, notes.get(name, "")))
+            cratio = "%.2f×" % (cp / cbase) if cbase else "—"
+            print("| %s | %s | %.3f | %s | %s | %.3f | %s | %s |" % (
+                "{:,}".format(nobj), name, p, ", ".join("%.3f" % r[1] for r in rs), ratio, cp, cratio,
+                notes.get(name, "")))
         sys.stdout.flush()
     for b in beats:
         b.stop = True

@@ -66,6 +66,128 @@ from itertools import accumulate, chain, compress, count, islice, repeat
 from operator import add, and_, attrgetter, eq, ge, getitem, is_, itemgetter, le, mul, not_, rshift, setitem
 
 
+# --- objgraph_agent/finish.py ------------------------------------------------
+
+"""The end of an in-process capture, after the walk: what needs no
+consistent heap, on a thread of the agent's while the caller goes on.
+
+Once the walk is over and the gc state is the program's again, what is
+left is the records held during the walk (compressed and written), the
+writer thread's queue drained, the META record rewritten, fsync, the
+rename into place and the directory's fsync. None of it reads the
+program's objects, so ``snapshot(path, fork=False)`` hands it to a
+finishing thread and returns (``_finish_later``); the caller's pause is the walk.
+The file appears, complete, when that thread renames it, exactly as it does
+when the caller waits (``wait=True``, the default of ``snapshot(path)``,
+runs the same code on the calling thread and raises what fails). The
+capture's end itself is ``capture._Finish``; this module runs it.
+
+A failure of a finishing thread is said on standard error, the temporary
+file is removed, and ``wait()`` raises it. One capture at a time: the next
+capture, in-process or forked, starts only once the previous one has
+finished (its temporary file has the same name, and its records would be
+objects of the agent's in the heap). At exit, a finishing thread still at
+work is waited for (``atexit``), so that the interpreter's finalization
+never stops it half way; in a child forked meanwhile it does not exist, and
+the child closes its descriptor and forgets it (``_finish_after_fork``).
+The thread is started with ``_thread``, which the interpreter never joins:
+it never holds up the program's exit beyond the at-exit wait.
+"""
+
+
+_pending = [None]  # the _Finish at work on its thread, or failed and not yet waited for
+
+
+def _finish_thread(fin):
+    try:
+        fin.run()
+        if fin.say:
+            _finish_say("objgraph_agent: wrote %s" % fin.path)
+    except BaseException as e:
+        fin.err = e
+        _finish_say("objgraph_agent: snapshot %s failed: %s: %s" % (fin.path, type(e).__name__, e))
+    finally:
+        fin.done.release()
+
+
+def _finish_later(fin, say):
+    """Run fin on a thread of its own; on the calling thread if none can be
+    started. Returns fin."""
+    fin.say = say
+    fin.done = _thread.allocate_lock()
+    fin.done.acquire()
+    try:
+        _thread.start_new_thread(_finish_thread, (fin,))
+    except Exception:
+        fin.done = None
+        fin.run()
+        if say:
+            _finish_say("objgraph_agent: wrote %s" % fin.path)
+        return fin
+    _pending[0] = fin
+    return fin
+
+
+def _finish_pending(timeout=-1):
+    """Wait for the finishing thread at work, if any (timeout in seconds,
+    -1 for ever); return what it failed with (None if nothing), and whether
+    it is over."""
+    fin = _pending[0]
+    if fin is None:
+        return None, True
+    if not fin.done.acquire(timeout=timeout):
+        return None, False
+    fin.done.release()
+    if _pending[0] is fin and fin.err is None:
+        _pending[0] = None
+    return fin.err, True
+
+
+def wait(timeout=None):
+    """Wait until the file of the last snapshot taken in-process without
+    waiting (snapshot(path, fork=False)) is in place, and raise what it
+    failed with (once). Returns True when there is nothing left to wait
+    for, False when timeout seconds passed first."""
+    err, over = _finish_pending(-1 if timeout is None else max(float(timeout), 0.0))
+    if not over:
+        return False
+    if err is not None:
+        _pending[0] = None
+        raise err
+    return True
+
+
+def _wait_at_exit():
+    _finish_pending(60)
+
+
+# held weakly, as api's at-fork hook is: an agent loaded for one snapshot
+# and then dropped (objgraph snapshot PID) leaves no module behind
+atexit.register(eval("lambda: (r() or n)()", {"r": weakref.ref(_wait_at_exit), "n": type(None), "__builtins__": {}}))
+
+
+def _finish_after_fork():
+    """In a child forked while a finishing thread ran: the child has no such
+    thread; its descriptor is closed and the capture forgotten (the parent
+    finishes it)."""
+    fin = _pending[0]
+    _pending[0] = None
+    if fin is not None and fin.err is None and fin.fd >= 0:
+        try:
+            os.close(fin.fd)
+        except OSError:
+            pass
+
+
+def _finish_say(msg):
+    try:
+        b = (msg + "\n").encode("utf-8", "backslashreplace")
+        while b:
+            b = b[os.write(2, b):]
+    except Exception:
+        pass
+
+
 # --- objgraph_agent/layout.py ------------------------------------------------
 
 """Facts about this interpreter: version, pointer size and byte order,
@@ -1552,7 +1674,7 @@ class _Mem:
             return prefix + 8 * now
         return prefix + 8 * max(min(prefix - 2, _FIRST_CAPACITY), 0)
 
-    def values(self, objs):
+    def values(self, objs, tabs=None):
         """The bytes of each object's attribute values (objs are instances
         of one type with values_size true): on 3.13 from the capacity
         byte at the head of the inline values, on 3.11/3.12 from the values
@@ -1567,7 +1689,12 @@ class _Mem:
         if att.count(0) == len(att):
             return out
         now = self.usable(type(objs[0]))
-        tab = [self._array_bytes(p, now) for p in range(256)]
+        # (tabs: the tables made so far by one capture, by capacity)
+        tab = tabs.get(now) if tabs is not None else None
+        if tab is None:
+            tab = [self._array_bytes(p, now) for p in range(256)]
+            if tabs is not None:
+                tabs[now] = tab
         idx = list(compress(range(len(vp)), att))
         # the prefix's size is the byte before the array (3.12 tags the
         # pointer by subtracting 1)
@@ -1694,22 +1821,23 @@ class _Sizes:
         tv = self.tvals
         if not any(map(tv.__getitem__, set(T))):
             return sz
-        bounds = {}
-        for j, t in enumerate(T):
-            if tv[t]:
-                g = bounds.get(t)
-                if g is None:
-                    bounds[t] = [j]
-                else:
-                    g.append(j)
-        for t, idx in bounds.items():
+        st = set(T)
+        tabs = self.__dict__.get("vtabs")
+        if tabs is None:
+            tabs = self.vtabs = {}  # (dropped with the capture by release())
+        for t in st:
+            if not tv[t]:
+                continue
+            # the objects of type t, picked in C (no loop per object)
+            idx = None if len(st) == 1 else list(compress(range(len(T)), map(t.__eq__, T)))
             try:
-                vb = _mem.values(list(map(O.__getitem__, idx)))
+                vb = _mem.values(O if idx is None else list(map(O.__getitem__, idx)), tabs)
             except Exception as e:
                 self.error("instance sizes: %s" % e)
                 continue
-            for j, b in zip(idx, vb):
-                sz[j] += b
+            if idx is None:
+                return list(map(add, sz, vb))
+            deque(map(sz.__setitem__, idx, map(add, map(sz.__getitem__, idx), vb)), 0)
         return sz
 
     def _sizes_each(self, O, T):
@@ -3516,6 +3644,10 @@ include the agent's transient references.
 """
 
 
+# _ATOM_CODE by class, for when classes hash safely (_types_hash_safely)
+_ATOM_CODE_BY_CLASS = {str: 1, int: 2, float: 3, bytes: 4}
+
+
 class _AtomAcc:
     """str, bytes, int, float or constant (None, True, complex, ...) objects
     of one type (index t, category c) gathered for one OBJECTS record: ids,
@@ -3667,26 +3799,25 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         sl = big[0:1]
         self.overhead = list(map(_getrefcount, sl))[0] - 1
         del big, sl, probe
-        if self.quiet:
-            # the count discover() sees for an object with one reference
-            # held by a list of edges only, as the edge lists hold them
-            # (checked against the count with a second list)
-            probe = float(len(self.strtab)) + 0.5
-            flat = [probe]
-            rc1 = list(map(_getrefcount, flat))[0]
-            other = flat[0:1]
-            rc2 = list(map(_getrefcount, other))[0]
-            del flat, other, probe
-            if rc2 == rc1 + 1:
-                self.rc1 = rc1
-            else:
-                self.quiet = False
+        # the count discover() sees for an object with one reference held
+        # by a list of edges only, as the edge lists hold them (checked
+        # against the count with a second list)
+        probe = float(len(self.strtab)) + 0.5
+        flat = [probe]
+        rc1 = list(map(_getrefcount, flat))[0]
+        other = flat[0:1]
+        rc2 = list(map(_getrefcount, other))[0]
+        del flat, other, probe
+        if rc2 == rc1 + 1:
+            self.rc1 = rc1
+        else:
+            self.rc1 = -2
+            self.quiet = False
 
     def mark(self, ids):
         """Test-and-set ids in the byte map; returns bytes, 1 where already set."""
-        g = list(map(rshift, ids, repeat(_GRAIN)))
-        chunks = list(map(self.bytemap.__getitem__, map(rshift, g, repeat(_CHUNK_SHIFT - _GRAIN))))
-        offs = list(map(and_, g, repeat(_CHUNK_MASK)))
+        chunks = list(map(self.bytemap.__getitem__, map(rshift, ids, repeat(_CHUNK_SHIFT))))
+        offs = list(map(and_, map(rshift, ids, repeat(_GRAIN)), repeat(_CHUNK_MASK)))
         seen = bytes(map(getitem, chunks, offs))
         deque(map(setitem, chunks, offs, repeat(1)), 0)
         return seen
@@ -3706,8 +3837,14 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
             new = self.emit(cur, i, top[2], top[3])
             del cur, top
             if new:
-                for part in self._by_type(new):
+                # lists of one type each but the last (discover); that one
+                # split by type where it has atoms
+                for part in new[:-1]:
                     stack.append([part, 0, 0, False])
+                if new[-1]:
+                    for part in self._by_type(new[-1]):
+                        stack.append([part, 0, 0, False])
+                part = None
                 del part
             del new
 
@@ -3717,7 +3854,10 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         if len(new) < 64:
             return [new]
         try:
-            codes = bytes(map(_ATOM_CODE.get, map(_id, map(type, new)), repeat(0)))
+            if self.by_class:
+                codes = bytes(map(_ATOM_CODE_BY_CLASS.get, map(type, new), repeat(0)))
+            else:
+                codes = bytes(map(_ATOM_CODE.get, map(_id, map(type, new)), repeat(0)))
         except Exception:
             return [new]
         out = []
@@ -3938,75 +4078,120 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         if seen.count(0):
             new.extend(compress(d.values(), seen.translate(_NOT)))
 
+    def _dedupe_once(self, objs, ids, new):
+        """_dedupe for objs that are each in the list once (their counts
+        say so): no dict by id needed. Returns the marks, 1 where already
+        set."""
+        seen = self.mark(ids)
+        n0 = seen.count(0)
+        if n0 == len(seen):
+            new.extend(objs)
+        elif n0:
+            new.extend(compress(objs, seen.translate(_NOT)))
+        return seen
+
     def discover(self, flats):
         """Objects the edges lead to that are not in the snapshot yet, marked
-        in the byte map now so that they are written once.
+        in the byte map now so that they are written once; returned as
+        lists of one type each for str, int, float and bytes, and last a
+        list of the others (perhaps empty).
 
-        In a quiet process (no other thread can run Python code during the
-        capture, see _collect_roots) an object whose only reference is the
-        edge at hand cannot be reached again: it is taken without the byte
-        map, which is most of the untracked objects of a heap (str, int and
-        float values of containers). str, int, float and bytes objects are
-        picked out first, by type: they are never tracked, and those with one
-        reference are written at once (_take_atoms).
+        str, int, float and bytes objects are picked out first, by type:
+        they are never tracked, so they need no gc.is_tracked, and lists
+        of one of those types are written without sorting them by type
+        again. In a quiet process (no other thread can run Python code
+        during the capture, see _collect_roots) an object whose only
+        reference is the edge at hand cannot be reached again: it is taken
+        without the byte map, which is most of the untracked objects of a
+        heap (str, int and float values of containers); those of the four
+        types are written at once (_take_atoms). None, True, False, ...
+        are passed over there, since a quiet capture writes them first.
 
         Reference counts are compared with rc1 + 1 for an object that the
         edge list flat holds and one more list, rc1 for one in flat only
         (the lists are kept exactly so while counting)."""
-        new = []
+        new = [[], [], [], [], []]   # others, then by atom code
+        rest_new = new[0]
         frozen = self.frozen
         quiet = self.quiet
         rc1 = self.rc1
         rc2 = rc1 + 1
         ids = _list_ids
         by_class = self.by_class
+        if quiet:
+            tcodes = _ATOM_CLASS if by_class else _ATOM_TYPE
+        else:
+            tcodes = _ATOM_CODE_BY_CLASS if by_class else _ATOM_CODE
         for flat in flats:
             L = len(flat)
             for p in range(0, L, _tuning.part):
                 part = flat if L <= _tuning.part else flat[p:p + _tuning.part]
                 k = len(part)
                 rest = part
-                if quiet:
-                    if by_class:
-                        codes = bytes(map(_ATOM_CLASS.get, map(type, part), repeat(0)))
+                if by_class:
+                    codes = bytes(map(tcodes.get, map(type, part), repeat(0)))
+                else:
+                    codes = bytes(map(tcodes.get, map(_id, map(type, part)), repeat(0)))
+                n0 = codes.count(0)
+                if n0 < k:
+                    # atoms, and in a quiet capture None, True, False, ...
+                    # (written first)
+                    groups = []
+                    if n0 == 0 and codes.count(codes[0]) == k:
+                        if codes[0] != _SINGLETON:
+                            groups.append((codes[0], part))
                     else:
-                        codes = bytes(map(_ATOM_TYPE.get, map(_id, map(type, part)), repeat(0)))
-                    n0 = codes.count(0)
-                    if n0 < k:
-                        # atoms, and None, True, False, ... (written first)
-                        groups = []
-                        if n0 == 0 and codes.count(codes[0]) == k:
-                            if codes[0] != _SINGLETON:
-                                groups.append((codes[0], part))
-                        else:
-                            for c in range(1, _SINGLETON):
-                                if c in codes:
-                                    groups.append((c, list(compress(part, codes.translate(_ONE[c])))))
-                        rest = list(compress(part, codes.translate(_ONE[0]))) if n0 else None
-                        del part
-                        O = None
-                        for c, O in groups:
-                            rcx = rc1 if O is flat else rc2
-                            rcs = list(map(_getrefcount, O))
-                            n1 = rcs.count(rcx)
-                            if n1 == len(O):
+                        for c in range(1, _SINGLETON):
+                            if c in codes:
+                                groups.append((c, list(compress(part, codes.translate(_ONE[c])))))
+                    rest = list(compress(part, codes.translate(_ONE[0]))) if n0 else None
+                    del part
+                    O = None
+                    for c, O in groups:
+                        rcx = rc1 if O is flat else rc2
+                        rcs = list(map(_getrefcount, O))
+                        n1 = rcs.count(rcx)
+                        if not quiet:
+                            # another thread may give them another reference
+                            # later: marked, but those referred to once need
+                            # no dict by id, and are written from here
+                            if not n1:
                                 del rcs
-                                self._take_atoms(c, O, ids(O))
+                                self._dedupe(O, new[c])
                                 continue
-                            one = bytes(map(rcx.__eq__, rcs))
-                            del rcs
-                            if n1:
-                                S = list(compress(O, one))
-                                self._take_atoms(c, S, ids(S))
-                                del S
-                                self._dedupe(list(compress(O, one.translate(_NOT))), new)
+                            if n1 == len(O):
+                                S = O
                             else:
-                                self._dedupe(O, new)
-                        del groups, O
-                        if rest is None:
+                                one = bytes(map(rcx.__eq__, rcs))
+                                S = list(compress(O, one))
+                                self._dedupe(list(compress(O, one.translate(_NOT))), new[c])
+                            del rcs
+                            got = []
+                            I = ids(S)
+                            seen = self._dedupe_once(S, I, got)
+                            del S
+                            if got:
+                                if len(got) < len(I):
+                                    I = array.array(_TC8, compress(I, seen.translate(_NOT)))
+                                self._take_atoms(c, got, I)
+                            del got, I
                             continue
-                    else:
-                        del part
+                        if n1 == len(O):
+                            del rcs
+                            self._take_atoms(c, O, ids(O))
+                            continue
+                        one = bytes(map(rcx.__eq__, rcs))
+                        del rcs
+                        if n1:
+                            S = list(compress(O, one))
+                            self._take_atoms(c, S, ids(S))
+                            del S
+                            self._dedupe(list(compress(O, one.translate(_NOT))), new[c])
+                        else:
+                            self._dedupe(O, new[c])
+                    del groups, O
+                    if rest is None:
+                        continue
                 else:
                     del part
                 tr = bytes(map(_is_tracked, rest))
@@ -4014,23 +4199,30 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
                 if nt and frozen:
                     # tracked objects are new only if frozen (gc.freeze()):
                     # the listed ones are in the byte map already
-                    self._dedupe(rest if nt == len(tr) else list(compress(rest, tr)), new)
+                    self._dedupe(rest if nt == len(tr) else list(compress(rest, tr)), rest_new)
                 if nt == len(tr):
                     continue
                 cobjs = list(compress(rest, tr.translate(_NOT))) if nt else rest
                 del rest, tr
-                if quiet:
-                    # untracked objects with one reference: taken as they are
-                    one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
-                    n1 = one.count(1)
-                    if n1:
-                        new.extend(compress(cobjs, one))
-                        if n1 == len(one):
-                            continue
-                        cobjs = list(compress(cobjs, one.translate(_NOT)))
-                self._dedupe(cobjs, new)
+                # untracked objects with one reference: taken as they are
+                # when quiet, else marked without a dict by id
+                one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
+                n1 = one.count(1)
+                if n1:
+                    S = cobjs if n1 == len(one) else list(compress(cobjs, one))
+                    if quiet:
+                        rest_new.extend(S)
+                    else:
+                        self._dedupe_once(S, ids(S), rest_new)
+                    del S
+                    if n1 == len(one):
+                        continue
+                    cobjs = list(compress(cobjs, one.translate(_NOT)))
+                self._dedupe(cobjs, rest_new)
                 del cobjs
-        return new
+        out = [lst for lst in new[1:] if lst]
+        out.append(rest_new)
+        return out
 
 
 # --- objgraph_agent/capture.py -----------------------------------------------
@@ -4192,6 +4384,67 @@ def _finish_file(fd, meta, msize, head):
     os.fsync(fd)
 
 
+class _Finish:
+    """The rest of one capture: out (its records and writer thread), fd and
+    tmp (the temporary file), path, the META record (meta, msize) after the
+    file header head, the capture's start t0 and what collect returned. err
+    is what failed, done is released when it is over."""
+    __slots__ = ("out", "fd", "tmp", "path", "meta", "msize", "head", "t0", "collected", "say", "err", "done")
+
+    def __init__(self, out, fd, tmp, path, meta, msize, head, t0, collected):
+        self.out = out
+        self.fd = fd
+        self.tmp = tmp
+        self.path = path
+        self.meta = meta
+        self.msize = msize
+        self.head = head
+        self.t0 = t0
+        self.collected = collected
+        self.say = False
+        self.err = None
+        self.done = None
+
+    def run(self):
+        """Write what is left and put the file in place; raise what fails
+        (the temporary file removed)."""
+        out, fd = self.out, self.fd
+        ok = False
+        try:
+            if out.held:
+                _switch_quickly()
+                try:
+                    out.write_held()
+                finally:
+                    _switch_back()
+            out.close()
+            meta = self.meta
+            meta["capture"]["seconds"] = round(time.perf_counter() - self.t0, 6)
+            meta["capture"]["collected"] = self.collected
+            _finish_file(fd, meta, self.msize, self.head)
+            self.fd = -1
+            os.close(fd)
+            fd = -1
+            os.replace(self.tmp, self.path)
+            ok = True
+            _sync_dir(self.path)
+        finally:
+            self.out = self.meta = None
+            if not ok:
+                if not out.close(wait=False):
+                    fd = -1  # the writer thread is stuck in write(): leave its descriptor alone
+                if fd >= 0:
+                    self.fd = -1
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+                try:
+                    os.unlink(self.tmp)
+                except OSError:
+                    pass
+
+
 def _drop_excluded(gens):
     """The loader's objects (_exclude) out of the lists."""
     if _exclude:
@@ -4205,7 +4458,10 @@ def _gen_bits(gens):
     return [_F_TRACKED | (g << 1) for g in range(len(gens))]
 
 
-def _capture(path, collect, redact):
+def _capture(path, collect, redact, background=False, say=False):
+    """One in-process capture into path. With background, what follows the
+    walk is done on a thread of the agent's (finish.py) and its _Finish is
+    returned; otherwise here, and None is returned."""
     t0 = time.perf_counter()
     now = time.time()
     tmp, fd = _open_tmp(path)
@@ -4268,21 +4524,16 @@ def _capture(path, collect, redact):
         del perm, frames
         walking = False
         _walk_end()
-        if out.held:
-            _switch_quickly()
-            try:
-                out.write_held()
-            finally:
-                _switch_back()
-        out.close()
-        meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
-        meta["capture"]["collected"] = collected
-        _finish_file(fd, meta, msize, head)
-        os.close(fd)
+        # The rest needs no consistent heap: it is _Finish's, here or on a
+        # thread of its own while the caller goes on (finish.py).
+        fin = _Finish(out, fd, tmp, path, meta, msize, head, t0, collected)
+        out = None
         fd = -1
-        os.replace(tmp, path)
         ok = True
-        _sync_dir(path)
+        if background:
+            return _finish_later(fin, say)
+        fin.run()
+        return None
     finally:
         if walking:
             _walk_end()
@@ -4779,7 +5030,7 @@ which is stopped meanwhile, so the heap holds still (see the comment above
 """
 
 
-__all__ = ["snapshot", "install", "uninstall", "main"]
+__all__ = ["snapshot", "install", "uninstall", "main", "wait"]
 
 _lock = _thread.allocate_lock()
 _owner = array.array("Q", [0])  # the thread taking a snapshot, 0 = none
@@ -4793,6 +5044,7 @@ def _after_fork():
     if _forking[0] and _forking[0] == _thread.get_ident():
         return  # the child of a fork capture (forked.py) keeps the capture's state
     _guard_after_fork()
+    _finish_after_fork()
     _lock = _thread.allocate_lock()
     _owner[0] = 0
     a = _installed
@@ -4837,12 +5089,15 @@ def snapshot(path, collect=False, redact=False, fork=None, wait=None):
     fork: True walks the heap in a forked child (the program's pause is
     the fork); False walks it here; None (the default) forks where that
     is safe and the heap is large (see forked.py and docs/agent.md).
-    wait: with a fork capture, whether to return only once the file is in
-    place; by default False with fork=True (the file appears, complete,
-    when the child is done) and True when fork=None chose to fork.
+    wait: whether to return only once the file is in place; by default
+    False with fork=True or fork=False (the file appears, complete, when
+    the child or, in-process, a thread of the agent's is done: its
+    compression, fsync and rename follow the walk while the caller goes
+    on; wait() waits for the latter and raises what it failed with) and
+    True with fork=None.
 
-    Raises OSError and the like when the file cannot be written (with
-    fork and not wait, the failure is said on stderr instead); the file is
+    Raises OSError and the like when the file cannot be written (not
+    waiting, a failure after the walk is said on stderr instead); the file is
     then left as it was and no partial file remains. MemoryError: a fork
     capture would not fit in the memory the process may use."""
     path = os.fspath(path)
@@ -4876,10 +5131,14 @@ def _run_capture(path, collect, redact, fork, wait, say=False):
             wait = True
     if collect is None:
         collect = not fork
+    # one capture at a time: the previous one's file is finished first
+    # (what it failed with was said, and is raised by wait())
+    _finish_pending()
     if fork:
         return _capture_fork(path, bool(collect), redact, bool(wait), say)
-    _capture(path, bool(collect), redact)
-    return None
+    # not waiting, what follows the walk is done on a thread of the agent's
+    # (finish.py), which is returned
+    return _capture(path, bool(collect), redact, not wait, say)
 
 
 # The program's signal handlers during a capture on the main thread. Python
@@ -5136,6 +5395,7 @@ def _on_exit():
             a.take(True, True)  # (wait, final; positional, see _on_signal)
         elif _lock.acquire(timeout=60):
             _lock.release()
+    _finish_pending(60)
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,

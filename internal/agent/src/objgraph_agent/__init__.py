@@ -42,11 +42,11 @@ install, the command line).
 # the other modules in one file (go generate ./internal/agent), with this
 # docstring; the code below is not part of it.
 
-from . import api, capture, guard, handlers, identity, layout, names, output, roots, settings, sizes, typeinfo, walk
-from .api import __all__, install, main, snapshot, uninstall  # noqa: F401
+from . import api, capture, finish, guard, handlers, identity, layout, names, output, roots, settings, sizes, typeinfo, walk
+from .api import __all__, install, main, snapshot, uninstall, wait  # noqa: F401
 from .output import PRODUCER, __version__  # noqa: F401
 
-_MODULES = (api, capture, guard, handlers, identity, layout, names, output, roots, settings, sizes, typeinfo, walk)
+_MODULES = (api, capture, finish, guard, handlers, identity, layout, names, output, roots, settings, sizes, typeinfo, walk)
 
 # frames running the code of any of the modules are the agent's
 for _m in _MODULES:

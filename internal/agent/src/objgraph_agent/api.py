@@ -19,12 +19,13 @@ import time
 import weakref
 
 from .capture import _capture
+from .finish import _finish_after_fork, _finish_pending, wait  # noqa: F401 (wait: public)
 from .forked import _capture_fork, _fork_auto
 from .guard import _agent_idents, _forking, _guard_after_fork
 from .layout import _AGENT_GLOBALS, _id
 
 
-__all__ = ["snapshot", "install", "uninstall", "main"]
+__all__ = ["snapshot", "install", "uninstall", "main", "wait"]
 
 _lock = _thread.allocate_lock()
 _owner = array.array("Q", [0])  # the thread taking a snapshot, 0 = none
@@ -38,6 +39,7 @@ def _after_fork():
     if _forking[0] and _forking[0] == _thread.get_ident():
         return  # the child of a fork capture (forked.py) keeps the capture's state
     _guard_after_fork()
+    _finish_after_fork()
     _lock = _thread.allocate_lock()
     _owner[0] = 0
     a = _installed
@@ -82,12 +84,15 @@ def snapshot(path, collect=False, redact=False, fork=None, wait=None):
     fork: True walks the heap in a forked child (the program's pause is
     the fork); False walks it here; None (the default) forks where that
     is safe and the heap is large (see forked.py and docs/agent.md).
-    wait: with a fork capture, whether to return only once the file is in
-    place; by default False with fork=True (the file appears, complete,
-    when the child is done) and True when fork=None chose to fork.
+    wait: whether to return only once the file is in place; by default
+    False with fork=True or fork=False (the file appears, complete, when
+    the child or, in-process, a thread of the agent's is done: its
+    compression, fsync and rename follow the walk while the caller goes
+    on; wait() waits for the latter and raises what it failed with) and
+    True with fork=None.
 
-    Raises OSError and the like when the file cannot be written (with
-    fork and not wait, the failure is said on stderr instead); the file is
+    Raises OSError and the like when the file cannot be written (not
+    waiting, a failure after the walk is said on stderr instead); the file is
     then left as it was and no partial file remains. MemoryError: a fork
     capture would not fit in the memory the process may use."""
     path = os.fspath(path)
@@ -121,10 +126,14 @@ def _run_capture(path, collect, redact, fork, wait, say=False):
             wait = True
     if collect is None:
         collect = not fork
+    # one capture at a time: the previous one's file is finished first
+    # (what it failed with was said, and is raised by wait())
+    _finish_pending()
     if fork:
         return _capture_fork(path, bool(collect), redact, bool(wait), say)
-    _capture(path, bool(collect), redact)
-    return None
+    # not waiting, what follows the walk is done on a thread of the agent's
+    # (finish.py), which is returned
+    return _capture(path, bool(collect), redact, not wait, say)
 
 
 # The program's signal handlers during a capture on the main thread. Python
@@ -381,6 +390,7 @@ def _on_exit():
             a.take(True, True)  # (wait, final; positional, see _on_signal)
         elif _lock.acquire(timeout=60):
             _lock.release()
+    _finish_pending(60)
 
 
 def install(signum=getattr(signal, "SIGUSR2", None), directory=".", every=0, at_exit=False,

@@ -18,6 +18,7 @@ import sys
 import time
 from itertools import compress
 
+from .finish import _finish_later
 from .guard import _agent_idents, _exclude, _switch_back, _switch_quickly, _walk_begin, _walk_end
 from .layout import (
     _FREE_THREADED, _MMAP_PAGESIZE, _NOT, _POINTER_SIZE, _by_id, _id, _is_tracked, _len,
@@ -174,6 +175,67 @@ def _finish_file(fd, meta, msize, head):
     os.fsync(fd)
 
 
+class _Finish:
+    """The rest of one capture: out (its records and writer thread), fd and
+    tmp (the temporary file), path, the META record (meta, msize) after the
+    file header head, the capture's start t0 and what collect returned. err
+    is what failed, done is released when it is over."""
+    __slots__ = ("out", "fd", "tmp", "path", "meta", "msize", "head", "t0", "collected", "say", "err", "done")
+
+    def __init__(self, out, fd, tmp, path, meta, msize, head, t0, collected):
+        self.out = out
+        self.fd = fd
+        self.tmp = tmp
+        self.path = path
+        self.meta = meta
+        self.msize = msize
+        self.head = head
+        self.t0 = t0
+        self.collected = collected
+        self.say = False
+        self.err = None
+        self.done = None
+
+    def run(self):
+        """Write what is left and put the file in place; raise what fails
+        (the temporary file removed)."""
+        out, fd = self.out, self.fd
+        ok = False
+        try:
+            if out.held:
+                _switch_quickly()
+                try:
+                    out.write_held()
+                finally:
+                    _switch_back()
+            out.close()
+            meta = self.meta
+            meta["capture"]["seconds"] = round(time.perf_counter() - self.t0, 6)
+            meta["capture"]["collected"] = self.collected
+            _finish_file(fd, meta, self.msize, self.head)
+            self.fd = -1
+            os.close(fd)
+            fd = -1
+            os.replace(self.tmp, self.path)
+            ok = True
+            _sync_dir(self.path)
+        finally:
+            self.out = self.meta = None
+            if not ok:
+                if not out.close(wait=False):
+                    fd = -1  # the writer thread is stuck in write(): leave its descriptor alone
+                if fd >= 0:
+                    self.fd = -1
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+                try:
+                    os.unlink(self.tmp)
+                except OSError:
+                    pass
+
+
 def _drop_excluded(gens):
     """The loader's objects (_exclude) out of the lists."""
     if _exclude:
@@ -187,7 +249,10 @@ def _gen_bits(gens):
     return [_F_TRACKED | (g << 1) for g in range(len(gens))]
 
 
-def _capture(path, collect, redact):
+def _capture(path, collect, redact, background=False, say=False):
+    """One in-process capture into path. With background, what follows the
+    walk is done on a thread of the agent's (finish.py) and its _Finish is
+    returned; otherwise here, and None is returned."""
     t0 = time.perf_counter()
     now = time.time()
     tmp, fd = _open_tmp(path)
@@ -250,21 +315,16 @@ def _capture(path, collect, redact):
         del perm, frames
         walking = False
         _walk_end()
-        if out.held:
-            _switch_quickly()
-            try:
-                out.write_held()
-            finally:
-                _switch_back()
-        out.close()
-        meta["capture"]["seconds"] = round(time.perf_counter() - t0, 6)
-        meta["capture"]["collected"] = collected
-        _finish_file(fd, meta, msize, head)
-        os.close(fd)
+        # The rest needs no consistent heap: it is _Finish's, here or on a
+        # thread of its own while the caller goes on (finish.py).
+        fin = _Finish(out, fd, tmp, path, meta, msize, head, t0, collected)
+        out = None
         fd = -1
-        os.replace(tmp, path)
         ok = True
-        _sync_dir(path)
+        if background:
+            return _finish_later(fin, say)
+        fin.run()
+        return None
     finally:
         if walking:
             _walk_end()

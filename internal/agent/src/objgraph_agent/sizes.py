@@ -225,7 +225,7 @@ class _Mem:
             return prefix + 8 * now
         return prefix + 8 * max(min(prefix - 2, _FIRST_CAPACITY), 0)
 
-    def values(self, objs):
+    def values(self, objs, tabs=None):
         """The bytes of each object's attribute values (objs are instances
         of one type with values_size true): on 3.13 from the capacity
         byte at the head of the inline values, on 3.11/3.12 from the values
@@ -240,7 +240,12 @@ class _Mem:
         if att.count(0) == len(att):
             return out
         now = self.usable(type(objs[0]))
-        tab = [self._array_bytes(p, now) for p in range(256)]
+        # (tabs: the tables made so far by one capture, by capacity)
+        tab = tabs.get(now) if tabs is not None else None
+        if tab is None:
+            tab = [self._array_bytes(p, now) for p in range(256)]
+            if tabs is not None:
+                tabs[now] = tab
         idx = list(compress(range(len(vp)), att))
         # the prefix's size is the byte before the array (3.12 tags the
         # pointer by subtracting 1)
@@ -367,22 +372,23 @@ class _Sizes:
         tv = self.tvals
         if not any(map(tv.__getitem__, set(T))):
             return sz
-        bounds = {}
-        for j, t in enumerate(T):
-            if tv[t]:
-                g = bounds.get(t)
-                if g is None:
-                    bounds[t] = [j]
-                else:
-                    g.append(j)
-        for t, idx in bounds.items():
+        st = set(T)
+        tabs = self.__dict__.get("vtabs")
+        if tabs is None:
+            tabs = self.vtabs = {}  # (dropped with the capture by release())
+        for t in st:
+            if not tv[t]:
+                continue
+            # the objects of type t, picked in C (no loop per object)
+            idx = None if len(st) == 1 else list(compress(range(len(T)), map(t.__eq__, T)))
             try:
-                vb = _mem.values(list(map(O.__getitem__, idx)))
+                vb = _mem.values(O if idx is None else list(map(O.__getitem__, idx)), tabs)
             except Exception as e:
                 self.error("instance sizes: %s" % e)
                 continue
-            for j, b in zip(idx, vb):
-                sz[j] += b
+            if idx is None:
+                return list(map(add, sz, vb))
+            deque(map(sz.__setitem__, idx, map(add, map(sz.__getitem__, idx), vb)), 0)
         return sz
 
     def _sizes_each(self, O, T):

@@ -68,6 +68,10 @@ from .typeinfo import (
     _SINGLETON, _TypeTable)
 
 
+# _ATOM_CODE by class, for when classes hash safely (_types_hash_safely)
+_ATOM_CODE_BY_CLASS = {str: 1, int: 2, float: 3, bytes: 4}
+
+
 class _AtomAcc:
     """str, bytes, int, float or constant (None, True, complex, ...) objects
     of one type (index t, category c) gathered for one OBJECTS record: ids,
@@ -219,26 +223,25 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         sl = big[0:1]
         self.overhead = list(map(_getrefcount, sl))[0] - 1
         del big, sl, probe
-        if self.quiet:
-            # the count discover() sees for an object with one reference
-            # held by a list of edges only, as the edge lists hold them
-            # (checked against the count with a second list)
-            probe = float(len(self.strtab)) + 0.5
-            flat = [probe]
-            rc1 = list(map(_getrefcount, flat))[0]
-            other = flat[0:1]
-            rc2 = list(map(_getrefcount, other))[0]
-            del flat, other, probe
-            if rc2 == rc1 + 1:
-                self.rc1 = rc1
-            else:
-                self.quiet = False
+        # the count discover() sees for an object with one reference held
+        # by a list of edges only, as the edge lists hold them (checked
+        # against the count with a second list)
+        probe = float(len(self.strtab)) + 0.5
+        flat = [probe]
+        rc1 = list(map(_getrefcount, flat))[0]
+        other = flat[0:1]
+        rc2 = list(map(_getrefcount, other))[0]
+        del flat, other, probe
+        if rc2 == rc1 + 1:
+            self.rc1 = rc1
+        else:
+            self.rc1 = -2
+            self.quiet = False
 
     def mark(self, ids):
         """Test-and-set ids in the byte map; returns bytes, 1 where already set."""
-        g = list(map(rshift, ids, repeat(_GRAIN)))
-        chunks = list(map(self.bytemap.__getitem__, map(rshift, g, repeat(_CHUNK_SHIFT - _GRAIN))))
-        offs = list(map(and_, g, repeat(_CHUNK_MASK)))
+        chunks = list(map(self.bytemap.__getitem__, map(rshift, ids, repeat(_CHUNK_SHIFT))))
+        offs = list(map(and_, map(rshift, ids, repeat(_GRAIN)), repeat(_CHUNK_MASK)))
         seen = bytes(map(getitem, chunks, offs))
         deque(map(setitem, chunks, offs, repeat(1)), 0)
         return seen
@@ -258,8 +261,14 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
             new = self.emit(cur, i, top[2], top[3])
             del cur, top
             if new:
-                for part in self._by_type(new):
+                # lists of one type each but the last (discover); that one
+                # split by type where it has atoms
+                for part in new[:-1]:
                     stack.append([part, 0, 0, False])
+                if new[-1]:
+                    for part in self._by_type(new[-1]):
+                        stack.append([part, 0, 0, False])
+                part = None
                 del part
             del new
 
@@ -269,7 +278,10 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         if len(new) < 64:
             return [new]
         try:
-            codes = bytes(map(_ATOM_CODE.get, map(_id, map(type, new)), repeat(0)))
+            if self.by_class:
+                codes = bytes(map(_ATOM_CODE_BY_CLASS.get, map(type, new), repeat(0)))
+            else:
+                codes = bytes(map(_ATOM_CODE.get, map(_id, map(type, new)), repeat(0)))
         except Exception:
             return [new]
         out = []
@@ -490,75 +502,120 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         if seen.count(0):
             new.extend(compress(d.values(), seen.translate(_NOT)))
 
+    def _dedupe_once(self, objs, ids, new):
+        """_dedupe for objs that are each in the list once (their counts
+        say so): no dict by id needed. Returns the marks, 1 where already
+        set."""
+        seen = self.mark(ids)
+        n0 = seen.count(0)
+        if n0 == len(seen):
+            new.extend(objs)
+        elif n0:
+            new.extend(compress(objs, seen.translate(_NOT)))
+        return seen
+
     def discover(self, flats):
         """Objects the edges lead to that are not in the snapshot yet, marked
-        in the byte map now so that they are written once.
+        in the byte map now so that they are written once; returned as
+        lists of one type each for str, int, float and bytes, and last a
+        list of the others (perhaps empty).
 
-        In a quiet process (no other thread can run Python code during the
-        capture, see _collect_roots) an object whose only reference is the
-        edge at hand cannot be reached again: it is taken without the byte
-        map, which is most of the untracked objects of a heap (str, int and
-        float values of containers). str, int, float and bytes objects are
-        picked out first, by type: they are never tracked, and those with one
-        reference are written at once (_take_atoms).
+        str, int, float and bytes objects are picked out first, by type:
+        they are never tracked, so they need no gc.is_tracked, and lists
+        of one of those types are written without sorting them by type
+        again. In a quiet process (no other thread can run Python code
+        during the capture, see _collect_roots) an object whose only
+        reference is the edge at hand cannot be reached again: it is taken
+        without the byte map, which is most of the untracked objects of a
+        heap (str, int and float values of containers); those of the four
+        types are written at once (_take_atoms). None, True, False, ...
+        are passed over there, since a quiet capture writes them first.
 
         Reference counts are compared with rc1 + 1 for an object that the
         edge list flat holds and one more list, rc1 for one in flat only
         (the lists are kept exactly so while counting)."""
-        new = []
+        new = [[], [], [], [], []]   # others, then by atom code
+        rest_new = new[0]
         frozen = self.frozen
         quiet = self.quiet
         rc1 = self.rc1
         rc2 = rc1 + 1
         ids = _list_ids
         by_class = self.by_class
+        if quiet:
+            tcodes = _ATOM_CLASS if by_class else _ATOM_TYPE
+        else:
+            tcodes = _ATOM_CODE_BY_CLASS if by_class else _ATOM_CODE
         for flat in flats:
             L = len(flat)
             for p in range(0, L, _tuning.part):
                 part = flat if L <= _tuning.part else flat[p:p + _tuning.part]
                 k = len(part)
                 rest = part
-                if quiet:
-                    if by_class:
-                        codes = bytes(map(_ATOM_CLASS.get, map(type, part), repeat(0)))
+                if by_class:
+                    codes = bytes(map(tcodes.get, map(type, part), repeat(0)))
+                else:
+                    codes = bytes(map(tcodes.get, map(_id, map(type, part)), repeat(0)))
+                n0 = codes.count(0)
+                if n0 < k:
+                    # atoms, and in a quiet capture None, True, False, ...
+                    # (written first)
+                    groups = []
+                    if n0 == 0 and codes.count(codes[0]) == k:
+                        if codes[0] != _SINGLETON:
+                            groups.append((codes[0], part))
                     else:
-                        codes = bytes(map(_ATOM_TYPE.get, map(_id, map(type, part)), repeat(0)))
-                    n0 = codes.count(0)
-                    if n0 < k:
-                        # atoms, and None, True, False, ... (written first)
-                        groups = []
-                        if n0 == 0 and codes.count(codes[0]) == k:
-                            if codes[0] != _SINGLETON:
-                                groups.append((codes[0], part))
-                        else:
-                            for c in range(1, _SINGLETON):
-                                if c in codes:
-                                    groups.append((c, list(compress(part, codes.translate(_ONE[c])))))
-                        rest = list(compress(part, codes.translate(_ONE[0]))) if n0 else None
-                        del part
-                        O = None
-                        for c, O in groups:
-                            rcx = rc1 if O is flat else rc2
-                            rcs = list(map(_getrefcount, O))
-                            n1 = rcs.count(rcx)
-                            if n1 == len(O):
+                        for c in range(1, _SINGLETON):
+                            if c in codes:
+                                groups.append((c, list(compress(part, codes.translate(_ONE[c])))))
+                    rest = list(compress(part, codes.translate(_ONE[0]))) if n0 else None
+                    del part
+                    O = None
+                    for c, O in groups:
+                        rcx = rc1 if O is flat else rc2
+                        rcs = list(map(_getrefcount, O))
+                        n1 = rcs.count(rcx)
+                        if not quiet:
+                            # another thread may give them another reference
+                            # later: marked, but those referred to once need
+                            # no dict by id, and are written from here
+                            if not n1:
                                 del rcs
-                                self._take_atoms(c, O, ids(O))
+                                self._dedupe(O, new[c])
                                 continue
-                            one = bytes(map(rcx.__eq__, rcs))
-                            del rcs
-                            if n1:
-                                S = list(compress(O, one))
-                                self._take_atoms(c, S, ids(S))
-                                del S
-                                self._dedupe(list(compress(O, one.translate(_NOT))), new)
+                            if n1 == len(O):
+                                S = O
                             else:
-                                self._dedupe(O, new)
-                        del groups, O
-                        if rest is None:
+                                one = bytes(map(rcx.__eq__, rcs))
+                                S = list(compress(O, one))
+                                self._dedupe(list(compress(O, one.translate(_NOT))), new[c])
+                            del rcs
+                            got = []
+                            I = ids(S)
+                            seen = self._dedupe_once(S, I, got)
+                            del S
+                            if got:
+                                if len(got) < len(I):
+                                    I = array.array(_TC8, compress(I, seen.translate(_NOT)))
+                                self._take_atoms(c, got, I)
+                            del got, I
                             continue
-                    else:
-                        del part
+                        if n1 == len(O):
+                            del rcs
+                            self._take_atoms(c, O, ids(O))
+                            continue
+                        one = bytes(map(rcx.__eq__, rcs))
+                        del rcs
+                        if n1:
+                            S = list(compress(O, one))
+                            self._take_atoms(c, S, ids(S))
+                            del S
+                            self._dedupe(list(compress(O, one.translate(_NOT))), new[c])
+                        else:
+                            self._dedupe(O, new[c])
+                    del groups, O
+                    if rest is None:
+                        continue
                 else:
                     del part
                 tr = bytes(map(_is_tracked, rest))
@@ -566,20 +623,27 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
                 if nt and frozen:
                     # tracked objects are new only if frozen (gc.freeze()):
                     # the listed ones are in the byte map already
-                    self._dedupe(rest if nt == len(tr) else list(compress(rest, tr)), new)
+                    self._dedupe(rest if nt == len(tr) else list(compress(rest, tr)), rest_new)
                 if nt == len(tr):
                     continue
                 cobjs = list(compress(rest, tr.translate(_NOT))) if nt else rest
                 del rest, tr
-                if quiet:
-                    # untracked objects with one reference: taken as they are
-                    one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
-                    n1 = one.count(1)
-                    if n1:
-                        new.extend(compress(cobjs, one))
-                        if n1 == len(one):
-                            continue
-                        cobjs = list(compress(cobjs, one.translate(_NOT)))
-                self._dedupe(cobjs, new)
+                # untracked objects with one reference: taken as they are
+                # when quiet, else marked without a dict by id
+                one = bytes(map((rc1 if cobjs is flat else rc2).__eq__, map(_getrefcount, cobjs)))
+                n1 = one.count(1)
+                if n1:
+                    S = cobjs if n1 == len(one) else list(compress(cobjs, one))
+                    if quiet:
+                        rest_new.extend(S)
+                    else:
+                        self._dedupe_once(S, ids(S), rest_new)
+                    del S
+                    if n1 == len(one):
+                        continue
+                    cobjs = list(compress(cobjs, one.translate(_NOT)))
+                self._dedupe(cobjs, rest_new)
                 del cobjs
-        return new
+        out = [lst for lst in new[1:] if lst]
+        out.append(rest_new)
+        return out
