@@ -89,9 +89,18 @@ class _ByIdentity:
             info.cands = [n for n in info.cands if n not in learned]
         if info.cat != _C_BASED and info.cat != _C_FRAME:
             old = info.tmpl.get(len(r))
-            if (old is None or len(old.checks) < len(checks)) and not (
-                    C is types.FunctionType and any(c[1] == _T_DICT for c in checks)):
-                info.tmpl[len(r)] = _Template(names, checks, info)
+            if not (C is types.FunctionType and any(c[1] == _T_DICT for c in checks)):
+                # With skip_none, a None is never named (one accessor's None
+                # is not told from another's): a template then names only
+                # objects whose referents are None where its own were and
+                # nowhere else (a function with a docstring and one without
+                # have a template each: the second, under ~len, is tried
+                # when the first does not fit).
+                nones = [j for j, x in enumerate(r) if x is None and not names[j]] if skip_none else ()
+                if old is None or len(old.checks) < len(checks):
+                    info.tmpl[len(r)] = _Template(names, checks, info, nones, skip_none)
+                elif ~len(r) not in info.tmpl and len(old.nones) != len(nones):
+                    info.tmpl[~len(r)] = _Template(names, checks, info, nones, skip_none)
         return names
 
     def _dict_name(self, o, d, info):
@@ -188,6 +197,13 @@ class _ByIdentity:
                     if len(tm.checks) < L and info.tries > 0 and good:
                         # positions the template cannot name: look again
                         self._slow1(O, R, info, NM, good[0])
+            if rest and tm is not None:
+                tm2 = info.tmpl.get(~L)
+                if tm2 is not None:
+                    ok = self._check(list(map(O.__getitem__, rest)), list(map(R.__getitem__, rest)), info, tm2)
+                    if ok is not None and ok.count(1):
+                        deque(map(NM.__setitem__, compress(rest, ok), repeat(tm2.names)), 0)
+                        rest = list(compress(rest, ok.translate(_NOT)))
             for j in rest:
                 self._slow1(O, R, info, NM, j)
 
@@ -233,11 +249,26 @@ class _ByIdentity:
                     return None
                 b = bytes(map(is_, map(itemgetter(j), RR), vals))
                 ok = b if ok is None else bytes(map(and_, ok, b))
+        if tm.skip_none and k:
+            # a None where the template names an accessor's value: another
+            # template, or the slow path, leaves it unnamed
+            sel = itemgetter(*[j for j, gi in tm.cols])
+            nn = bytes(map(is_, chain.from_iterable(map(sel, RR)) if k > 1 else map(sel, RR), repeat(None)))
+            if nn.count(1):
+                b = bytearray(b"\x01" * m)
+                p = nn.find(1)
+                while p >= 0:
+                    b[p // k] = 0
+                    p = nn.find(1, p + 1)
+                ok = bytes(b) if ok is None else bytes(map(and_, ok, b))
         for j in tm.cls:
             b = bytes(map(is_, map(itemgetter(j), RR), repeat(C)))
             ok = b if ok is None else bytes(map(and_, ok, b))
         for j in tm.dicts:
             b = bytes(map(is_, map(type, map(itemgetter(j), RR)), repeat(dict)))
+            ok = b if ok is None else bytes(map(and_, ok, b))
+        for j in tm.nones:
+            b = bytes(map(is_, map(itemgetter(j), RR), repeat(None)))
             ok = b if ok is None else bytes(map(and_, ok, b))
         if ok is None:
             ok = b"\x01" * m

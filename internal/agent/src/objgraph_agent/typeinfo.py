@@ -73,11 +73,13 @@ class _TInfo:
 
 class _Template:
     """The layout of one kind of referent list: per position, what is there."""
-    __slots__ = ("names", "checks", "ag", "sel", "cls", "dicts", "cols", "agc")
+    __slots__ = ("names", "checks", "ag", "sel", "cls", "dicts", "cols", "agc", "nones", "skip_none")
 
-    def __init__(self, names, checks, info):
+    def __init__(self, names, checks, info, nones=(), skip_none=False):
         self.names = tuple(names)
         self.checks = checks
+        self.nones = nones  # positions that must hold None
+        self.skip_none = skip_none  # accessors' positions must not
         gets = [(j, gi) for j, kind, gi in checks if kind == _T_GET]
         self.cls = [j for j, kind, gi in checks if kind == _T_CLS]
         self.dicts = [j for j, kind, gi in checks if kind == _T_DICT]
