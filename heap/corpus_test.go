@@ -46,6 +46,9 @@ func seeds(t testing.TB) map[string][]byte {
 	for name, data := range lies(t, 4<<10) {
 		s[name] = data
 	}
+	for name, data := range weakSeeds(t) {
+		s[name] = data
+	}
 	s["at-the-limits"] = atTheLimits(t, 1000)
 	s["stream-zeros"] = make([]byte, 64)
 	s["stream-header-then-zeros"] = append(file()[:16], make([]byte, 64)...)
