@@ -126,9 +126,12 @@ func (w *weakEdges) sort() {
 	w.from, w.to = from, to
 }
 
-// readWeakrefs decodes WEAKREFS records. A row whose weak reference or
-// referent matches no object is dropped and counted as dangling; a weak
-// reference object in two rows is an error.
+// readWeakrefs decodes WEAKREFS records. A row whose weak reference object
+// matches no object is dropped and counted as dangling; one whose referent
+// matches none is dropped only, since a producer that walks strong
+// references reaches no object held weakly alone that the collector does
+// not track (a type object, an untracked instance). A weak reference
+// object in two rows is an error.
 func (r *reader) readWeakrefs() error {
 	var d colDecoder
 	var buf []byte
@@ -165,10 +168,13 @@ func (r *reader) readWeakrefs() error {
 			return r.errAt(i, err)
 		}
 		for k := range rows {
-			f, ok1 := r.hash.find(from[k])
-			t, ok2 := r.hash.find(to[k])
-			if !ok1 || !ok2 {
+			f, ok := r.hash.find(from[k])
+			if !ok {
 				h.dangling++
+				continue
+			}
+			t, ok := r.hash.find(to[k])
+			if !ok {
 				continue
 			}
 			if _, dup := recOf[f]; dup {

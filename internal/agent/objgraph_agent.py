@@ -2414,6 +2414,7 @@ class _TypeTable:
         self.tvals.append(vbytes)
         self.tinfo.append(info)
         self.register_buffer_type(t)
+        self.register_weak_type(t)
 
     def _classify(self, t, kind, tflags):
         simple = _SIMPLE_CATS.get(_id(t))
@@ -3263,6 +3264,123 @@ class _Handlers:
         return labels
 
 
+# --- objgraph_agent/weakrefs.py ----------------------------------------------
+
+"""Weak references: each weak reference object and the object it refers to
+while that object lives, written apart from the edges.
+
+``gc.get_referents`` of a weak reference gives its callback only, so the
+edges never lead from a weak reference to its referent, and paths and
+retained sizes built on them go through strong references alone. What a
+weak reference refers to is still worth knowing (an object held only by a
+WeakValueDictionary, a WeakSet's members, a ``weakref.finalize``
+registry's objects), so the WEAKREFS record (kind 68, which readers that
+do not know it skip) lists each weak reference object with its referent's
+address.
+
+The referent is read through C code only, never through the program's:
+
+- a ``weakref.ref`` or a subclass of it (``KeyedRef``, ``WeakMethod``, the
+  program's own): the C slot of the base type, ``weakref.ref.__call__``,
+  which a subclass's ``__call__`` does not replace (``WeakMethod``'s would
+  build a bound method); a dead reference gives None and no row;
+- a proxy (``weakref.ProxyType``, ``CallableProxyType``): any operation on
+  it is forwarded to the referent, whose methods may be the program's, so
+  none is used; the C ``__repr__`` of the proxy type, which names the
+  referent's address (``<weakproxy at 0x...; to 'Foo' at 0x...>``) and
+  calls nothing on it, gives the address. Proxy types cannot be
+  subclassed, so that slot is the proxy's own.
+
+The referent is held only for the ``id()`` of it. A referent that the walk
+does not reach (an untracked object that nothing holds strongly) is
+dropped by the reader, as a dangling edge is.
+"""
+
+
+_K_WEAKREFS = 68
+_W_REF = 1
+_W_PROXY = 2
+_REF_CALL = weakref.ref.__call__
+_PROXY_REPR = {_id(weakref.ProxyType): weakref.ProxyType.__repr__,
+               _id(weakref.CallableProxyType): weakref.CallableProxyType.__repr__}
+_NONE_ID = _id(None)
+
+
+def _weak_kind(t):
+    """_W_REF for weakref.ref and its subclasses, _W_PROXY for the proxy
+    types, 0 for any other type."""
+    if _id(t) in _PROXY_REPR:
+        return _W_PROXY
+    try:
+        if issubclass(t, weakref.ref):
+            return _W_REF
+    except Exception:
+        pass
+    return 0
+
+
+def _proxy_target(o):
+    """The address a proxy's C repr names, 0 when it is dead."""
+    s = _PROXY_REPR[_id(type(o))](o)
+    if type(s) is not str or s.endswith("; dead>"):
+        return 0
+    head, sep, tail = s.rpartition(" at ")
+    if not sep or not tail.endswith(">"):
+        return 0
+    try:
+        a = int(tail[:-1], 16)
+    except ValueError:
+        return 0
+    return 0 if a == _NONE_ID else a
+
+
+class _WeakRefs:
+    """The walk's part that notes weak references (a mixin of _Capture)."""
+
+    def init_weakrefs(self):
+        self.tweak = bytearray()  # per type index: _W_REF, _W_PROXY or 0
+        self.any_weak = False
+        self.weak_from = array.array(_TC8)
+        self.weak_to = array.array(_TC8)
+
+    def register_weak_type(self, t):
+        k = _weak_kind(t)
+        self.tweak.append(k)
+        if k:
+            self.any_weak = True
+
+    def note_weakrefs(self, objs, ti, addrs):
+        """Note the weak references of a batch: objs with their type
+        indexes ti and addresses addrs."""
+        tweak = self.tweak
+        if not any(map(tweak.__getitem__, set(ti))):
+            return
+        wf = self.weak_from
+        wt = self.weak_to
+        for j in range(len(objs)):
+            k = tweak[ti[j]]
+            if not k:
+                continue
+            try:
+                if k == _W_REF:
+                    r = _REF_CALL(objs[j])
+                    a = 0 if r is None else _id(r)
+                    del r
+                else:
+                    a = _proxy_target(objs[j])
+            except Exception:
+                continue
+            if a:
+                wf.append(addrs[j])
+                wt.append(a)
+
+    def write_weakrefs(self):
+        if not len(self.weak_from):
+            return
+        self.out.record(_K_WEAKREFS, len(self.weak_from), [
+            _int_col(1, self.weak_from, z=False), _int_col(2, self.weak_to, z=False)])
+
+
 # --- objgraph_agent/walk.py --------------------------------------------------
 
 """The walk: objects batch by batch, the untracked objects their edges
@@ -3371,7 +3489,7 @@ class _AtomAcc:
         return list(map(_len, labels)), b
 
 
-class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
+class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
     """One capture's walk. The walk itself (batches, untracked objects, the
     byte map, reference counts) is here; the parts it is built from, each
     in its own module, share this object's state: _Naming (names), the
@@ -3422,6 +3540,7 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.tinfo = []
         self.any_del = False
         self.init_buffers()
+        self.init_weakrefs()
         self.init_allocs()
         # the edge names every part uses
         self.E = {}
@@ -3626,6 +3745,8 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
 
         if self.any_buf:
             self.note_buffers(objs, ti, addrs, sizes)
+        if self.any_weak:
+            self.note_weakrefs(objs, ti, addrs)
         if self.alloc_on:
             self.note_allocs(objs, addrs)
         targets = array.array(_TC8)
@@ -3974,6 +4095,7 @@ def _walk_gens(cap, gens, genbits, perm):
     cap.flush_single()
     cap.write_roots()
     cap.write_buffers()
+    cap.write_weakrefs()
     cap.write_allocs()
     cap.write_end()
     cap.release()
