@@ -44,8 +44,3 @@ func WeakHops(h *heap.Heap, chain []heap.ID) []bool {
 	}
 	return out
 }
-
-// HasWeakHop reports whether a chain goes through a weak reference.
-func HasWeakHop(h *heap.Heap, chain []heap.ID) bool {
-	return slices.Contains(WeakHops(h, chain), true)
-}
