@@ -201,6 +201,20 @@ func TestWeakReferences(t *testing.T) {
 			if code != 0 || !strings.Contains(stdout, `[label="(weak)",style=dashed]`) {
 				t.Errorf("%s: chain --weak -o -: exit %d, want a dashed weak edge:\n%s", py, code, stdout)
 			}
+			// backrefs draws the weak referrers with --weak only
+			for _, weak := range []bool{false, true} {
+				args := []string{"backrefs", "-o", "-", "--max-depth", "1", "--addr", fmt.Sprintf("%#x", live.Items[3]), snap}
+				if weak {
+					args = append(args[:1], append([]string{"--weak"}, args[1:]...)...)
+				}
+				stdout, stderr, code = runCLI(args...)
+				if code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, stderr)
+				}
+				if dashed := strings.Count(stdout, "style=dashed"); weak && dashed < 4 || !weak && dashed != 0 {
+					t.Errorf("%s: %v draws %d weak references, want %s:\n%s", py, args, dashed, map[bool]string{true: "4 or more", false: "none"}[weak], stdout)
+				}
+			}
 		})
 	}
 }
