@@ -30,8 +30,9 @@ dropped by the reader, as a dangling edge is.
 
 import array
 import weakref
+from itertools import compress
 
-from .layout import _TC8, _id
+from .layout import _ONE, _TC8, _id
 from .output import _int_col
 
 _K_WEAKREFS = 68
@@ -54,6 +55,15 @@ def _weak_kind(t):
     except Exception:
         pass
     return 0
+
+
+def _ref_target(r):
+    """The address of a weak reference's referent, id(None) when it is
+    dead or cannot be read."""
+    try:
+        return _id(_REF_CALL(r))
+    except Exception:
+        return _NONE_ID
 
 
 def _proxy_target(o):
@@ -88,31 +98,38 @@ class _WeakRefs:
 
     def note_weakrefs(self, objs, ti, addrs):
         """Note the weak references of a batch: objs with their type
-        indexes ti and addresses addrs."""
+        indexes ti and addresses addrs. References are read in bulk, one
+        C call each (a proxy's repr is parsed one by one)."""
         tweak = self.tweak
         if not any(map(tweak.__getitem__, set(ti))):
             return
+        kinds = bytes(map(tweak.__getitem__, ti))
+        n = len(objs)
         wf = self.weak_from
         wt = self.weak_to
-        for j in range(len(objs)):
-            k = tweak[ti[j]]
-            if not k:
-                continue
+        if kinds.count(_W_REF):
+            idx = range(n) if kinds.count(_W_REF) == n else list(compress(range(n), kinds.translate(_ONE[_W_REF])))
+            refs = list(map(objs.__getitem__, idx))
             try:
-                if k == _W_REF:
-                    r = _REF_CALL(objs[j])
-                    a = 0 if r is None else _id(r)
-                    del r
-                else:
-                    a = _proxy_target(objs[j])
+                tg = list(map(_id, map(_REF_CALL, refs)))
             except Exception:
-                continue
-            if a:
-                wf.append(addrs[j])
-                wt.append(a)
+                tg = list(map(_ref_target, refs))
+            del refs
+            live = bytes(map(_NONE_ID.__ne__, tg))
+            wf.extend(compress(map(addrs.__getitem__, idx), live))
+            wt.extend(compress(tg, live))
+        if kinds.count(_W_PROXY):
+            for j in compress(range(n), kinds.translate(_ONE[_W_PROXY])):
+                try:
+                    a = _proxy_target(objs[j])
+                except Exception:
+                    continue
+                if a:
+                    wf.append(addrs[j])
+                    wt.append(a)
 
     def write_weakrefs(self):
         if not len(self.weak_from):
             return
         self.out.record(_K_WEAKREFS, len(self.weak_from), [
-            _int_col(1, self.weak_from, z=False), _int_col(2, self.weak_to, z=False)])
+            _int_col(1, self.weak_from), _int_col(2, self.weak_to)])
