@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/objgraph-go/objgraph/heap"
+	"github.com/objgraph-go/objgraph/internal/golden"
 	"github.com/objgraph-go/objgraph/objgraph"
 )
 
@@ -215,6 +216,79 @@ func TestWeakReferences(t *testing.T) {
 					t.Errorf("%s: %v draws %d weak references, want %s:\n%s", py, args, dashed, map[bool]string{true: "4 or more", false: "none"}[weak], stdout)
 				}
 			}
+		})
+	}
+}
+
+// weakFixture is a module whose registry, a WeakValueDictionary, holds a
+// KeyedRef to a Session that only a cycle keeps alive, and a list that
+// holds a Conn strongly which a WeakSet's weak reference also tracks.
+func weakFixture(t *testing.T) string {
+	b := heap.NewBuilder()
+	b.SetMeta(heap.Meta{Runtime: "CPython", Version: "3.12.1", PID: 7})
+	tMod := b.AddType("module", "builtins.module")
+	tDict := b.AddType("dict", "builtins.dict")
+	tList := b.AddType("list", "builtins.list")
+	tSet := b.AddType("set", "builtins.set")
+	tWVD := b.AddType("WeakValueDictionary", "weakref.WeakValueDictionary")
+	tWS := b.AddType("WeakSet", "_weakrefset.WeakSet")
+	tKeyed := b.AddType("KeyedRef", "weakref.KeyedRef")
+	tRef := b.AddType("ReferenceType", "builtins.weakref")
+	tSess := b.AddType("Session", "app.Session")
+	tConn := b.AddType("Conn", "app.Conn")
+	tr := heap.FlagTracked
+	wr := tr.WithKind(heap.KindWeakref)
+	mod := b.AddObject(heap.Object{Addr: 0x1000, Type: tMod, Size: 72, Refcount: 2, Flags: tr.WithKind(heap.KindModule), Label: "app"})
+	globals := b.AddObject(heap.Object{Addr: 0x1100, Type: tDict, Size: 232, Refcount: 1, Flags: tr, Label: "3 items"})
+	reg := b.AddObject(heap.Object{Addr: 0x1200, Type: tWVD, Size: 56, Refcount: 1, Flags: tr})
+	data := b.AddObject(heap.Object{Addr: 0x1300, Type: tDict, Size: 232, Refcount: 1, Flags: tr, Label: "1 items"})
+	keyed := b.AddObject(heap.Object{Addr: 0x1400, Type: tKeyed, Size: 80, Refcount: 1, Flags: wr})
+	sess := b.AddObject(heap.Object{Addr: 0x1500, Type: tSess, Size: 48, Refcount: 1, Flags: tr})
+	conns := b.AddObject(heap.Object{Addr: 0x1600, Type: tList, Size: 64, Refcount: 1, Flags: tr, Label: "1 items"})
+	conn := b.AddObject(heap.Object{Addr: 0x1700, Type: tConn, Size: 48, Refcount: 1, Flags: tr})
+	ws := b.AddObject(heap.Object{Addr: 0x1800, Type: tWS, Size: 56, Refcount: 1, Flags: tr})
+	wsData := b.AddObject(heap.Object{Addr: 0x1900, Type: tSet, Size: 216, Refcount: 1, Flags: tr, Label: "1 items"})
+	ref := b.AddObject(heap.Object{Addr: 0x1a00, Type: tRef, Size: 72, Refcount: 1, Flags: wr})
+	b.AddEdge(mod, globals, "__dict__")
+	b.AddEdge(globals, reg, "registry")
+	b.AddEdge(globals, conns, "conns")
+	b.AddEdge(globals, ws, "tracked")
+	b.AddEdge(reg, data, "data")
+	b.AddEdge(data, keyed, "s1")
+	b.AddEdge(sess, sess, "me")
+	b.AddIndexEdge(conns, conn, 0)
+	b.AddEdge(ws, wsData, "data")
+	b.AddEdge(wsData, ref, "")
+	b.AddWeakEdge(keyed, sess)
+	b.AddWeakEdge(ref, conn)
+	b.AddRoot(heap.Root{Kind: heap.RootModule, Name: "app", Target: mod})
+	return writeSnapshot(t, b, "weak.ogs")
+}
+
+// TestWeakGolden checks chain's output for an object only weak references
+// reach, and with --weak, in text, JSON and DOT.
+func TestWeakGolden(t *testing.T) {
+	snap := weakFixture(t)
+	names := strings.NewReplacer(snap, "SNAP")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"chain-weak-only", []string{"chain", snap, "--type", "Session"}, 1},
+		{"chain-weak-only-json", []string{"chain", "--json", snap, "--type", "Session"}, 1},
+		{"chain-weak", []string{"chain", "--weak", snap, "--type", "Session"}, 0},
+		{"chain-weak-dot", []string{"chain", "--weak", snap, "--type", "Session", "-o", "-"}, 0},
+		{"chain-strong-tracked", []string{"chain", snap, "--type", "Conn"}, 0},
+		{"backrefs-weak-dot", []string{"backrefs", "--weak", snap, "--type", "Conn", "-o", "-"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, errOut)
+			}
+			golden.Check(t, tc.name+".stdout", names.Replace(out))
+			golden.Check(t, tc.name+".stderr", names.Replace(errOut))
 		})
 	}
 }
