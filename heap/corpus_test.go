@@ -88,6 +88,10 @@ func jsonSeeds(t testing.TB) map[string][]byte {
 		"meta-wrong-type":         `{"format":"objgraph-snapshot","version":1,"meta":{"pid":"x"}}`,
 		"meta-bad-time":           `{"format":"objgraph-snapshot","version":1,"meta":{"time":""}}`,
 		"not-a-snapshot":          `{"name": "package", "version": "1.0"}`,
+		"weak-valid":              weakJSON(t),
+		"weak-out-of-range":       `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[7]}]}`,
+		"weak-two-referents":      `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[0,0]}]}`,
+		"weak-not-a-list":         `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":"0"}]}`,
 	}
 	out := map[string][]byte{}
 	for k, v := range s {

@@ -262,3 +262,25 @@ func rawRec(kind, rows, ncols uint32, body []byte) []byte {
 	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(body))
 	return append(out, body...)
 }
+
+// weakJSON is weakHeap in the JSON form.
+func weakJSON(t testing.TB) string {
+	var buf bytes.Buffer
+	must(t, heap.WriteJSON(&buf, weakHeap(t)))
+	return buf.String()
+}
+
+func TestWeakJSONBadInput(t *testing.T) {
+	for _, tc := range []struct{ name, doc, want string }{
+		{"out of range", `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[7]}]}`, "objects[0].weak[0]"},
+		{"two referents", `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[0,0]}]}`, "objects[0].weak[1]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := heap.ReadJSON(strings.NewReader(tc.doc), heap.ReadOptions{Name: "w.json"})
+			var je *heap.JSONError
+			if !errors.As(err, &je) || !strings.Contains(err.Error(), "w.json") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want a JSON error naming w.json and %s", err, tc.want)
+			}
+		})
+	}
+}
