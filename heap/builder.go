@@ -21,7 +21,7 @@ type Object struct {
 type Builder struct {
 	h       Heap
 	strIDs  map[string]uint32
-	typeIDs map[string]TypeID
+	typeIDs map[typeKey]TypeID
 	from    []ID
 	to      []ID
 	names   []EdgeName
@@ -32,7 +32,7 @@ type Builder struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder() *Builder {
-	return &Builder{strIDs: make(map[string]uint32), typeIDs: make(map[string]TypeID)}
+	return &Builder{strIDs: make(map[string]uint32), typeIDs: make(map[typeKey]TypeID)}
 }
 
 // SetMeta sets the heap's metadata.
@@ -53,17 +53,35 @@ func (b *Builder) intern(s string) uint32 {
 // AddType interns a type by its module-qualified name (by its short name when
 // qualname is empty) and returns its id.
 func (b *Builder) AddType(name, qualname string) TypeID {
-	key := qualname
-	if key == "" {
-		key = name
-	}
-	if t, ok := b.typeIDs[key]; ok {
+	return b.AddTypeAt(name, qualname, 0)
+}
+
+// AddTypeAt is AddType for a type whose type object is at addr (0 for
+// unknown): types of one name at different addresses are different types.
+func (b *Builder) AddTypeAt(name, qualname string, addr uint64) TypeID {
+	k := newTypeKey(name, qualname, addr)
+	if t, ok := b.typeIDs[k]; ok {
 		return t
 	}
 	t := TypeID(len(b.h.types))
-	b.h.types = append(b.h.types, typeInfo{name: b.intern(name), qual: b.intern(qualname)})
-	b.typeIDs[key] = t
+	b.h.types = append(b.h.types, typeInfo{name: b.intern(name), qual: b.intern(qualname), addr: addr})
+	b.typeIDs[k] = t
 	return t
+}
+
+// typeKey identifies a type while a heap is built or written: its
+// module-qualified name (its short name when it has none) and the address
+// of its type object.
+type typeKey struct {
+	name string
+	addr uint64
+}
+
+func newTypeKey(name, qualname string, addr uint64) typeKey {
+	if qualname == "" {
+		qualname = name
+	}
+	return typeKey{qualname, addr}
 }
 
 // SetTypeAddr records the address of a type's type object.

@@ -254,17 +254,21 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 		if t.Name == "" {
 			return nil, jr.fail([]any{"types", i}, "type without a name")
 		}
-		before := len(b.h.types)
-		tid := b.AddType(t.Name, t.QualName)
-		if len(b.h.types) == before {
-			return nil, jr.fail([]any{"types", i}, "type %q listed twice", t.QualName)
-		}
+		var addr uint64
 		if t.Addr != "" {
 			a, err := parseHex(t.Addr)
 			if err != nil {
 				return nil, jr.fail([]any{"types", i, "addr"}, "%v", err)
 			}
-			b.SetTypeAddr(tid, a)
+			addr = a
+		}
+		before := len(b.h.types)
+		b.AddTypeAt(t.Name, t.QualName, addr)
+		if len(b.h.types) == before {
+			if addr != 0 {
+				return nil, jr.fail([]any{"types", i}, "type %q at %#x listed twice", t.QualName, addr)
+			}
+			return nil, jr.fail([]any{"types", i}, "type %q listed twice", t.QualName)
 		}
 	}
 	n := len(jd.Objects)

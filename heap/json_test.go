@@ -141,3 +141,50 @@ func TestJSONStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestSameNameTypes: a process may make many classes of one name (ctypes
+// makes a CFunctionType per signature); each stays its own type through
+// the JSON form and through Write, on a bundled snapshot that has them.
+func TestSameNameTypes(t *testing.T) {
+	h, err := heap.ReadFile("../testdata/snapshots/cache_leak-3.ogs")
+	must(t, err)
+	seen := map[string]int{}
+	for tid := range h.NumTypes() {
+		seen[h.TypeQualName(heap.TypeID(tid))]++
+	}
+	if seen["ctypes.CFunctionType"] < 2 {
+		t.Fatalf("the snapshot has %d types named ctypes.CFunctionType; the test needs two or more", seen["ctypes.CFunctionType"])
+	}
+	var js, ogs bytes.Buffer
+	must(t, heap.WriteJSON(&js, h))
+	fromJSON, err := heap.ReadJSON(&js, heap.ReadOptions{Name: "s.json"})
+	must(t, err)
+	must(t, heap.Write(&ogs, h, heap.EncoderOptions{}))
+	fromOGS, err := heap.Read(&ogs, heap.ReadOptions{Name: "s.ogs"})
+	must(t, err)
+	for name, got := range map[string]*heap.Heap{"JSON": fromJSON, "Write": fromOGS} {
+		if got.NumTypes() != h.NumTypes() || got.Len() != h.Len() {
+			t.Errorf("%s: %d types and %d objects, want %d and %d", name, got.NumTypes(), got.Len(), h.NumTypes(), h.Len())
+			continue
+		}
+		for id := heap.ID(0); int(id) < h.Len(); id++ {
+			if got.TypeAddr(got.Type(id)) != h.TypeAddr(h.Type(id)) || got.TypeQualName(got.Type(id)) != h.TypeQualName(h.Type(id)) {
+				t.Errorf("%s: object %#x has type %s at %#x, want %s at %#x", name, h.Addr(id),
+					got.TypeQualName(got.Type(id)), got.TypeAddr(got.Type(id)), h.TypeQualName(h.Type(id)), h.TypeAddr(h.Type(id)))
+				break
+			}
+		}
+	}
+	// the same name at the same address is one type listed twice
+	var dup bytes.Buffer
+	b := heap.NewBuilder()
+	t1 := b.AddTypeAt("CFunctionType", "ctypes.CFunctionType", 0x1000)
+	b.AddObject(heap.Object{Addr: 0x2000, Type: t1})
+	d, err := b.Build()
+	must(t, err)
+	must(t, heap.WriteJSON(&dup, d))
+	doc := strings.Replace(dup.String(), `"types":[`, `"types":[{"name":"CFunctionType","qualname":"ctypes.CFunctionType","addr":"0x1000"},`, 1)
+	if _, err := heap.ReadJSON(strings.NewReader(doc), heap.ReadOptions{Name: "d.json"}); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Errorf("a type listed twice: %v", err)
+	}
+}

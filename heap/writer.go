@@ -37,7 +37,7 @@ type Encoder struct {
 	strIDs  map[string]uint32
 	strs    []string // pending
 	nstrs   int
-	typeIDs map[string]TypeID
+	typeIDs map[typeKey]TypeID
 	types   []pendingType
 	ntypes  int
 
@@ -73,7 +73,7 @@ func NewEncoder(w io.Writer, meta *Meta, opts EncoderOptions) (*Encoder, error) 
 		opts.BatchSize = 32768
 	}
 	e := &Encoder{w: bufio.NewWriterSize(w, 1<<20), opts: opts,
-		strIDs: make(map[string]uint32), typeIDs: make(map[string]TypeID)}
+		strIDs: make(map[string]uint32), typeIDs: make(map[typeKey]TypeID)}
 	var hdr [headerSize]byte
 	copy(hdr[:], magic)
 	binary.LittleEndian.PutUint16(hdr[8:], formatMajor)
@@ -118,18 +118,24 @@ func (e *Encoder) intern(s string) uint32 {
 }
 
 // Type interns a type by its module-qualified name (its short name when
-// qualname is empty) and returns its id.
+// qualname is empty) and the address of its type object, and returns its
+// id. Types of one name at different addresses are different types: a
+// process may make many classes of one name (ctypes makes a CFunctionType
+// per signature).
 func (e *Encoder) Type(name, qualname string, addr uint64) TypeID {
-	key := qualname
-	if key == "" {
-		key = name
-	}
-	if t, ok := e.typeIDs[key]; ok {
+	k := newTypeKey(name, qualname, addr)
+	if t, ok := e.typeIDs[k]; ok {
 		return t
 	}
+	t := e.addType(name, qualname, addr)
+	e.typeIDs[k] = t
+	return t
+}
+
+// addType adds a type, whatever types came before it.
+func (e *Encoder) addType(name, qualname string, addr uint64) TypeID {
 	t := TypeID(e.ntypes)
 	e.ntypes++
-	e.typeIDs[key] = t
 	e.types = append(e.types, pendingType{addr, name, qualname})
 	if len(e.types) >= e.opts.BatchSize {
 		e.flushTypes()
@@ -443,9 +449,10 @@ func Write(w io.Writer, h *Heap, opts EncoderOptions) error {
 	if err != nil {
 		return err
 	}
+	// (one for one: the heap's type ids are the file's)
 	for t := range h.types {
 		ti := h.types[t]
-		e.Type(h.strs.get(ti.name), h.strs.get(ti.qual), ti.addr)
+		e.addType(h.strs.get(ti.name), h.strs.get(ti.qual), ti.addr)
 	}
 	names := make([]EdgeName, h.strs.len()) // heap string id -> encoder name
 	for i := range names {

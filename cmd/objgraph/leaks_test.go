@@ -383,6 +383,16 @@ func TestLeaksGolden(t *testing.T) {
 	}
 }
 
+// snapshotPID is the process id a snapshot was taken of.
+func snapshotPID(t *testing.T, path string) int {
+	t.Helper()
+	h, err := heap.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Meta().PID
+}
+
 // TestLeaksSeriesWarnings: snapshots of two processes, or out of order,
 // give a warning (addresses only identify objects within one process).
 func TestLeaksSeriesWarnings(t *testing.T) {
@@ -395,7 +405,7 @@ func TestLeaksSeriesWarnings(t *testing.T) {
 		want string // "" for no warning
 	}{
 		{[]string{cacheLeak1, leak2, cacheLeak3}, ""},
-		{[]string{cacheLeak1, gcCycles}, "is of process 11004 and " + gcCycles + " of process"},
+		{[]string{cacheLeak1, gcCycles}, "is of process " + fmt.Sprint(snapshotPID(t, cacheLeak1)) + " and " + gcCycles + " of process"},
 		{[]string{cacheLeak3, cacheLeak1}, cacheLeak1 + " was taken before " + cacheLeak3},
 		{[]string{cacheLeak1, cacheLeak3, leak2}, leak2 + " was taken before " + cacheLeak3},
 	} {

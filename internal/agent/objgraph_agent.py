@@ -384,393 +384,6 @@ _list_ids = _ids_by_copy() or _map_ids
 _ONE = [bytes(1 if i == c else 0 for i in range(256)) for c in range(32)]
 
 
-# --- objgraph_agent/names.py -------------------------------------------------
-
-"""Names and labels: the string table, the names of dict values (by key)
-and of sequence items (by index), the labels of objects, and the
-vocabulary of names a redacted snapshot may show.
-
-Labels. Modules get their name, functions their qualified name (lambdas
-``lambda: file:line``), classes their name, containers ``N items``, frames
-``file:line``, str and bytes the first 40 characters of their repr, int
-and float their repr. Most ints and floats are written as 8-byte values
-(OBJECTS columns 9 and 10) and the reader formats them: Python would spend
-more on a float's repr than on the rest of its record. With ``redact=True``
-str and bytes get no label. No user ``__repr__`` is ever called: it is arbitrary code, may raise,
-be slow or change state. Other objects get no label.
-
-Edge names. List and tuple elements are named by index; dict values by
-their key, in dicts of any size: an identifier key as itself, e.g.
-``cache``; an int key from 0 to 2**31-1 as an index ``[k]``; other keys
-that are str, int, float, bool, None, bytes, complex or tuples of those by
-their repr, cut to 40 characters; with ``redact=True`` str, bytes and
-tuple keys by their type and length, see Redaction. Each distinct name is
-one entry of the string table, written once; memory is bounded by the
-length cap, not by leaving keys unnamed: the cache from str keys to names
-holds at most ``key_names_base + tracked/32`` keys, and keys past it are
-named through the string table. Dicts whose keys are all str do not report their keys to the
-collector, yet they hold them: the agent adds those edges, named
-``<key>`` like the key edges of other dicts.
-
-Redaction (``redact=True``) leaves out the contents of every str and bytes
-object wherever they would appear: labels, dict keys used as edge names
-(a key is named only when it is a name of the program's code, see
-``_code_vocabulary``; other keys become ``<str of N>``), thread names (by
-their place instead), the command line's arguments and error details.
-"""
-
-
-# by id: comparing a key's type with == could call its metaclass's __eq__
-_CHEAP_KEY_TYPES = frozenset(map(id, (str, int, float, bool, type(None), bytes, complex)))
-
-
-def _copy_str(s):
-    """A new str equal to s, so that caches never hold the program's objects."""
-    return s.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
-
-
-def _enc(s, limit=60):
-    if type(s) is not str:
-        return b""
-    return s[:limit].encode("utf-8", "backslashreplace")
-
-
-def _basename(path):
-    if type(path) is not str:
-        return "?"
-    i = max(path.rfind("/"), path.rfind("\\"))
-    return path[i + 1:]
-
-
-def _names_array(parts):
-    """Encoded edge names, from arrays and other iterables of them, as one
-    array."""
-    out = array.array(_TC4)
-    for p in parts:
-        if type(p) is array.array and p.typecode == _TC4:
-            out.extend(p)
-        else:
-            out.fromlist(list(p))
-    return out
-
-
-def _int_label(v):
-    n = v.bit_length()
-    return int.__repr__(v) if n <= 128 else "<int of %d bits>" % n
-
-
-def _tuple_label(k):
-    """The repr of a tuple key of builtin scalars, from its first 8 items at
-    most (the name is cut to 40 characters anyway); ints beyond 128 bits by
-    their size, as labels show them."""
-    parts = []
-    for e in k[:8]:
-        t = type(e)
-        if t is int:
-            parts.append(_int_label(e))
-        elif t is str:
-            parts.append(repr(e[:40]))
-        elif t is bytes:
-            parts.append(bytes.__repr__(e[:40]))
-        else:
-            parts.append(repr(e))
-    if len(k) == 1:
-        return "(%s,)" % parts[0]
-    return "(%s%s)" % (", ".join(parts), ", ..." if len(k) > 8 else "")
-
-
-class _KeyNames(dict):
-    """str dict key -> encoded edge name; fills itself on a miss."""
-    __slots__ = ("cap",)
-
-    def __missing__(self, key):
-        return self.cap._new_key_name(key)
-
-
-class _Indexes(dict):
-    """n -> the index names of a sequence's n referents."""
-    __slots__ = ("rev",)
-
-    def __missing__(self, n):
-        r = array.array(_TC4, range(2 * n - 1, 0, -2) if self.rev else range(1, 2 * n, 2))
-        if n <= 4096:
-            self[n] = r
-        return r
-
-
-class _ItemsLabel(dict):
-    __slots__ = ()
-
-    def __missing__(self, n):
-        v = b"%d items" % n
-        if n < 100000:
-            self[n] = v
-        return v
-
-
-_CODE_VARNAMES = types.CodeType.__dict__["co_varnames"].__get__
-_CODE_CELLVARS = types.CodeType.__dict__["co_cellvars"].__get__
-_CODE_FREEVARS = types.CodeType.__dict__["co_freevars"].__get__
-
-
-def _code_vocabulary(gens, frames):
-    """The names the program's code is written with, for redacted snapshots:
-    the names, variable names and cell names of every code object that a
-    function, a running frame or another code object (co_consts) holds,
-    the keys of module and class dicts (global names, attributes, methods).
-    A dict key is named in a redacted snapshot only when it is one of these:
-    a key that is data (a token, an e-mail address) is not, even when it
-    looks like an identifier; a name from the source is no secret. String
-    constants are left out: a secret can be a literal in the source."""
-    vocab = set()
-    codes = []
-    seen = set()
-    F = types.FunctionType
-    for lst in gens:
-        metas = set()
-        mods = set()
-        for t in list(_by_id(list(map(type, lst))).values()):
-            if issubclass(t, type):
-                metas.add(_id(t))
-            elif issubclass(t, types.ModuleType):
-                mods.add(_id(t))
-        tids = list(map(_id, map(type, lst)))
-        for o in compress(lst, map(is_, map(type, lst), repeat(F))):
-            codes.append(_FUNC_CODE(o))
-        for o in compress(lst, map(metas.__contains__, tids)):
-            try:
-                vocab.update(k for k in _TDICT(o) if type(k) is str)
-            except Exception:
-                pass
-        for o in compress(lst, map(mods.__contains__, tids)):
-            try:
-                vocab.update(k for k in _MOD_DICT(o) if type(k) is str)
-            except Exception:
-                pass
-        del tids
-    # (a fork capture passes the frames' code objects: see forked.py)
-    codes.extend(f if type(f) is types.CodeType else _FRAME_CODE(f) for f in frames)
-    CT = types.CodeType
-    while codes:
-        c = codes.pop()
-        if _id(c) in seen or type(c) is not CT:
-            continue
-        seen.add(_id(c))
-        for get in (_CODE_NAMES, _CODE_VARNAMES, _CODE_CELLVARS, _CODE_FREEVARS):
-            vocab.update(get(c))
-        vocab.add(_CODE_NAME(c))
-        codes.extend(compress(_CODE_CONSTS(c), map(is_, map(type, _CODE_CONSTS(c)), repeat(CT))))
-    return vocab
-
-
-class _Naming:
-    """The string table and edge names: a capture's strtab and pending
-    strings, its dict-key name cache (kcache, at most kcap keys) and, with redact, the vocabulary of names keys may show."""
-
-    def sid(self, b):
-        s = self.strtab.get(b)
-        if s is None:
-            s = self.strtab[b] = len(self.strtab)
-            self.str_pending.append(b)
-        return s
-
-    def _ename(self, name):
-        return 2 * self.sid(name.encode("utf-8", "backslashreplace"))
-
-    def redacted(self, n, what="str"):
-        """The edge name that stands for a key redacted away: its type and
-        length, never its contents."""
-        return 2 * self.sid(("<%s of %d>" % (what, n)).encode())
-
-    def _new_key_name(self, key):
-        """Name for a str key not in the cache: the key itself when it is an
-        identifier of up to 60 characters, else its repr cut to 40
-        characters (with redact, its type and length). Every key is named;
-        the cache keeps the names of at most kcap keys (a copy of each), so
-        that keys seen again are named in C, and past that a key is named
-        through the string table alone, which holds each name once."""
-        if len(key) <= 60 and key.isidentifier() and (self.vocab is None or key in self.vocab):
-            enc = 2 * self.sid(key.encode("utf-8", "backslashreplace"))
-        elif self.redact:
-            enc = self.redacted(len(key))
-        else:
-            enc = 2 * self.sid(repr(key[:40])[:40].encode("utf-8", "backslashreplace"))
-        kc = self.kcache
-        if len(kc) < self.kcap:
-            kc[_copy_str(key)] = enc
-        return enc
-
-    def key_name(self, k):
-        """Encoded edge name for the value under dict key k (any type): str,
-        int, float, bool, None, bytes, complex and tuples of those are named
-        (long ones by a repr cut to 40 characters), other keys are not."""
-        t = type(k)
-        if t is str:
-            v = self.kcache.get(k)
-            return v if v is not None else self._new_key_name(k)
-        if t is int and 0 <= k < 1 << 31:
-            return 2 * k + 1
-        if t is tuple:
-            if not all(_id(type(e)) in _CHEAP_KEY_TYPES for e in k):
-                return 0
-        elif _id(t) not in _CHEAP_KEY_TYPES:
-            return 0
-        if self.redact and (t is bytes or t is tuple):
-            return self.redacted(len(k), "bytes" if t is bytes else "tuple")
-        try:
-            if t is int:
-                r = _int_label(k)
-            elif t is bytes:
-                r = bytes.__repr__(k[:40])
-            elif t is tuple:
-                r = _tuple_label(k)
-            else:
-                r = repr(k)
-        except Exception:
-            r = "<%s>" % t.__name__
-        return 2 * self.sid(r[:40].encode("utf-8", "backslashreplace"))
-
-    def sids(self, bs):
-        """String ids of the byte strings bs, new ones numbered in one go,
-        each once."""
-        st = self.strtab
-        got = list(map(st.get, bs))
-        if None in got:
-            mi = list(compress(range(len(got)), map(is_, got, repeat(None))))
-            new = list(map(bs.__getitem__, mi))
-            uniq = dict.fromkeys(new)
-            n0 = len(st)
-            st.update(zip(uniq, count(n0)))
-            if len(uniq) == len(new):
-                deque(map(got.__setitem__, mi, count(n0)), 0)
-            else:
-                deque(map(got.__setitem__, mi, map(st.__getitem__, new)), 0)
-            self.str_pending.extend(uniq)
-        return got
-
-    def _str_key_names(self, keys):
-        """Encoded names for str dict keys, through the cache (in C for keys
-        already seen); the keys it misses are named together."""
-        out = list(map(self.kcache.get, keys))
-        if None not in out:
-            return out
-        miss = list(compress(range(len(out)), map(is_, out, repeat(None))))
-        mk = list(map(keys.__getitem__, miss))
-        deque(map(out.__setitem__, miss, self._new_str_key_names(mk)), 0)
-        return out
-
-    def _new_str_key_names(self, mk):
-        """Encoded names for str keys the cache does not hold, as
-        _new_key_name names them, then cached while there is room."""
-        n = len(mk)
-        ident = list(map(and_, map(str.isidentifier, mk), map(le, map(len, mk), repeat(60))))
-        if self.vocab is not None:
-            ident = list(map(and_, ident, map(self.vocab.__contains__, mk)))
-        bs = [b""] * n
-        ii = list(compress(range(n), ident))
-        deque(map(bs.__setitem__, ii, map(str.encode, map(mk.__getitem__, ii), repeat("utf-8"),
-                                          repeat("backslashreplace"))), 0)
-        oi = list(compress(range(n), map(not_, ident)))
-        if self.redact:
-            other = [("<str of %d>" % len(mk[i])).encode() for i in oi]
-        else:
-            other = map(str.encode, map(getitem, map(repr, map(getitem, map(mk.__getitem__, oi), repeat(_SL40))),
-                                        repeat(_SL40)), repeat("utf-8"), repeat("backslashreplace"))
-        deque(map(bs.__setitem__, oi, other), 0)
-        encs = list(map(mul, self.sids(bs), repeat(2)))
-        kc = self.kcache
-        room = self.kcap - len(kc)
-        if room > 0:
-            kc.update(zip(map(_copy_str, mk[:room]), encs[:room]))
-        return encs
-
-    def _key_names(self, keys, lens):
-        """Names for the keys of dicts with lens entries each, keys of all
-        the dicts in one list."""
-        if all(map(is_, map(type, keys), repeat(str))):
-            return self._str_key_names(keys)
-        return list(map(self.key_name, keys))
-
-    def _dict_names(self, d, r, KEY):
-        """Names for the referents r of exact dict d, one dict at a time."""
-        keys = list(d)
-        n = len(keys)
-        if len(r) == 2 * n:
-            ks = r[1::2] if _DICT_VALUE_FIRST else r[0::2]
-            if all(map(is_, ks, keys)):
-                kn = self._key_names(keys, [n])
-                return list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
-        # values in another order (split tables), or changed meanwhile
-        m = {}
-        for k, v in zip(keys, dict.values(d)):
-            m.setdefault(_id(v), []).append(k)
-        kid = set(map(_id, keys))
-        out = []
-        for x in r:
-            lst = m.get(_id(x))
-            if lst:
-                out.append(self.key_name(lst.pop(0) if len(lst) > 1 else lst[0]))
-            elif _id(x) in kid:
-                out.append(KEY)
-            else:
-                out.append(0)
-        if len(r) == n:
-            # str-keyed dict: its keys are not referents; add them
-            r.extend(keys)
-            out.extend(repeat(KEY, n))
-        return out
-
-
-class _Labels:
-    """Labels of functions, classes, modules, code, methods, descriptors
-    and frames, each read through type-level accessors."""
-
-    def _label_map(self, getter, objs):
-        return map(str.encode, map(getitem, map(getter, objs), repeat(_SL60)),
-                   repeat("utf-8"), repeat("backslashreplace"))
-
-    def _label_each(self, fn, objs):
-        out = []
-        for o in objs:
-            try:
-                out.append(fn(o))
-            except Exception:
-                out.append(b"")
-        return out
-
-    def _label_functions(self, objs):
-        qn = list(map(_FUNC_QUAL, objs))
-        out = list(map(str.encode, map(getitem, qn, repeat(_SL60)), repeat("utf-8"), repeat("backslashreplace")))
-        for i in compress(range(len(qn)), map(str.endswith, qn, repeat("<lambda>"))):
-            try:
-                code = _FUNC_CODE(objs[i])
-                out[i] = _enc("lambda: %s:%d" % (_basename(_CODE_FILE(code)), _CODE_LINE(code)))
-            except Exception:
-                pass
-        return out
-
-    def _label_module(self, m):
-        n = _MOD_DICT(m).get("__name__")
-        return _enc(n) if type(n) is str else b""
-
-    def _label_method(self, m):
-        f = _METH_FUNC(m)
-        return _enc(_FUNC_QUAL(f)) if type(f) is types.FunctionType else b""
-
-    def _label_descriptor(self, d):
-        t = type(d)
-        oc = _IDENT_GETTERS[t][0][1](d)
-        name = _IDENT_GETTERS[t][1][1](d)
-        return _enc("%s.%s" % (_TNAME(oc), name)) if type(name) is str and isinstance(oc, type) else b""
-
-    def _label_frame(self, f):
-        try:
-            code = _FRAME_CODE(f)
-            return _enc("%s:%d" % (_basename(_CODE_FILE(code)), _FRAME_LINE(f) or 0))
-        except Exception:
-            return b""
-
-
 # --- objgraph_agent/procmem.py -----------------------------------------------
 
 """The process's memory as the kernel, the C allocator, CPython's object
@@ -1720,138 +1333,6 @@ class _Buffers:
             _int_col(1, self.buf_addr, z=False), _int_col(2, self.buf_owned), _int_col(3, self.buf_in_size)])
 
 
-# --- objgraph_agent/roots.py -------------------------------------------------
-
-"""The roots of a capture, taken before the heap is listed: modules,
-threads, their running frames and the frames' local variables.
-
-External roots (kind 4) are not written. They need, per object, the number
-of in-graph referrers; the reader has every edge and every count in compact
-columns and computes them far more cheaply than Python could, so this agent
-leaves them to it.
-
-Stack frames. Running frames are not tracked and, on 3.11+, report no
-referents; the agent writes each thread's frames itself, with edges
-``f_back``, ``f_code``, ``f_globals``, ``f_builtins``, ``f_locals`` and one
-per local variable, plus frame roots and local-variable roots. Reading
-``f_locals`` of a running frame before 3.13 makes CPython store a dict of
-the locals in the frame, as any debugger does; the agent does it before it
-lists the heap, so those dicts are in the snapshot too. A running
-generator's or coroutine's frame is also a referent of the generator; the
-capture holds the frames it wrote until the walk is done, so that such an
-edge is never taken for the frame's only reference (see the walk's
-discover) and the frame is written once.
-"""
-
-
-class _Roots:
-    """The roots of one capture, one root per entry of the parallel columns
-    kinds (_R_*), names (encoded, bytes), targets (ids), threads (thread
-    idents, 0 for none) and depths (frame depths); frames, the running
-    frames to write; quiet, whether no thread but the capturing one and the
-    agent's own has Python code running or waiting to run. Nothing here
-    holds the program's objects but frames, which the capture writes itself
-    and then drops (frames = None)."""
-    __slots__ = ("kinds", "names", "targets", "threads", "depths", "frames", "quiet")
-
-    def __init__(self, kinds, names, targets, threads, depths, frames, quiet):
-        self.kinds = kinds
-        self.names = names
-        self.targets = targets
-        self.threads = threads
-        self.depths = depths
-        self.frames = frames
-        self.quiet = quiet
-
-    def held(self):
-        """What this record holds, for the capture to keep out of the
-        snapshot."""
-        return (self.kinds, self.names, self.targets, self.threads, self.depths, self.frames, self.quiet)
-
-def _thread_names():
-    names = {}
-    try:
-        active = dict(threading._active)  # no lock: see the module docstring
-    except Exception:
-        active = {}
-    for ident, t in active.items():
-        try:
-            n = _OBJ_GETATTRIBUTE(t, "_name")
-        except Exception:
-            n = None
-        names[ident] = (n if type(n) is str else "Thread-%d" % ident, t)
-    return names
-
-
-def _collect_roots(skip_threads, redact=False):
-    """The roots (a _Roots), but of the threads in skip_threads; with
-    redact, threads are named by their place."""
-    kinds = array.array("B")
-    names = []
-    me = _thread.get_ident()
-    targets = array.array("Q")
-    threads = array.array("Q")
-    depths = array.array("I")
-    frames = []
-    for name, mod in list(sys.modules.items()):
-        kinds.append(_R_MODULE)
-        names.append(_enc(name, 200) if type(name) is str else b"?")
-        targets.append(_id(mod))
-        threads.append(0)
-        depths.append(0)
-    tnames = _thread_names()
-    cur = sys._current_frames()
-    main_ident = threading.main_thread().ident
-    order = sorted(cur, key=lambda i: (i != main_ident, i))
-    for k, ident in enumerate(order):
-        if ident in skip_threads:
-            continue
-        tname, tobj = tnames.get(ident, ("Thread-%d" % ident, None))
-        if redact:
-            # a thread's name is the program's data: its place instead
-            tname = "MainThread" if ident == main_ident else "Thread-%d" % k
-        if tobj is not None:
-            kinds.append(_R_THREAD)
-            names.append(_enc(tname, 200))
-            targets.append(_id(tobj))
-            threads.append(ident)
-            depths.append(0)
-        f = cur[ident]
-        depth = 0
-        while f is not None:
-            if _id(_FRAME_GLOBALS(f)) in _AGENT_GLOBALS:
-                f = _FRAME_BACK(f)
-                continue
-            try:
-                code = _FRAME_CODE(f)
-                fname = _CODE_QUAL(code)
-                where = "%s (%s:%d)" % (fname, _basename(_CODE_FILE(code)), _FRAME_LINE(f) or 0)
-            except Exception:
-                fname, where = "?", "?"
-            kinds.append(_R_FRAME)
-            names.append(_enc("%s: %s" % (tname, where), 300))
-            targets.append(_id(f))
-            threads.append(ident)
-            depths.append(depth)
-            frames.append(f)
-            try:
-                loc = _FRAME_LOCALS(f)
-                if loc is not _FRAME_GLOBALS(f):
-                    for var, val in loc.items():
-                        kinds.append(_R_LOCAL)
-                        names.append(_enc("%s: %s: %s" % (tname, fname, var), 300))
-                        targets.append(_id(val))
-                        threads.append(ident)
-                        depths.append(depth)
-            except Exception:
-                pass
-            depth += 1
-            f = _FRAME_BACK(f)
-    quiet = not (set(cur) - {me} - set(skip_threads))
-    del cur, tnames, order
-    return _Roots(kinds, names, targets, threads, depths, frames, quiet)
-
-
 # --- objgraph_agent/sizes.py -------------------------------------------------
 
 """Object sizes: how the size of a type's instances is found once per type
@@ -2251,6 +1732,728 @@ class _Sizes:
         return sz
 
 
+# --- objgraph_agent/threadlocals.py ------------------------------------------
+
+"""Thread-local dicts named by the thread that owns them.
+
+A ``threading.local()`` keeps one dict of attributes per thread in a dict
+of its own (the one dict among its referents), keyed by a small object
+that stands for the thread: a weak reference to a "local dummy" before
+3.13, the dummy itself from 3.13. The dummy is held by the thread's state,
+which Python code cannot reach: in the thread state's dict (before 3.13,
+under a key of the local's) or in its ``threading_local_key`` field
+(3.13). Without more, the per-thread dicts are values under keys that have
+no name, and a chain through a thread-local reads ``_tls → dict → - →
+cache``, with no thread in it.
+
+So the agent reads, with ctypes, the thread states' list (each state's
+first two fields are the previous and next state on every version), each
+state's thread ident, and where its dummy is; the offsets of those fields
+are found once, on a thread-local of the agent's own, in the importing
+thread's state, and checked there (exactly one place holds each value).
+The capture then names each per-thread dict by its thread, ``thread
+"worker-3"`` (by place with redact, as the roots name threads), and the
+edge from the local to its dict of dicts ``<threads>``. Where ctypes is
+missing, the build is not CPython's, free-threaded or not 64-bit, or a
+check fails, the per-thread dicts stay unnamed; nothing else changes.
+
+Reads happen with the GIL held, in the capturing thread, and only at
+addresses of live thread states or of the objects they hold.
+"""
+
+
+_LOCAL = _thread._local
+_REF = weakref.ref
+_REF_CALL = weakref.ref.__call__   # the C slot: a subclass's __call__ is never run
+_WORDS = 48     # the words of a thread state searched for its fields
+_MAX_STATES = 1 << 16
+
+
+class _ThreadLocals:
+    """How to find each thread's local dummy; ok is False where it cannot
+    be done safely (see the module's docstring)."""
+
+    def __init__(self):
+        self.ok = False
+        self.dummy = None   # the type of the dummies
+        if sys.implementation.name != "cpython" or _POINTER_SIZE != 8 or _FREE_THREADED:
+            return
+        if not (3, 8) <= _PY < (3, 14):
+            return
+        try:
+            import ctypes
+            self._setup(ctypes)
+        except Exception:
+            self.ok = False
+
+    def _setup(self, ctypes):
+        import gc
+        api = ctypes.pythonapi
+        get = api.PyThreadState_Get
+        get.restype = ctypes.c_void_p
+        get.argtypes = ()
+        # The array types are made here and kept: ctypes keeps them only
+        # weakly, so one made during a capture would be a new class, with
+        # new objects that the program's classes refer to.
+        arrays = {n: ctypes.c_uint64 * n for n in (1, 2, _WORDS)}
+        self.arrays = arrays
+        self.words_at = lambda a, n=_WORDS: list(arrays[n].from_address(a))
+        self.pyobj = ctypes.py_object.from_address
+        self.current = get
+        probe = _LOCAL()
+        dicts = [r for r in gc.get_referents(probe) if type(r) is dict]
+        if len(dicts) != 1 or len(dicts[0]) != 1:
+            return
+        key = next(iter(dicts[0]))
+        if _PY >= (3, 13):
+            dummy = key
+        elif type(key) is _REF:
+            dummy = _REF_CALL(key)
+        else:
+            return
+        ts = get()
+        w = self.words_at(ts)
+        ident = _thread.get_ident()
+        if w.count(ident) != 1 or w[1] == ts or w[0] == ts:
+            return
+        self.ident_off = w.index(ident)
+        if _PY >= (3, 13):
+            if w.count(_id(dummy)) != 1:
+                return
+            self.key_off = w.index(_id(dummy))
+            self.dict_off = None
+        else:
+            # (an address: ctypes takes a py_object result for a new
+            # reference, and this one is borrowed)
+            gd = api.PyThreadState_GetDict
+            gd.restype = ctypes.c_void_p
+            gd.argtypes = ()
+            da = gd()
+            if not da or w.count(da) != 1:
+                return
+            self.dict_off = w.index(da)
+            self.key_off = None
+            d = self.pyobj(ts + 8 * self.dict_off).value
+            if type(d) is not dict or not any(v is dummy for v in dict.values(d)):
+                return
+            del d
+        if min(self.ident_off, self.key_off or self.dict_off) < 3:
+            return
+        self.dummy = type(dummy)
+        del dummy, key, dicts, probe
+        self.ok = ts in self.states()
+
+    def states(self):
+        """The addresses of the interpreter's thread states: from the
+        current one back to the head of the list, then forward."""
+        head = self.current()
+        seen = {head}
+        while len(seen) < _MAX_STATES:
+            prev = self.words_at(head, 1)[0]
+            if not prev or prev in seen:
+                break
+            seen.add(prev)
+            head = prev
+        out = []
+        done = set()
+        a = head
+        while a and a not in done and len(out) < _MAX_STATES:
+            done.add(a)
+            out.append(a)
+            a = self.words_at(a, 2)[1]
+        return out
+
+    def owners(self, labels):
+        """{id of a dummy: its thread's label} for the threads in labels
+        (ident: label)."""
+        out = {}
+        dummy = self.dummy
+        for ts in self.states():
+            w = self.words_at(ts)
+            label = labels.get(w[self.ident_off])
+            if label is None:
+                continue
+            if self.key_off is not None:
+                if w[self.key_off]:
+                    out[w[self.key_off]] = label
+            elif w[self.dict_off]:
+                d = self.pyobj(ts + 8 * self.dict_off).value
+                if type(d) is dict:
+                    for v in dict.values(d):
+                        if type(v) is dummy:
+                            out[_id(v)] = label
+        return out
+
+
+_TL = _ThreadLocals()
+
+
+def _thread_local_names(cap, labels):
+    """Set cap.tl_names, {id of a dummy: encoded edge name of its thread's
+    dict}, for the threads in labels (ident: thread name as the roots give
+    it); left None when there are none or they cannot be read."""
+    if not _TL.ok:
+        return
+    try:
+        owners = _TL.owners(labels)
+    except Exception as e:
+        cap.error("thread-local dicts: %s" % e)
+        return
+    if owners:
+        cap.tl_names = {k: cap._ename('thread "%s"' % v) for k, v in owners.items()}
+
+
+def _tl_key_name(tl, k, t):
+    """The encoded name of the per-thread dict under key k (of type t) of a
+    thread-local's dict of dicts, or 0."""
+    if t is _REF:
+        r = _REF_CALL(k)
+        if r is None:
+            return 0
+        return tl.get(_id(r), 0)
+    if t is _TL.dummy:
+        return tl.get(_id(k), 0)
+    return 0
+
+
+# --- objgraph_agent/names.py -------------------------------------------------
+
+"""Names and labels: the string table, the names of dict values (by key)
+and of sequence items (by index), the labels of objects, and the
+vocabulary of names a redacted snapshot may show.
+
+Labels. Modules get their name, functions their qualified name (lambdas
+``lambda: file:line``), classes their name, containers ``N items``, frames
+``file:line``, str and bytes the first 40 characters of their repr, int
+and float their repr. Most ints and floats are written as 8-byte values
+(OBJECTS columns 9 and 10) and the reader formats them: Python would spend
+more on a float's repr than on the rest of its record. With ``redact=True``
+str and bytes get no label. No user ``__repr__`` is ever called: it is arbitrary code, may raise,
+be slow or change state. Other objects get no label.
+
+Edge names. List and tuple elements are named by index; dict values by
+their key, in dicts of any size: an identifier key as itself, e.g.
+``cache``; an int key from 0 to 2**31-1 as an index ``[k]``; other keys
+that are str, int, float, bool, None, bytes, complex or tuples of those by
+their repr, cut to 40 characters; with ``redact=True`` str, bytes and
+tuple keys by their type and length, see Redaction. Each distinct name is
+one entry of the string table, written once; memory is bounded by the
+length cap, not by leaving keys unnamed: the cache from str keys to names
+holds at most ``key_names_base + tracked/32`` keys, and keys past it are
+named through the string table. Dicts whose keys are all str do not report their keys to the
+collector, yet they hold them: the agent adds those edges, named
+``<key>`` like the key edges of other dicts.
+
+Redaction (``redact=True``) leaves out the contents of every str and bytes
+object wherever they would appear: labels, dict keys used as edge names
+(a key is named only when it is a name of the program's code, see
+``_code_vocabulary``; other keys become ``<str of N>``), thread names (by
+their place instead), the command line's arguments and error details.
+"""
+
+
+# by id: comparing a key's type with == could call its metaclass's __eq__
+_CHEAP_KEY_TYPES = frozenset(map(id, (str, int, float, bool, type(None), bytes, complex)))
+
+
+def _copy_str(s):
+    """A new str equal to s, so that caches never hold the program's objects."""
+    return s.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+
+
+def _enc(s, limit=60):
+    if type(s) is not str:
+        return b""
+    return s[:limit].encode("utf-8", "backslashreplace")
+
+
+def _basename(path):
+    if type(path) is not str:
+        return "?"
+    i = max(path.rfind("/"), path.rfind("\\"))
+    return path[i + 1:]
+
+
+def _names_array(parts):
+    """Encoded edge names, from arrays and other iterables of them, as one
+    array."""
+    out = array.array(_TC4)
+    for p in parts:
+        if type(p) is array.array and p.typecode == _TC4:
+            out.extend(p)
+        else:
+            out.fromlist(list(p))
+    return out
+
+
+def _int_label(v):
+    n = v.bit_length()
+    return int.__repr__(v) if n <= 128 else "<int of %d bits>" % n
+
+
+def _tuple_label(k):
+    """The repr of a tuple key of builtin scalars, from its first 8 items at
+    most (the name is cut to 40 characters anyway); ints beyond 128 bits by
+    their size, as labels show them."""
+    parts = []
+    for e in k[:8]:
+        t = type(e)
+        if t is int:
+            parts.append(_int_label(e))
+        elif t is str:
+            parts.append(repr(e[:40]))
+        elif t is bytes:
+            parts.append(bytes.__repr__(e[:40]))
+        else:
+            parts.append(repr(e))
+    if len(k) == 1:
+        return "(%s,)" % parts[0]
+    return "(%s%s)" % (", ".join(parts), ", ..." if len(k) > 8 else "")
+
+
+class _KeyNames(dict):
+    """str dict key -> encoded edge name; fills itself on a miss."""
+    __slots__ = ("cap",)
+
+    def __missing__(self, key):
+        return self.cap._new_key_name(key)
+
+
+class _Indexes(dict):
+    """n -> the index names of a sequence's n referents."""
+    __slots__ = ("rev",)
+
+    def __missing__(self, n):
+        r = array.array(_TC4, range(2 * n - 1, 0, -2) if self.rev else range(1, 2 * n, 2))
+        if n <= 4096:
+            self[n] = r
+        return r
+
+
+class _ItemsLabel(dict):
+    __slots__ = ()
+
+    def __missing__(self, n):
+        v = b"%d items" % n
+        if n < 100000:
+            self[n] = v
+        return v
+
+
+_CODE_VARNAMES = types.CodeType.__dict__["co_varnames"].__get__
+_CODE_CELLVARS = types.CodeType.__dict__["co_cellvars"].__get__
+_CODE_FREEVARS = types.CodeType.__dict__["co_freevars"].__get__
+
+
+def _code_vocabulary(gens, frames):
+    """The names the program's code is written with, for redacted snapshots:
+    the names, variable names and cell names of every code object that a
+    function, a running frame or another code object (co_consts) holds,
+    the keys of module and class dicts (global names, attributes, methods).
+    A dict key is named in a redacted snapshot only when it is one of these:
+    a key that is data (a token, an e-mail address) is not, even when it
+    looks like an identifier; a name from the source is no secret. String
+    constants are left out: a secret can be a literal in the source."""
+    vocab = set()
+    codes = []
+    seen = set()
+    F = types.FunctionType
+    for lst in gens:
+        metas = set()
+        mods = set()
+        for t in list(_by_id(list(map(type, lst))).values()):
+            if issubclass(t, type):
+                metas.add(_id(t))
+            elif issubclass(t, types.ModuleType):
+                mods.add(_id(t))
+        tids = list(map(_id, map(type, lst)))
+        for o in compress(lst, map(is_, map(type, lst), repeat(F))):
+            codes.append(_FUNC_CODE(o))
+        for o in compress(lst, map(metas.__contains__, tids)):
+            try:
+                vocab.update(k for k in _TDICT(o) if type(k) is str)
+            except Exception:
+                pass
+        for o in compress(lst, map(mods.__contains__, tids)):
+            try:
+                vocab.update(k for k in _MOD_DICT(o) if type(k) is str)
+            except Exception:
+                pass
+        del tids
+    # (a fork capture passes the frames' code objects: see forked.py)
+    codes.extend(f if type(f) is types.CodeType else _FRAME_CODE(f) for f in frames)
+    CT = types.CodeType
+    while codes:
+        c = codes.pop()
+        if _id(c) in seen or type(c) is not CT:
+            continue
+        seen.add(_id(c))
+        for get in (_CODE_NAMES, _CODE_VARNAMES, _CODE_CELLVARS, _CODE_FREEVARS):
+            vocab.update(get(c))
+        vocab.add(_CODE_NAME(c))
+        codes.extend(compress(_CODE_CONSTS(c), map(is_, map(type, _CODE_CONSTS(c)), repeat(CT))))
+    return vocab
+
+
+class _Naming:
+    """The string table and edge names: a capture's strtab and pending
+    strings, its dict-key name cache (kcache, at most kcap keys) and, with redact, the vocabulary of names keys may show."""
+
+    tl_names = None   # the names of thread-local dicts by their key (threadlocals)
+
+    def sid(self, b):
+        s = self.strtab.get(b)
+        if s is None:
+            s = self.strtab[b] = len(self.strtab)
+            self.str_pending.append(b)
+        return s
+
+    def _ename(self, name):
+        return 2 * self.sid(name.encode("utf-8", "backslashreplace"))
+
+    def redacted(self, n, what="str"):
+        """The edge name that stands for a key redacted away: its type and
+        length, never its contents."""
+        return 2 * self.sid(("<%s of %d>" % (what, n)).encode())
+
+    def _new_key_name(self, key):
+        """Name for a str key not in the cache: the key itself when it is an
+        identifier of up to 60 characters, else its repr cut to 40
+        characters (with redact, its type and length). Every key is named;
+        the cache keeps the names of at most kcap keys (a copy of each), so
+        that keys seen again are named in C, and past that a key is named
+        through the string table alone, which holds each name once."""
+        if len(key) <= 60 and key.isidentifier() and (self.vocab is None or key in self.vocab):
+            enc = 2 * self.sid(key.encode("utf-8", "backslashreplace"))
+        elif self.redact:
+            enc = self.redacted(len(key))
+        else:
+            enc = 2 * self.sid(repr(key[:40])[:40].encode("utf-8", "backslashreplace"))
+        kc = self.kcache
+        if len(kc) < self.kcap:
+            kc[_copy_str(key)] = enc
+        return enc
+
+    def key_name(self, k):
+        """Encoded edge name for the value under dict key k (any type): str,
+        int, float, bool, None, bytes, complex and tuples of those are named
+        (long ones by a repr cut to 40 characters), other keys are not."""
+        t = type(k)
+        if t is str:
+            v = self.kcache.get(k)
+            return v if v is not None else self._new_key_name(k)
+        if t is int and 0 <= k < 1 << 31:
+            return 2 * k + 1
+        if t is tuple:
+            if not all(_id(type(e)) in _CHEAP_KEY_TYPES for e in k):
+                return 0
+        elif _id(t) not in _CHEAP_KEY_TYPES:
+            tl = self.tl_names
+            return _tl_key_name(tl, k, t) if tl else 0
+        if self.redact and (t is bytes or t is tuple):
+            return self.redacted(len(k), "bytes" if t is bytes else "tuple")
+        try:
+            if t is int:
+                r = _int_label(k)
+            elif t is bytes:
+                r = bytes.__repr__(k[:40])
+            elif t is tuple:
+                r = _tuple_label(k)
+            else:
+                r = repr(k)
+        except Exception:
+            r = "<%s>" % t.__name__
+        return 2 * self.sid(r[:40].encode("utf-8", "backslashreplace"))
+
+    def sids(self, bs):
+        """String ids of the byte strings bs, new ones numbered in one go,
+        each once."""
+        st = self.strtab
+        got = list(map(st.get, bs))
+        if None in got:
+            mi = list(compress(range(len(got)), map(is_, got, repeat(None))))
+            new = list(map(bs.__getitem__, mi))
+            uniq = dict.fromkeys(new)
+            n0 = len(st)
+            st.update(zip(uniq, count(n0)))
+            if len(uniq) == len(new):
+                deque(map(got.__setitem__, mi, count(n0)), 0)
+            else:
+                deque(map(got.__setitem__, mi, map(st.__getitem__, new)), 0)
+            self.str_pending.extend(uniq)
+        return got
+
+    def _str_key_names(self, keys):
+        """Encoded names for str dict keys, through the cache (in C for keys
+        already seen); the keys it misses are named together."""
+        out = list(map(self.kcache.get, keys))
+        if None not in out:
+            return out
+        miss = list(compress(range(len(out)), map(is_, out, repeat(None))))
+        mk = list(map(keys.__getitem__, miss))
+        deque(map(out.__setitem__, miss, self._new_str_key_names(mk)), 0)
+        return out
+
+    def _new_str_key_names(self, mk):
+        """Encoded names for str keys the cache does not hold, as
+        _new_key_name names them, then cached while there is room."""
+        n = len(mk)
+        ident = list(map(and_, map(str.isidentifier, mk), map(le, map(len, mk), repeat(60))))
+        if self.vocab is not None:
+            ident = list(map(and_, ident, map(self.vocab.__contains__, mk)))
+        bs = [b""] * n
+        ii = list(compress(range(n), ident))
+        deque(map(bs.__setitem__, ii, map(str.encode, map(mk.__getitem__, ii), repeat("utf-8"),
+                                          repeat("backslashreplace"))), 0)
+        oi = list(compress(range(n), map(not_, ident)))
+        if self.redact:
+            other = [("<str of %d>" % len(mk[i])).encode() for i in oi]
+        else:
+            other = map(str.encode, map(getitem, map(repr, map(getitem, map(mk.__getitem__, oi), repeat(_SL40))),
+                                        repeat(_SL40)), repeat("utf-8"), repeat("backslashreplace"))
+        deque(map(bs.__setitem__, oi, other), 0)
+        encs = list(map(mul, self.sids(bs), repeat(2)))
+        kc = self.kcache
+        room = self.kcap - len(kc)
+        if room > 0:
+            kc.update(zip(map(_copy_str, mk[:room]), encs[:room]))
+        return encs
+
+    def _key_names(self, keys, lens):
+        """Names for the keys of dicts with lens entries each, keys of all
+        the dicts in one list."""
+        if all(map(is_, map(type, keys), repeat(str))):
+            return self._str_key_names(keys)
+        return list(map(self.key_name, keys))
+
+    def _dict_names(self, d, r, KEY):
+        """Names for the referents r of exact dict d, one dict at a time."""
+        keys = list(d)
+        n = len(keys)
+        if len(r) == 2 * n:
+            ks = r[1::2] if _DICT_VALUE_FIRST else r[0::2]
+            if all(map(is_, ks, keys)):
+                kn = self._key_names(keys, [n])
+                return list(chain.from_iterable(zip(kn, repeat(KEY)) if _DICT_VALUE_FIRST else zip(repeat(KEY), kn)))
+        # values in another order (split tables), or changed meanwhile
+        m = {}
+        for k, v in zip(keys, dict.values(d)):
+            m.setdefault(_id(v), []).append(k)
+        kid = set(map(_id, keys))
+        out = []
+        for x in r:
+            lst = m.get(_id(x))
+            if lst:
+                out.append(self.key_name(lst.pop(0) if len(lst) > 1 else lst[0]))
+            elif _id(x) in kid:
+                out.append(KEY)
+            else:
+                out.append(0)
+        if len(r) == n:
+            # str-keyed dict: its keys are not referents; add them
+            r.extend(keys)
+            out.extend(repeat(KEY, n))
+        return out
+
+
+class _Labels:
+    """Labels of functions, classes, modules, code, methods, descriptors
+    and frames, each read through type-level accessors."""
+
+    def _label_map(self, getter, objs):
+        return map(str.encode, map(getitem, map(getter, objs), repeat(_SL60)),
+                   repeat("utf-8"), repeat("backslashreplace"))
+
+    def _label_each(self, fn, objs):
+        out = []
+        for o in objs:
+            try:
+                out.append(fn(o))
+            except Exception:
+                out.append(b"")
+        return out
+
+    def _label_functions(self, objs):
+        qn = list(map(_FUNC_QUAL, objs))
+        out = list(map(str.encode, map(getitem, qn, repeat(_SL60)), repeat("utf-8"), repeat("backslashreplace")))
+        for i in compress(range(len(qn)), map(str.endswith, qn, repeat("<lambda>"))):
+            try:
+                code = _FUNC_CODE(objs[i])
+                out[i] = _enc("lambda: %s:%d" % (_basename(_CODE_FILE(code)), _CODE_LINE(code)))
+            except Exception:
+                pass
+        return out
+
+    def _label_module(self, m):
+        n = _MOD_DICT(m).get("__name__")
+        return _enc(n) if type(n) is str else b""
+
+    def _label_method(self, m):
+        f = _METH_FUNC(m)
+        return _enc(_FUNC_QUAL(f)) if type(f) is types.FunctionType else b""
+
+    def _label_descriptor(self, d):
+        t = type(d)
+        oc = _IDENT_GETTERS[t][0][1](d)
+        name = _IDENT_GETTERS[t][1][1](d)
+        return _enc("%s.%s" % (_TNAME(oc), name)) if type(name) is str and isinstance(oc, type) else b""
+
+    def _label_frame(self, f):
+        try:
+            code = _FRAME_CODE(f)
+            return _enc("%s:%d" % (_basename(_CODE_FILE(code)), _FRAME_LINE(f) or 0))
+        except Exception:
+            return b""
+
+
+# --- objgraph_agent/roots.py -------------------------------------------------
+
+"""The roots of a capture, taken before the heap is listed: modules,
+threads, their running frames and the frames' local variables.
+
+External roots (kind 4) are not written. They need, per object, the number
+of in-graph referrers; the reader has every edge and every count in compact
+columns and computes them far more cheaply than Python could, so this agent
+leaves them to it.
+
+Stack frames. Running frames are not tracked and, on 3.11+, report no
+referents; the agent writes each thread's frames itself, with edges
+``f_back``, ``f_code``, ``f_globals``, ``f_builtins``, ``f_locals`` and one
+per local variable, plus frame roots and local-variable roots. Reading
+``f_locals`` of a running frame before 3.13 makes CPython store a dict of
+the locals in the frame, as any debugger does; the agent does it before it
+lists the heap, so those dicts are in the snapshot too. A running
+generator's or coroutine's frame is also a referent of the generator; the
+capture holds the frames it wrote until the walk is done, so that such an
+edge is never taken for the frame's only reference (see the walk's
+discover) and the frame is written once.
+"""
+
+
+class _Roots:
+    """The roots of one capture, one root per entry of the parallel columns
+    kinds (_R_*), names (encoded, bytes), targets (ids), threads (thread
+    idents, 0 for none) and depths (frame depths); frames, the running
+    frames to write; quiet, whether no thread but the capturing one and the
+    agent's own has Python code running or waiting to run. Nothing here
+    holds the program's objects but frames, which the capture writes itself
+    and then drops (frames = None)."""
+    __slots__ = ("kinds", "names", "targets", "threads", "depths", "frames", "quiet", "labels")
+
+    def __init__(self, kinds, names, targets, threads, depths, frames, quiet):
+        self.kinds = kinds
+        self.names = names
+        self.targets = targets
+        self.threads = threads
+        self.depths = depths
+        self.frames = frames
+        self.quiet = quiet
+        self.labels = None  # {thread ident: its name in chains}
+
+    def held(self):
+        """What this record holds, for the capture to keep out of the
+        snapshot."""
+        return (self.kinds, self.names, self.targets, self.threads, self.depths, self.frames, self.quiet,
+                self.labels)
+
+def _thread_names():
+    names = {}
+    try:
+        active = dict(threading._active)  # no lock: see the module docstring
+    except Exception:
+        active = {}
+    for ident, t in active.items():
+        try:
+            n = _OBJ_GETATTRIBUTE(t, "_name")
+        except Exception:
+            n = None
+        names[ident] = (n if type(n) is str else "Thread-%d" % ident, t)
+    return names
+
+
+def _thread_labels(cur, tnames, redact):
+    """The threads of cur (idents) in the order roots list them, the main
+    thread first, and {ident: the name chains show}; with redact, a
+    thread's name is the program's data, and its place stands instead."""
+    main_ident = threading.main_thread().ident
+    order = sorted(cur, key=lambda i: (i != main_ident, i))
+    labels = {}
+    for k, ident in enumerate(order):
+        if redact:
+            labels[ident] = "MainThread" if ident == main_ident else "Thread-%d" % k
+        else:
+            labels[ident] = tnames.get(ident, ("Thread-%d" % ident, None))[0]
+    return order, labels
+
+
+def _collect_roots(skip_threads, redact=False):
+    """The roots (a _Roots), but of the threads in skip_threads; with
+    redact, threads are named by their place."""
+    kinds = array.array("B")
+    names = []
+    me = _thread.get_ident()
+    targets = array.array("Q")
+    threads = array.array("Q")
+    depths = array.array("I")
+    frames = []
+    for name, mod in list(sys.modules.items()):
+        kinds.append(_R_MODULE)
+        names.append(_enc(name, 200) if type(name) is str else b"?")
+        targets.append(_id(mod))
+        threads.append(0)
+        depths.append(0)
+    tnames = _thread_names()
+    cur = sys._current_frames()
+    order, labels = _thread_labels(cur, tnames, redact)
+    for ident in order:
+        if ident in skip_threads:
+            continue
+        tname = labels[ident]
+        tobj = tnames.get(ident, (None, None))[1]
+        if tobj is not None:
+            kinds.append(_R_THREAD)
+            names.append(_enc(tname, 200))
+            targets.append(_id(tobj))
+            threads.append(ident)
+            depths.append(0)
+        f = cur[ident]
+        depth = 0
+        while f is not None:
+            if _id(_FRAME_GLOBALS(f)) in _AGENT_GLOBALS:
+                f = _FRAME_BACK(f)
+                continue
+            try:
+                code = _FRAME_CODE(f)
+                fname = _CODE_QUAL(code)
+                where = "%s (%s:%d)" % (fname, _basename(_CODE_FILE(code)), _FRAME_LINE(f) or 0)
+            except Exception:
+                fname, where = "?", "?"
+            kinds.append(_R_FRAME)
+            names.append(_enc("%s: %s" % (tname, where), 300))
+            targets.append(_id(f))
+            threads.append(ident)
+            depths.append(depth)
+            frames.append(f)
+            try:
+                loc = _FRAME_LOCALS(f)
+                if loc is not _FRAME_GLOBALS(f):
+                    for var, val in loc.items():
+                        kinds.append(_R_LOCAL)
+                        names.append(_enc("%s: %s: %s" % (tname, fname, var), 300))
+                        targets.append(_id(val))
+                        threads.append(ident)
+                        depths.append(depth)
+            except Exception:
+                pass
+            depth += 1
+            f = _FRAME_BACK(f)
+    quiet = not (set(cur) - {me} - set(skip_threads))
+    del cur, tnames, order
+    r = _Roots(kinds, names, targets, threads, depths, frames, quiet)
+    r.labels = labels
+    return r
+
+
 # --- objgraph_agent/typeinfo.py ----------------------------------------------
 
 """What the capture knows about each type: its category (how its
@@ -2445,9 +2648,12 @@ class _TypeTable:
                     break
             self._instance_getters(t, info)
             return info
-        if tflags & _HEAPTYPE or t is _LRU_WRAPPER:
+        if tflags & _HEAPTYPE or t is _LRU_WRAPPER or t is _LOCAL:
             info = _TInfo(_C_INST)
             self._instance_getters(t, info)
+            if issubclass(t, _LOCAL):
+                # a thread-local's one dict holds its dict per thread
+                info.dict_name = self._ename("<threads>")
             return info
         return _TInfo(_C_OTHER)
 
@@ -4180,6 +4386,7 @@ def _capture(path, collect, redact):
         out = _Out(fd, threaded=_tuning.threaded_writer, hold=_tuning.hold_with_threads and not roots.quiet)
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots.quiet and _tuning.quiet_fast_path)
+        _thread_local_names(cap, roots.labels)
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)
@@ -4558,6 +4765,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out = _Out(fd, threaded=False, hold=True)
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
+        _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]
         codes = []

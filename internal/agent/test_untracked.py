@@ -45,6 +45,43 @@ print(json.dumps(out))
 '''
 
 
+TLS_CHILD = r'''
+import json, sys, threading
+import objgraph_agent
+
+class Cache:
+    pass
+
+_tls = threading.local()
+_tls.cache = {"main": Cache()}
+ready = []
+go = threading.Event()
+done = threading.Event()
+
+def work():
+    _tls.cache = {"k%d" % i: Cache() for i in range(5)}
+    ready.append(threading.current_thread().name)
+    go.set()
+    done.wait()
+
+threads = []
+for name in ("worker-1", "worker-2"):
+    go.clear()
+    t = threading.Thread(target=work, name=name)
+    t.start()
+    go.wait()
+    threads.append(t)
+objgraph_agent.snapshot(sys.argv[1], False, redact=sys.argv[2] == "redact")
+d = [r for r in __import__("gc").get_referents(_tls) if type(r) is dict][0]
+out = {"local": id(_tls), "dicts": id(d), "per_thread": [id(v) for v in d.values()],
+       "caches": {}}
+done.set()
+for t in threads:
+    t.join()
+print(json.dumps(out))
+'''
+
+
 class UntrackedTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="objgraph-untracked-test-")
@@ -55,8 +92,8 @@ class UntrackedTest(unittest.TestCase):
             os.unlink(os.path.join(self.tmp, f))
         os.rmdir(self.tmp)
 
-    def child(self, code):
-        r = run_python(code, args=(self.path,), timeout=120)
+    def child(self, code, *args):
+        r = run_python(code, args=(self.path,) + args, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout.strip().splitlines()[-1]), decode(self.path)
 
@@ -96,6 +133,30 @@ class UntrackedTest(unittest.TestCase):
             holders = [i for i in range(len(snap.addr)) if g["const"] in (t for t, n in snap.edges[i])]
             self.assertEqual([snap.addr[i] for i in holders], [g["consts"]])
             break
+
+    def thread_local(self, how):
+        got, snap = self.child(TLS_CHILD, how)
+        idx = snap.index()
+        self.assertEqual(sum(1 for e in snap.edges for t, _ in e if t not in idx), 0,
+                         "edges to objects not in the snapshot")
+        local = dict((n, t) for t, n in snap.edges[idx[got["local"]]])
+        self.assertEqual(local.get("<threads>"), got["dicts"], "the local's dict of dicts")
+        names = dict((t, n) for t, n in snap.edges[idx[got["dicts"]]])
+        return sorted(names.get(a) for a in got["per_thread"])
+
+    def test_thread_local_dicts_are_named_by_their_thread(self):
+        import sys
+        if sys.implementation.name != "cpython":
+            self.skipTest("thread states are read where the build is CPython's")
+        self.assertEqual(self.thread_local("plain"),
+                         ['thread "MainThread"', 'thread "worker-1"', 'thread "worker-2"'])
+
+    def test_thread_local_dicts_redacted_by_place(self):
+        import sys
+        if sys.implementation.name != "cpython":
+            self.skipTest("thread states are read where the build is CPython's")
+        self.assertEqual(self.thread_local("redact"),
+                         ['thread "MainThread"', 'thread "Thread-1"', 'thread "Thread-2"'])
 
 
 if __name__ == "__main__":

@@ -123,7 +123,8 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 		if st.Name.Service != "cache_leak" {
 			t.Errorf("service %q, want the script's name, cache_leak", st.Name.Service)
 		}
-		want := map[string]string{"host": "vm", "pid": "11004", "python_version": "3.11.7", "env": "test"}
+		m := h.Meta()
+		want := map[string]string{"host": m.Host, "pid": fmt.Sprint(m.PID), "python_version": m.Version, "env": "test"}
 		if fmt.Sprint(st.Name.Labels) != fmt.Sprint(want) {
 			t.Errorf("labels %v, want %v", st.Name.Labels, want)
 		}
@@ -143,7 +144,7 @@ func testPushSnapshot(t *testing.T, s *pyroscopetest.Server) {
 				t.Errorf("profile types %q lack %s", ids, id)
 			}
 		}
-		sel := `{service_name="cache_leak",host="vm",pid="11004",python_version="3.11.7",env="test"}`
+		sel := fmt.Sprintf(`{service_name="cache_leak",host=%q,pid="%d",python_version=%q,env="test"}`, m.Host, m.PID, m.Version)
 		start, end := st.Time.Add(-time.Minute), st.Time.Add(time.Minute)
 		if f := stored(t, s, objectsType, sel, start, end); f.Total != objects {
 			t.Errorf("stored %d objects, the snapshot has %d", f.Total, objects)

@@ -26,6 +26,7 @@ from .names import _code_vocabulary
 from .procmem import _memory_containers, _process_memory
 from .output import PRODUCER, _FILE_HDR, _F_PERMANENT, _F_TRACKED, _MAGIC, _Out, _meta_json, _write_meta
 from .roots import _collect_roots
+from .threadlocals import _thread_local_names
 from .settings import _tuning
 from .typeinfo import _SINGLETONS
 from .walk import _Capture
@@ -230,6 +231,7 @@ def _capture(path, collect, redact):
         out = _Out(fd, threaded=_tuning.threaded_writer, hold=_tuning.hold_with_threads and not roots.quiet)
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots.quiet and _tuning.quiet_fast_path)
+        _thread_local_names(cap, roots.labels)
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)

@@ -60,6 +60,7 @@ from .layout import _FRAME_CODE, _FREE_THREADED, _NOT, _id, _is_tracked, _len
 from .names import _code_vocabulary
 from .output import _FILE_HDR, _MAGIC, _Out, _meta_json, _write_meta
 from .roots import _collect_roots
+from .threadlocals import _thread_local_names
 from .settings import _tuning
 from .walk import _Capture
 
@@ -324,6 +325,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out = _Out(fd, threaded=False, hold=True)
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
+        _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]
         codes = []

@@ -41,6 +41,7 @@ from .layout import (
     _CODE_CONSTS, _CODE_FILE, _CODE_LINE, _CODE_NAME, _CODE_NAMES, _DICT_VALUE_FIRST, _FRAME_CODE,
     _FRAME_LINE, _FUNC_CODE, _FUNC_QUAL, _IDENT_GETTERS, _METH_FUNC, _MOD_DICT, _SL40, _SL60, _TC4, _TDICT,
     _TNAME, _by_id, _id)
+from .threadlocals import _tl_key_name
 
 
 # by id: comparing a key's type with == could call its metaclass's __eq__
@@ -190,6 +191,8 @@ class _Naming:
     """The string table and edge names: a capture's strtab and pending
     strings, its dict-key name cache (kcache, at most kcap keys) and, with redact, the vocabulary of names keys may show."""
 
+    tl_names = None   # the names of thread-local dicts by their key (threadlocals)
+
     def sid(self, b):
         s = self.strtab.get(b)
         if s is None:
@@ -237,7 +240,8 @@ class _Naming:
             if not all(_id(type(e)) in _CHEAP_KEY_TYPES for e in k):
                 return 0
         elif _id(t) not in _CHEAP_KEY_TYPES:
-            return 0
+            tl = self.tl_names
+            return _tl_key_name(tl, k, t) if tl else 0
         if self.redact and (t is bytes or t is tuple):
             return self.redacted(len(k), "bytes" if t is bytes else "tuple")
         try:

@@ -39,7 +39,7 @@ class _Roots:
     agent's own has Python code running or waiting to run. Nothing here
     holds the program's objects but frames, which the capture writes itself
     and then drops (frames = None)."""
-    __slots__ = ("kinds", "names", "targets", "threads", "depths", "frames", "quiet")
+    __slots__ = ("kinds", "names", "targets", "threads", "depths", "frames", "quiet", "labels")
 
     def __init__(self, kinds, names, targets, threads, depths, frames, quiet):
         self.kinds = kinds
@@ -49,11 +49,13 @@ class _Roots:
         self.depths = depths
         self.frames = frames
         self.quiet = quiet
+        self.labels = None  # {thread ident: its name in chains}
 
     def held(self):
         """What this record holds, for the capture to keep out of the
         snapshot."""
-        return (self.kinds, self.names, self.targets, self.threads, self.depths, self.frames, self.quiet)
+        return (self.kinds, self.names, self.targets, self.threads, self.depths, self.frames, self.quiet,
+                self.labels)
 
 def _thread_names():
     names = {}
@@ -68,6 +70,21 @@ def _thread_names():
             n = None
         names[ident] = (n if type(n) is str else "Thread-%d" % ident, t)
     return names
+
+
+def _thread_labels(cur, tnames, redact):
+    """The threads of cur (idents) in the order roots list them, the main
+    thread first, and {ident: the name chains show}; with redact, a
+    thread's name is the program's data, and its place stands instead."""
+    main_ident = threading.main_thread().ident
+    order = sorted(cur, key=lambda i: (i != main_ident, i))
+    labels = {}
+    for k, ident in enumerate(order):
+        if redact:
+            labels[ident] = "MainThread" if ident == main_ident else "Thread-%d" % k
+        else:
+            labels[ident] = tnames.get(ident, ("Thread-%d" % ident, None))[0]
+    return order, labels
 
 
 def _collect_roots(skip_threads, redact=False):
@@ -88,15 +105,12 @@ def _collect_roots(skip_threads, redact=False):
         depths.append(0)
     tnames = _thread_names()
     cur = sys._current_frames()
-    main_ident = threading.main_thread().ident
-    order = sorted(cur, key=lambda i: (i != main_ident, i))
-    for k, ident in enumerate(order):
+    order, labels = _thread_labels(cur, tnames, redact)
+    for ident in order:
         if ident in skip_threads:
             continue
-        tname, tobj = tnames.get(ident, ("Thread-%d" % ident, None))
-        if redact:
-            # a thread's name is the program's data: its place instead
-            tname = "MainThread" if ident == main_ident else "Thread-%d" % k
+        tname = labels[ident]
+        tobj = tnames.get(ident, (None, None))[1]
         if tobj is not None:
             kinds.append(_R_THREAD)
             names.append(_enc(tname, 200))
@@ -136,4 +150,6 @@ def _collect_roots(skip_threads, redact=False):
             f = _FRAME_BACK(f)
     quiet = not (set(cur) - {me} - set(skip_threads))
     del cur, tnames, order
-    return _Roots(kinds, names, targets, threads, depths, frames, quiet)
+    r = _Roots(kinds, names, targets, threads, depths, frames, quiet)
+    r.labels = labels
+    return r

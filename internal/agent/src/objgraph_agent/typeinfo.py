@@ -19,6 +19,7 @@ from .output import (
     _F_HASDEL, _F_SIZE_ESTIMATED, _KIND_CELL, _KIND_CODE, _KIND_FRAME, _KIND_FUNCTION, _KIND_MODULE,
     _KIND_TYPE, _KIND_WEAKREF)
 from .sizes import _type_sizes, _values_size
+from .threadlocals import _LOCAL
 
 
 # Categories: how names and labels are made for a type's objects.
@@ -207,9 +208,12 @@ class _TypeTable:
                     break
             self._instance_getters(t, info)
             return info
-        if tflags & _HEAPTYPE or t is _LRU_WRAPPER:
+        if tflags & _HEAPTYPE or t is _LRU_WRAPPER or t is _LOCAL:
             info = _TInfo(_C_INST)
             self._instance_getters(t, info)
+            if issubclass(t, _LOCAL):
+                # a thread-local's one dict holds its dict per thread
+                info.dict_name = self._ename("<threads>")
             return info
         return _TInfo(_C_OTHER)
 
