@@ -38,7 +38,7 @@ from .output import _int_col
 _K_WEAKREFS = 68
 _W_REF = 1
 _W_PROXY = 2
-_REF_CALL = weakref.ref.__call__
+_WEAK_CALL = weakref.ref.__call__
 _PROXY_REPR = {_id(weakref.ProxyType): weakref.ProxyType.__repr__,
                _id(weakref.CallableProxyType): weakref.CallableProxyType.__repr__}
 _NONE_ID = _id(None)
@@ -61,7 +61,7 @@ def _ref_target(r):
     """The address of a weak reference's referent, id(None) when it is
     dead or cannot be read."""
     try:
-        return _id(_REF_CALL(r))
+        return _id(_WEAK_CALL(r))
     except Exception:
         return _NONE_ID
 
@@ -111,7 +111,7 @@ class _WeakRefs:
             idx = range(n) if kinds.count(_W_REF) == n else list(compress(range(n), kinds.translate(_ONE[_W_REF])))
             refs = list(map(objs.__getitem__, idx))
             try:
-                tg = list(map(_id, map(_REF_CALL, refs)))
+                tg = list(map(_id, map(_WEAK_CALL, refs)))
             except Exception:
                 tg = list(map(_ref_target, refs))
             del refs
