@@ -190,6 +190,7 @@ func (b *Builder) Build() (*Heap, error) {
 		h.off = off
 	}
 	h.roots = b.roots
+	h.weak.sort()
 	b.from, b.to, b.names, b.roots = nil, nil, nil, nil
 	return h, nil
 }

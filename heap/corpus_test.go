@@ -46,6 +46,9 @@ func seeds(t testing.TB) map[string][]byte {
 	for name, data := range lies(t, 4<<10) {
 		s[name] = data
 	}
+	for name, data := range weakSeeds(t) {
+		s[name] = data
+	}
 	s["at-the-limits"] = atTheLimits(t, 1000)
 	s["stream-zeros"] = make([]byte, 64)
 	s["stream-header-then-zeros"] = append(file()[:16], make([]byte, 64)...)
@@ -85,6 +88,10 @@ func jsonSeeds(t testing.TB) map[string][]byte {
 		"meta-wrong-type":         `{"format":"objgraph-snapshot","version":1,"meta":{"pid":"x"}}`,
 		"meta-bad-time":           `{"format":"objgraph-snapshot","version":1,"meta":{"time":""}}`,
 		"not-a-snapshot":          `{"name": "package", "version": "1.0"}`,
+		"weak-valid":              weakJSON(t),
+		"weak-out-of-range":       `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[7]}]}`,
+		"weak-two-referents":      `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":[0,0]}]}`,
+		"weak-not-a-list":         `{"format":"objgraph-snapshot","version":1,"types":[{"name":"x"}],"objects":[{"addr":"0x1","type":0,"weak":"0"}]}`,
 	}
 	out := map[string][]byte{}
 	for k, v := range s {

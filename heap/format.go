@@ -43,6 +43,8 @@ func recordName(kind uint32) string {
 		return "TRACEBACKS"
 	case recFrames:
 		return "FRAMES"
+	case recWeakrefs:
+		return "WEAKREFS"
 	}
 	if int(kind) < len(recordNames) && kind > 0 {
 		return recordNames[kind]
@@ -202,7 +204,7 @@ func parseDirectory(h recHeader, payload []byte) ([]column, error) {
 // limits").
 func checkSize(h recHeader, cols []column) error {
 	switch h.kind {
-	case recStrings, recTypes, recObjects, recEdges, recRoots:
+	case recStrings, recTypes, recObjects, recEdges, recRoots, recWeakrefs:
 		if h.rows > h.length {
 			return fmt.Errorf("%d rows in a record of %d bytes: a record takes at least a byte per row", h.rows, h.length)
 		}

@@ -174,6 +174,7 @@ type Heap struct {
 	roots  []Root
 	bufs   []bufferRow // objects that own buffers, by id (buffers.go)
 	allocs allocSites  // allocation tracebacks (allocs.go)
+	weak   weakEdges   // weak references, apart from the edges (weak.go)
 
 	dangling int // edges and roots dropped because their target was not in the file
 

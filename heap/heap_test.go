@@ -73,6 +73,9 @@ func dump(h *heap.Heap) string {
 			fmt.Fprintf(&sb, "  -> %d %q\n", to, name)
 		}
 	}
+	for from, to := range h.WeakEdges() {
+		fmt.Fprintf(&sb, "weak %d -> %d\n", from, to)
+	}
 	for _, r := range h.Roots() {
 		fmt.Fprintf(&sb, "root %s %q %d %d %d\n", r.Kind, r.Name, r.Target, r.Thread, r.Depth)
 	}

@@ -47,6 +47,7 @@ type jsonObject struct {
 	Label    string          `json:"label,omitempty"`
 	RawEdges json.RawMessage `json:"edges,omitempty"`
 	Buffer   *jsonBuffer     `json:"buffer,omitempty"`
+	Weak     []uint32        `json:"weak,omitempty"` // the objects it refers to weakly (the WEAKREFS record)
 }
 
 // jsonBuffer is the buffer an object owns (the BUFFERS record).
@@ -115,6 +116,9 @@ func WriteJSON(w io.Writer, h *Heap) error {
 		}
 		if b, ok := h.BufferOf(ID(id)); ok {
 			o.Buffer = &jsonBuffer{Owned: b.Owned, InSize: b.InSize}
+		}
+		for _, t := range h.WeakReferents(ID(id)) {
+			o.Weak = append(o.Weak, uint32(t))
 		}
 		b, err := json.Marshal(o)
 		if err != nil {
@@ -282,6 +286,17 @@ func ReadJSON(r io.Reader, opts ReadOptions) (*Heap, error) {
 				return nil, jr.fail([]any{"objects", i, "buffer", "in_size"}, "%d bytes counted in the size, more than the %d owned", o.Buffer.InSize, o.Buffer.Owned)
 			}
 			b.SetBuffer(id, Buffer{Owned: o.Buffer.Owned, InSize: o.Buffer.InSize})
+		}
+	}
+	for i, o := range jd.Objects {
+		for k, t := range o.Weak {
+			if int(t) >= n {
+				return nil, jr.fail([]any{"objects", i, "weak", k}, "target must be an object index below %d", n)
+			}
+			if k > 0 {
+				return nil, jr.fail([]any{"objects", i, "weak", k}, "a weak reference refers to one object")
+			}
+			b.AddWeakEdge(ID(i), ID(t))
 		}
 	}
 	for i, o := range jd.Objects {

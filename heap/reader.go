@@ -163,7 +163,7 @@ func readAt(src io.ReaderAt, size int64, name string) (*Heap, error) {
 	if err := r.scan(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{r.readSmall, r.readObjects, r.indexAddrs, r.readEdges, r.readRoots, r.readBuffers, r.readAllocs, r.checkEnd}
+	steps := []func() error{r.readSmall, r.readObjects, r.indexAddrs, r.readEdges, r.readRoots, r.readBuffers, r.readWeakrefs, r.readAllocs, r.checkEnd}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err

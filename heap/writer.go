@@ -486,6 +486,9 @@ func Write(w io.Writer, h *Heap, opts EncoderOptions) error {
 	if err := writeBuffers(e, h); err != nil {
 		return err
 	}
+	if err := writeWeakrefs(e, h); err != nil {
+		return err
+	}
 	return e.Close()
 }
 

@@ -12,6 +12,7 @@ import (
 type ChainOptions struct {
 	MaxDepth    int       // longest chain searched, in references; 0 means 20
 	ExtraIgnore []heap.ID // objects the chain must not pass through
+	Weak        bool      // also follow weak references, from a weak reference object to its referent (see WeakHops)
 }
 
 // FindBackrefChain finds a shortest chain of references that leads to obj
@@ -21,10 +22,15 @@ type ChainOptions struct {
 // chain. When no accepted object refers to obj within opts.MaxDepth
 // references, it returns the one-element chain [obj].
 //
-// The search follows every reference in the snapshot, untracked referrers
-// included, and builds the heap's reverse index on first use.
+// The search follows every strong reference in the snapshot, untracked
+// referrers included, and weak ones too with opts.Weak; it builds the
+// heap's reverse index on first use.
 func FindBackrefChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts ChainOptions) []heap.ID {
-	return findChain(h, obj, predicate, opts, h.Referrers)
+	next := h.Referrers
+	if opts.Weak && h.NumWeakEdges() > 0 {
+		next = weakNext(h.Referrers, h.WeakReferrers)
+	}
+	return findChain(h, obj, predicate, opts, next)
 }
 
 // FindRefChain finds a shortest chain of references that leads from obj to
@@ -33,7 +39,11 @@ func FindBackrefChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, o
 // with the accepted object. When no accepted object is reachable within
 // opts.MaxDepth references, it returns the one-element chain [obj].
 func FindRefChain(h *heap.Heap, obj heap.ID, predicate func(heap.ID) bool, opts ChainOptions) []heap.ID {
-	chain := findChain(h, obj, predicate, opts, h.Referents)
+	next := h.Referents
+	if opts.Weak && h.NumWeakEdges() > 0 {
+		next = weakNext(h.Referents, h.WeakReferents)
+	}
+	chain := findChain(h, obj, predicate, opts, next)
 	slices.Reverse(chain)
 	return chain
 }

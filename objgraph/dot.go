@@ -28,6 +28,7 @@ type GraphOptions struct {
 	Refcounts      bool                            // reference counts in labels: "dict [3]"
 	Qualified      bool                            // module-qualified type names in labels (objgraph's shortnames=False)
 	ExtraNodeAttrs func(heap.ID) map[string]string // extra DOT attributes per node, written in name order
+	Weak           bool                            // also draw weak references, dashed and labelled "(weak)", from a weak reference object to its referent
 	Forward        bool                            // ShowChain only: draw references from each chain's first object, not back-references to its last (objgraph's backrefs=False)
 }
 
@@ -204,6 +205,31 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 				visit(h.EdgeTarget(e), e, e+1)
 			}
 		}
+		if g.opts.Weak {
+			weak := h.WeakReferents(target)
+			if g.backrefs {
+				weak = h.WeakReferrers(target)
+			}
+			for _, neighbour := range weak {
+				if ignore.Has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour)) {
+					continue
+				}
+				if n >= g.tooMany {
+					skipped++
+					continue
+				}
+				src, dst := target, neighbour
+				if g.backrefs {
+					src, dst = neighbour, target
+				}
+				fmt.Fprintf(b, "  %s -> %s [label=%s,style=dashed];\n", nodeID(h, src), nodeID(h, dst), dotString(true, weakLabel))
+				n++
+				if !seen.Has(neighbour) {
+					seen.Set(neighbour)
+					queue = append(queue, entry{neighbour, depth + 1})
+				}
+			}
+		}
 		if skipped > 0 {
 			g.tooManyNode(target, skipped, depth+1, maxDepth)
 		}
@@ -306,6 +332,9 @@ func isLabelAttr(name string) bool {
 	}
 	return false
 }
+
+// weakLabel labels a weak reference in a drawing.
+const weakLabel = "(weak)"
 
 // nodeID is the DOT id of an object: "o" and its decimal address, as
 // objgraph names nodes by id().

@@ -17,6 +17,7 @@ type chainOptions struct {
 	out      string
 	maxDepth int
 	modules  bool
+	weak     bool
 }
 
 func init() {
@@ -29,12 +30,18 @@ func init() {
 			"type and label, and the name of the reference that leads to it. As\n" +
 			"objgraph.find_backref_chain; --modules ends chains at modules only, as\n" +
 			"objgraph.is_proper_module does. -o draws the chain as objgraph.show_chain.\n" +
-			"The exit status is 1 when no root holds the object within --max-depth references.",
+			"Chains go through strong references only; --weak follows weak references too\n" +
+			"(from a weak reference object to its referent), shown as (weak) on the hop and\n" +
+			"dashed in drawings. An object that only weak references reach is reported as\n" +
+			"reachable only weakly, with that chain. The exit status is 1 when no root holds\n" +
+			"the object through strong references (or, with --weak, weak ones too) within\n" +
+			"--max-depth references, reachable only weakly or not at all.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *chainOptions) {
 			o.pick.define(fs)
 			fs.StringVarP(&o.out, "output", "o", "", "also draw the chain to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
 			fs.IntVar(&o.maxDepth, "max-depth", 20, "longest chain searched, in references")
 			fs.BoolVar(&o.modules, "modules", false, "chains end at modules of sys.modules only, not at any root")
+			fs.BoolVar(&o.weak, "weak", false, "follow weak references too (a weak reference object to its referent), marked (weak)")
 		}, runChain),
 	})
 }
@@ -77,11 +84,17 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	if h.Len() > 1_000_000 {
 		c.progress("building the reverse index of %s objects", units.Commas(uint64(h.Len())))
 	}
-	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth})
+	chain := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth, Weak: o.weak})
 	found := pred(chain[0])
-	rep := &report.ChainTo{Snapshot: c.summarize(args[0], h), To: to, Found: found, Roots: []objgraph.Root{},
+	weakOnly := false
+	if !found && !o.weak && h.NumWeakEdges() > 0 {
+		if wc := objgraph.FindBackrefChain(h, obj, pred, objgraph.ChainOptions{MaxDepth: o.maxDepth, Weak: true}); pred(wc[0]) {
+			chain, weakOnly = wc, true
+		}
+	}
+	rep := &report.ChainTo{Snapshot: c.summarize(args[0], h), To: to, Found: found, WeakOnly: weakOnly, Roots: []objgraph.Root{},
 		Chain: report.Hops(h, chain, false)}
-	if found {
+	if found || weakOnly {
 		for _, r := range objgraph.RootsOf(h, chain[0]) {
 			if !o.modules || r.Kind == heap.RootModule {
 				rep.Roots = append(rep.Roots, r)
@@ -90,7 +103,7 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 	}
 	if o.out != "" {
 		var dot bytes.Buffer
-		n, err := objgraph.ShowChain(&dot, h, [][]heap.ID{chain}, objgraph.GraphOptions{})
+		n, err := objgraph.ShowChain(&dot, h, [][]heap.ID{chain}, objgraph.GraphOptions{Weak: o.weak || weakOnly})
 		if err != nil {
 			return err
 		}
@@ -105,6 +118,9 @@ func runChain(c *cmdEnv, o *chainOptions, args []string) error {
 		if err := c.write(rep); err != nil {
 			return err
 		}
+	}
+	if weakOnly {
+		return fmt.Errorf("no %s holds %s (%s) through strong references within %d references; only weak references reach it, which keep nothing alive: it may be garbage", to, report.Addr(h.Addr(obj)), report.Escape(h.TypeName(obj)), o.maxDepth)
 	}
 	if !found {
 		return fmt.Errorf("no %s holds %s (%s) within %d references; it may be garbage, unreachable from every root", to, report.Addr(h.Addr(obj)), report.Escape(h.TypeName(obj)), o.maxDepth)

@@ -25,6 +25,7 @@ type graphOptions struct {
 	highlight []string
 	refcounts bool
 	qualified bool
+	weak      bool
 }
 
 func init() {
@@ -42,7 +43,9 @@ func init() {
 				"the start object has a red font, modules are green, highlighted objects blue;\n" +
 				"references beyond --too-many per object are summed up in one red node.\n" +
 				"A --filter TYPE draws only objects of the types named (beyond the start);\n" +
-				"!TYPE leaves a type out. TYPE is a short or module-qualified type name.",
+				"!TYPE leaves a type out. TYPE is a short or module-qualified type name.\n" +
+				"--weak also draws weak references (a weak reference object to its referent),\n" +
+				"dashed and labelled (weak); they keep nothing alive.",
 			bind: withOptions(func(fs *pflag.FlagSet, o *graphOptions) {
 				o.pick.define(fs)
 				fs.StringVarP(&o.out, "output", "o", "", "write the graph to this file: .svg or .dot (- for DOT on standard output); a new file gets mode 0600")
@@ -52,6 +55,7 @@ func init() {
 				fs.StringArrayVar(&o.highlight, "highlight", nil, "fill objects of this type blue (repeatable)")
 				fs.BoolVar(&o.refcounts, "refcounts", false, "show reference counts in labels")
 				fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names in labels")
+				fs.BoolVar(&o.weak, "weak", false, "also draw weak references, dashed")
 			}, func(c *cmdEnv, o *graphOptions, args []string) error { return runGraph(c, o, args, back, fn) }),
 		})
 	}
@@ -97,7 +101,7 @@ func runGraph(c *cmdEnv, o *graphOptions, args []string, back bool, show func(io
 		return err
 	}
 	opts := objgraph.GraphOptions{MaxDepth: o.maxDepth, TooMany: o.tooMany,
-		Refcounts: o.refcounts, Qualified: o.qualified}
+		Refcounts: o.refcounts, Qualified: o.qualified, Weak: o.weak}
 	if opts.MaxDepth == 0 {
 		opts.MaxDepth = -1
 	}

@@ -178,9 +178,9 @@ func TestLeakPrograms(t *testing.T) {
 			t.Errorf("function, the leak itself, is held through %q", held["function"])
 		}
 	})
-	// Weak references keep nothing alive, and snapshots record none as a
-	// reference: the Items a list keeps are held, and retained, through the
-	// list alone, whatever weak containers also track them.
+	// Weak references keep nothing alive, and snapshots keep them apart
+	// from the references: the Items a list keeps are held, and retained,
+	// through the list alone, whatever weak containers also track them.
 	t.Run("strong-only/weak_holders", func(t *testing.T) {
 		t.Parallel()
 		snaps := leaksOf(t, "weak_holders")
@@ -219,6 +219,26 @@ func TestLeakPrograms(t *testing.T) {
 			if strings.Contains(hop.QualType, "weakref") || strings.HasPrefix(hop.Type, "Weak") || hop.Type == "KeyedRef" {
 				t.Errorf("the chain to an Item goes through %s", hop.QualType)
 			}
+		}
+		// The weak containers are in the snapshot as weak references:
+		// each Item is the referent of one from the WeakSet, the
+		// WeakValueDictionary, the WeakKeyDictionary, the WeakMethod, the
+		// proxy and the finalizer.
+		h, err := heap.ReadFile(snaps[len(snaps)-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, weakTo := 0, 0
+		for id := range h.All() {
+			if h.TypeName(id) == "Item" {
+				items++
+				if len(h.WeakReferrers(id)) >= 6 {
+					weakTo++
+				}
+			}
+		}
+		if items == 0 || weakTo != items {
+			t.Errorf("%d of %d Items are the referents of 6 weak references or more", weakTo, items)
 		}
 	})
 	// chain --type picks an object of the leak, not the first of the type

@@ -108,15 +108,16 @@ func (r *At) WriteText(w io.Writer) error {
 // objgraph.find_backref_chain finds it.
 type ChainTo struct {
 	Snapshot Snapshot        `json:"snapshot"`
-	To       string          `json:"to"`    // what the chain was to start at: "root" or "module"
-	Found    bool            `json:"found"` // whether one holds the object within the depth searched
-	Roots    []objgraph.Root `json:"roots"` // the roots (of that kind) that hold the chain's first object
-	Chain    []Hop           `json:"chain"` // the chain, its first object first; the object alone when none was found
+	To       string          `json:"to"`        // what the chain was to start at: "root" or "module"
+	Found    bool            `json:"found"`     // whether one reaches the object within the depth searched, through the references followed
+	WeakOnly bool            `json:"weak_only"` // none reaches it through strong references, one does through weak ones too: the chain is that one
+	Roots    []objgraph.Root `json:"roots"`     // the roots (of that kind) that hold the chain's first object
+	Chain    []Hop           `json:"chain"`     // the chain, its first object first; the object alone when none was found
 }
 
 func (r *ChainTo) WriteText(w io.Writer) error {
-	if r.Found {
-		held := "a root"
+	if r.Found || r.WeakOnly {
+		held := "a " + r.To
 		switch len(r.Roots) {
 		case 0:
 		case 1:
@@ -124,7 +125,22 @@ func (r *ChainTo) WriteText(w io.Writer) error {
 		default:
 			held = fmt.Sprintf("%s (and %s)", r.Roots[0], Plural(len(r.Roots)-1, "more root"))
 		}
-		fmt.Fprintf(w, "held by %s through %s:\n", Escape(held), Plural(len(r.Chain)-1, "reference"))
+		weak := 0
+		for _, h := range r.Chain {
+			if h.Weak {
+				weak++
+			}
+		}
+		refs := Plural(len(r.Chain)-1, "reference")
+		switch {
+		case r.WeakOnly:
+			fmt.Fprintf(w, "reachable only weakly: no strong references lead to it from a %s; from %s through %s, %d weak:\n",
+				r.To, Escape(held), refs, weak)
+		case weak > 0:
+			fmt.Fprintf(w, "reached from %s through %s, %d weak (a weak reference keeps nothing alive):\n", Escape(held), refs, weak)
+		default:
+			fmt.Fprintf(w, "held by %s through %s:\n", Escape(held), refs)
+		}
 	}
 	return Chain{Hops: r.Chain}.Table().Write(w)
 }

@@ -64,9 +64,13 @@ func Refcount(h *heap.Heap, id heap.ID) string {
 // A Hop is one object of a chain of references and the reference that
 // leads to it.
 type Hop struct {
-	Edge *string `json:"edge"` // name of the reference from the object before ("" when unnamed); null for the first
+	Edge *string `json:"edge"`           // name of the reference from the object before ("" when unnamed); null for the first
+	Weak bool    `json:"weak,omitempty"` // the reference from the object before is a weak one (its edge is "")
 	Object
 }
+
+// WeakEdge stands for a weak reference where a chain names its references.
+const WeakEdge = "(weak)"
 
 // A Chain is a chain of references, from where it starts to the object it
 // holds.
@@ -85,6 +89,7 @@ func NewChain(h *heap.Heap, root objgraph.Root, chain []heap.ID, qualified bool)
 // reference to it from the one before; never nil.
 func Hops(h *heap.Heap, chain []heap.ID, qualified bool) []Hop {
 	edges := objgraph.ChainEdges(h, chain)
+	weak := objgraph.WeakHops(h, chain)
 	hops := make([]Hop, len(chain))
 	for i, id := range chain {
 		hops[i].Object = Describe(h, id)
@@ -93,6 +98,7 @@ func Hops(h *heap.Heap, chain []heap.ID, qualified bool) []Hop {
 		}
 		if i > 0 {
 			hops[i].Edge = &edges[i-1]
+			hops[i].Weak = weak[i-1]
 		}
 	}
 	return hops
@@ -105,6 +111,9 @@ func (c Chain) Steps() []objgraph.ShapeStep {
 		steps[i].Type = hop.Type
 		if hop.Edge != nil {
 			steps[i].Edge = *hop.Edge
+		}
+		if hop.Weak {
+			steps[i].Edge = WeakEdge
 		}
 	}
 	return steps
@@ -124,6 +133,9 @@ func (c Chain) Table() *Table {
 			if edge == "" {
 				edge = "-"
 			}
+		}
+		if hop.Weak {
+			edge = WeakEdge
 		}
 		t.Row(strconv.Itoa(i), edge, hop.Address, hop.Type, hop.Label)
 	}

@@ -163,6 +163,7 @@ def _walk_gens(cap, gens, genbits, perm):
     cap.flush_single()
     cap.write_roots()
     cap.write_buffers()
+    cap.write_weakrefs()
     cap.write_allocs()
     cap.write_end()
     cap.release()

@@ -179,6 +179,7 @@ class _TypeTable:
         self.tvals.append(vbytes)
         self.tinfo.append(info)
         self.register_buffer_type(t)
+        self.register_weak_type(t)
 
     def _classify(self, t, kind, tflags):
         simple = _SIMPLE_CATS.get(_id(t))

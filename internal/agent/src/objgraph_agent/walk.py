@@ -62,6 +62,7 @@ from .output import (
     _K_OBJECTS, _Records, _int_col)
 from .settings import _tuning
 from .sizes import _Sizes
+from .weakrefs import _WeakRefs
 from .typeinfo import (
     _ALL_CATS, _ATOM_CLASS, _ATOM_CODE, _ATOM_TYPE, _C_BASED, _C_BYTES, _C_CONST, _C_DICT, _C_FLOAT,
     _C_FRAME, _C_FSET, _C_IDENT, _C_INST, _C_INT, _C_LIST, _C_OTHER, _C_SET, _C_STR, _C_TUPLE,
@@ -133,7 +134,7 @@ class _AtomAcc:
         return list(map(_len, labels)), b
 
 
-class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
+class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _ByIdentity, _TypeTable, _Labels, _Naming):
     """One capture's walk. The walk itself (batches, untracked objects, the
     byte map, reference counts) is here; the parts it is built from, each
     in its own module, share this object's state: _Naming (names), the
@@ -184,6 +185,7 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
         self.tinfo = []
         self.any_del = False
         self.init_buffers()
+        self.init_weakrefs()
         self.init_allocs()
         # the edge names every part uses
         self.E = {}
@@ -396,6 +398,8 @@ class _Capture(_AllocSites, _Buffers, _Records, _Handlers, _Sizes, _ByIdentity, 
 
         if self.any_buf:
             self.note_buffers(objs, ti, addrs, sizes)
+        if self.any_weak:
+            self.note_weakrefs(objs, ti, addrs)
         if self.alloc_on:
             self.note_allocs(objs, addrs)
         targets = array.array(_TC8)
