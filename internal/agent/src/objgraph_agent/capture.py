@@ -18,6 +18,7 @@ import sys
 import time
 from itertools import compress
 
+from .allocsites import _resume_tracing
 from .guard import _agent_idents, _exclude, _switch_back, _switch_quickly, _walk_begin, _walk_end
 from .layout import (
     _FREE_THREADED, _MMAP_PAGESIZE, _NOT, _POINTER_SIZE, _by_id, _id, _is_tracked, _len,
@@ -232,6 +233,7 @@ def _capture(path, collect, redact):
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)
+        cap.read_allocs(gens, roots.frames)
         perm = _frozen_start(cap, gens) if frozen else []
         if cap.quiet:
             _write_singletons(cap)
@@ -281,6 +283,9 @@ def _capture(path, collect, redact):
                 os.unlink(tmp)
             except OSError:
                 pass
+        # (what the walk made is freed before the free lists are refilled)
+        out = cap = None
+        _resume_tracing()
 
 
 def _sync_dir(path):
