@@ -22,12 +22,14 @@ const (
 
 	colFrameFile = 1 // file name (string id); required
 	colFrameLine = 2 // line
+	colFrameFunc = 3 // function (string id), 0 when unknown
 )
 
 // Frame is one frame of an allocation traceback.
 type Frame struct {
-	File string // file name, as the code object has it
-	Line int    // line number, 0 when unknown
+	File     string // file name, as the code object has it
+	Line     int    // line number, 0 when unknown
+	Function string // qualified name of the function, "" when unknown
 }
 
 // allocSites are the allocation tracebacks of a heap.
@@ -37,6 +39,7 @@ type allocSites struct {
 	tbOff  []uint32 // traceback t's frames are frames[tbOff[t]:tbOff[t+1]]
 	frFile []uint32 // string ids
 	frLine []uint32
+	frFunc []uint32 // string ids, 0 for none; nil when the file has none
 }
 
 // NumTracebacks is the number of distinct allocation tracebacks.
@@ -65,7 +68,11 @@ func (h *Heap) Traceback(t int) []Frame {
 	lo, hi := a.tbOff[t], a.tbOff[t+1]
 	out := make([]Frame, 0, hi-lo)
 	for k := lo; k < hi; k++ {
-		out = append(out, Frame{File: h.strs.get(a.frFile[k]), Line: int(a.frLine[k])})
+		f := Frame{File: h.strs.get(a.frFile[k]), Line: int(a.frLine[k])}
+		if a.frFunc != nil && a.frFunc[k] != 0 {
+			f.Function = h.strs.get(a.frFunc[k])
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -125,6 +132,12 @@ func (r *reader) readAllocs() error {
 			if err := firstErr(ints(&d, p, cols, colFrameFile, a.frFile, nstr-1),
 				ints(&d, p, cols, colFrameLine, a.frLine, math.MaxUint32)); err != nil {
 				return r.errAt(i, err)
+			}
+			if findColumn(cols, colFrameFunc) != nil {
+				a.frFunc = make([]uint32, n)
+				if err := ints(&d, p, cols, colFrameFunc, a.frFunc, nstr-1); err != nil {
+					return r.errAt(i, err)
+				}
 			}
 		case recAllocs:
 			addrs := make([]uint64, n)

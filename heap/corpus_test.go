@@ -50,6 +50,10 @@ func seeds(t testing.TB) map[string][]byte {
 		s[name] = data
 	}
 	s["at-the-limits"] = atTheLimits(t, 1000)
+	s["valid-allocs"] = allocFile()
+	for name, data := range hostileAllocs() {
+		s[name] = data
+	}
 	s["stream-zeros"] = make([]byte, 64)
 	s["stream-header-then-zeros"] = append(file()[:16], make([]byte, 64)...)
 	s["trailing-data"] = append(bytes.Clone(s["valid-default"]), 0)

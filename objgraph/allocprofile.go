@@ -66,19 +66,26 @@ func AllocProfile(h *heap.Heap, opts ProfileOptions) *profile.Profile {
 	}
 	m := &profile.Mapping{ID: 1, File: "objgraph-heap", HasFunctions: true, HasFilenames: true, HasLineNumbers: true}
 	p.Mapping = []*profile.Mapping{m}
-	funcs := map[string]*profile.Function{}
+	type fkey struct{ file, name string }
+	funcs := map[fkey]*profile.Function{}
 	locs := map[heap.Frame]*profile.Location{}
 	loc := func(f heap.Frame) *profile.Location {
 		if l, ok := locs[f]; ok {
 			return l
 		}
-		fn, ok := funcs[f.File]
+		k := fkey{f.File, f.Function}
+		fn, ok := funcs[k]
 		if !ok {
-			// tracemalloc keeps no function names: the file's base name
-			// stands for the function, and the line says where in it
-			fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: path.Base(f.File), SystemName: f.File, Filename: f.File}
+			// a frame without a function name (the snapshot's producer
+			// found none) gets the file's base name, and the line says
+			// where in it
+			name := f.Function
+			if name == "" {
+				name = path.Base(f.File)
+			}
+			fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: name, SystemName: name, Filename: f.File}
 			p.Function = append(p.Function, fn)
-			funcs[f.File] = fn
+			funcs[k] = fn
 		}
 		l := &profile.Location{ID: uint64(len(p.Location) + 1), Mapping: m, Line: []profile.Line{{Function: fn, Line: int64(f.Line)}}}
 		p.Location = append(p.Location, l)

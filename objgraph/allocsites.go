@@ -10,7 +10,7 @@ import (
 // AllocSite is a place objects were allocated, as tracemalloc recorded it:
 // the innermost frame of their allocation tracebacks.
 type AllocSite struct {
-	Frame heap.Frame // the file and line that allocated them
+	Frame heap.Frame // the file, line and function that allocated them
 	Count int        // objects
 	Bytes uint64     // their own sizes
 }
@@ -54,7 +54,10 @@ func TopAllocSites(h *heap.Heap, ids []heap.ID, n int) []AllocSite {
 		if c := cmp.Compare(a.Frame.File, b.Frame.File); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Frame.Line, b.Frame.Line)
+		if c := cmp.Compare(a.Frame.Line, b.Frame.Line); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Frame.Function, b.Frame.Function)
 	})
 	if n > 0 && len(sites) > n {
 		sites = sites[:n]

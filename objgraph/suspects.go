@@ -34,6 +34,10 @@ type Suspect struct {
 	FreedTypes []TypeCount
 	Example    heap.ID // a new entry: the one that retains most
 	Key        string  // the name of the reference to Example ("'/item/100'", "[7]", an attribute)
+	// Sites are where the new entries (the new keys, when no value is
+	// new) were allocated, at most 5, most objects first; nil when cur has
+	// no allocation tracebacks.
+	Sites []AllocSite
 }
 
 // SuspectOptions tune FindSuspects. The zero value finds the 10 suspects
@@ -167,6 +171,9 @@ func FindSuspects(first *Census, between []*Census, cur *heap.Heap, opts Suspect
 		s.Edges = ChainEdges(cur, s.Chain)
 		s.Name = pythonName(cur, s.Chain, s.Edges)
 		s.Types = entryTypes(cur, s.Container, isNew, dt, opts.Qualified)
+		if cur.NumTracebacks() > 0 {
+			s.Sites = TopAllocSites(cur, newEntries(cur, s.Container, isNew, dt), 5)
+		}
 		s.Counts = make([]int, len(censuses))
 		for k, c := range censuses {
 			s.Counts[k] = presentEntries(c, cur, s.Container)
@@ -218,6 +225,29 @@ func entryTypes(h *heap.Heap, p heap.ID, isNew bitset.Set[heap.ID], dt *heap.Dom
 		counts = keys
 	}
 	return sortedCounts(counts)
+}
+
+// newEntries lists the container's new entries (its new keys, when no
+// value is new), each once.
+func newEntries(h *heap.Heap, p heap.ID, isNew bitset.Set[heap.ID], dt *heap.DomTree) []heap.ID {
+	var values, keys []heap.ID
+	lo, hi := h.EdgeRange(p)
+	for e := lo; e < hi; e++ {
+		to := h.EdgeTarget(e)
+		if !isNew.Has(to) || !dt.Reachable(to) {
+			continue
+		}
+		if h.EdgeName(e) == keyEdge {
+			keys = append(keys, to)
+		} else {
+			values = append(values, to)
+		}
+	}
+	if len(values) == 0 {
+		values = keys
+	}
+	slices.Sort(values)
+	return slices.Compact(values)
 }
 
 // sortedCounts lists counts by type name, most first.

@@ -29,7 +29,11 @@ asked: on a signal (--signal, default SIGUSR2), every DURATION counted from the 
 of the previous snapshot (--every), and when the program exits (--at-exit).
 Snapshots are named objgraph-PID-TIME-N.ogs, PID being the Python process's.
 With --push URL, each is also pushed to a Grafana Pyroscope server, as objgraph push
-pushes it.
+pushes it. With --trace-alloc N, tracemalloc traces the program's allocations
+from before its first line, keeping N frames each, as PYTHONTRACEMALLOC=N does:
+snapshots then record where each object was allocated (objgraph leaks lists the
+sites, objgraph pprof --alloc writes the allocation view), at tracemalloc's cost
+(the program runs slower and each allocation takes more memory).
 
 'objgraph snapshot PID' takes one now, PID being the pid printed at the start, also
 when PROGRAM is a wrapper that starts Python (a shell script, bash -c, uv run): it
@@ -56,7 +60,11 @@ type runOptions struct {
 	redact bool          // leave str and bytes contents out
 	fork   string        // "auto", "always" or "never": snapshots in a forked child
 	push   string        // Pyroscope server to push every snapshot to; "" for none
+	trace  int           // tracemalloc frames to keep per allocation; 0 for no tracing
 }
+
+// maxTraceFrames is the most frames tracemalloc keeps per traceback.
+const maxTraceFrames = 65535
 
 func init() {
 	register(&command{
@@ -73,6 +81,7 @@ func init() {
 			fs.StringVar(&o.fork, "fork", "auto", "take snapshots in a forked child, so that the program's pause is one fork(): always, never, or auto (when the heap is large)")
 			fs.Lookup("fork").NoOptDefVal = "always"
 			fs.StringVar(&o.push, "push", "", "push every snapshot to the Grafana Pyroscope server at this URL")
+			fs.IntVar(&o.trace, "trace-alloc", 0, "start tracemalloc before the program's first line, keeping `N` frames per allocation (PYTHONTRACEMALLOC=N), so that snapshots record allocation sites; 0 for none")
 		}, runRun),
 	})
 	register(&command{
@@ -160,6 +169,9 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 	}
 	if o.every < 0 {
 		return usagef("--every must not be negative")
+	}
+	if o.trace < 0 || o.trace > maxTraceFrames {
+		return usagef("--trace-alloc: %d frames is not between 0 and %d", o.trace, maxTraceFrames)
 	}
 	sigName, sig, err := runstate.SnapshotSignal(o.signal)
 	if err != nil {
@@ -262,6 +274,10 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 		agent.EnvFork+"="+fork)
 	if state != nil {
 		cmd.Env = append(cmd.Env, agent.EnvState+"="+state.Path)
+	}
+	if o.trace > 0 {
+		// Python reads it before it runs any code, site's included.
+		cmd.Env = append(cmd.Env, "PYTHONTRACEMALLOC="+strconv.Itoa(o.trace))
 	}
 
 	if err := cmd.Start(); err != nil {

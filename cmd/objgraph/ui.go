@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -41,7 +42,10 @@ func init() {
 			"does: what grew and what shrank. The server listens on the loopback address\n" +
 			"unless --http says otherwise, and runs until interrupted. pprof's graph view\n" +
 			"runs a program named dot; it gets objgraph-render, which draws with a built-in\n" +
-			"graphviz, so that the view works without graphviz installed.",
+			"graphviz, so that the view works without graphviz installed. When the snapshot\n" +
+			"has allocation tracebacks (tracemalloc was tracing), a second interface under\n" +
+			"/alloc/ui/ shows the allocation view, as objgraph pprof --alloc writes it, and\n" +
+			"the page at / links both.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *uiOptions) {
 			fs.StringVar(&o.http, "http", "127.0.0.1:0", "listen on this host:port (port 0 picks a free one)")
 			fs.StringVar(&o.base, "base", "", "compare with the profile of this earlier snapshot of the same process")
@@ -60,21 +64,35 @@ func runUI(c *cmdEnv, o *uiOptions, args []string) error {
 		return usagef("--http %s: %v; give host:port, as 127.0.0.1:8080", o.http, err)
 	}
 	opts := objgraph.ProfileOptions{Qualified: o.qualified}
-	profiles := map[string]*profile.Profile{}
-	if profiles["snapshot"], _, err = c.heapProfile(args[0], "", false, opts); err != nil {
+	views := []*uiView{{name: "heap", prefix: "/ui/", profiles: map[string]*profile.Profile{}}}
+	heapView := views[0]
+	if heapView.profiles["snapshot"], _, err = c.heapProfile(args[0], "", false, opts); err != nil {
 		return err
 	}
 	if o.base != "" {
-		if profiles["base"], _, err = c.heapProfile(o.base, "", false, opts); err != nil {
+		if heapView.profiles["base"], _, err = c.heapProfile(o.base, "", false, opts); err != nil {
 			return err
 		}
+	}
+	// The allocation view, when the snapshot has allocation tracebacks:
+	// a second pprof interface under /alloc/ui/, as objgraph pprof --alloc
+	// writes the profile.
+	if p, _, err := c.heapProfile(args[0], "", true, opts); err == nil {
+		v := &uiView{name: "allocation", prefix: "/alloc/ui/", profiles: map[string]*profile.Profile{"snapshot": p}}
+		if o.base != "" {
+			if bp, _, err := c.heapProfile(o.base, "", true, opts); err == nil {
+				v.profiles["base"] = bp
+			} else {
+				fmt.Fprintf(c.stderr, "objgraph: the allocation view shows %s alone: %v\n", args[0], err)
+			}
+		}
+		views = append(views, v)
 	}
 	cleanup, err := c.provideDot()
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-
 	ln, err := net.Listen("tcp", o.http)
 	if err != nil {
 		return err
@@ -86,22 +104,82 @@ func runUI(c *cmdEnv, o *uiOptions, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Each view is a pprof driver of its own, whose handlers go under the
+	// view's prefix of one server; only the first opens a browser.
+	mux := http.NewServeMux()
+	errs := make(chan error, len(views))
+	ready := make(chan struct{}, len(views))
+	for i, v := range views {
+		pargs := []string{"-http=" + net.JoinHostPort(host, fmt.Sprint(addr.Port))}
+		if o.noBrowser || i > 0 {
+			pargs = append(pargs, "-no_browser")
+		}
+		if _, ok := v.profiles["base"]; ok {
+			pargs = append(pargs, "-diff_base=base")
+		}
+		pargs = append(pargs, "snapshot")
+		go func() {
+			errs <- driver.PProf(&driver.Options{
+				Flagset: &pprofFlags{args: pargs},
+				Fetch:   profileFetcher(v.profiles),
+				UI:      &pprofUI{stderr: c.stderr, browser: !o.noBrowser && i == 0},
+				HTTPServer: func(a *driver.HTTPServerArgs) error {
+					mux.Handle(v.prefix, http.StripPrefix(strings.TrimSuffix(v.prefix, "/"), handlerMap(a.Handlers)))
+					ready <- struct{}{}
+					<-ctx.Done()
+					return nil
+				},
+			})
+		}()
+	}
+	for range views {
+		select {
+		case <-ready:
+		case err := <-errs:
+			if err == nil {
+				err = errors.New("pprof's interface ended before it started")
+			}
+			return err
+		}
+	}
+	if len(views) > 1 {
+		mux.Handle("/{$}", viewIndex(args[0], views))
+	} else {
+		mux.Handle("/{$}", http.RedirectHandler("/ui/", http.StatusTemporaryRedirect))
+	}
+	return serveUI(ctx, c, ln, mux, args[0], views)
+}
 
-	pargs := []string{"-http=" + net.JoinHostPort(host, fmt.Sprint(addr.Port))}
-	if o.noBrowser {
-		pargs = append(pargs, "-no_browser")
-	}
-	if o.base != "" {
-		pargs = append(pargs, "-diff_base=base")
-	}
-	pargs = append(pargs, "snapshot")
-	return driver.PProf(&driver.Options{
-		Flagset: &pprofFlags{args: pargs},
-		Fetch:   profileFetcher(profiles),
-		UI:      &pprofUI{stderr: c.stderr, browser: !o.noBrowser},
-		HTTPServer: func(a *driver.HTTPServerArgs) error {
-			return serveUI(ctx, c, ln, a, args[0])
-		},
+// uiView is one pprof interface of objgraph ui: its profiles by name
+// ("snapshot", and "base" with --base) and the path it is served under.
+type uiView struct {
+	name     string
+	prefix   string
+	profiles map[string]*profile.Profile
+}
+
+// handlerMap serves pprof's handlers by path, as pprof's own server does.
+func handlerMap(hs map[string]http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := hs[r.URL.Path]
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// viewIndex is the page at / when there are several views: a link to each.
+func viewIndex(name string, views []*uiView) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>objgraph: %s</title></head><body>\n<h1>%s</h1>\n<ul>\n",
+			html.EscapeString(name), html.EscapeString(name))
+		for _, v := range views {
+			fmt.Fprintf(w, "<li><a href=\"%s\">the %s view</a></li>\n", v.prefix, v.name)
+		}
+		fmt.Fprintf(w, "</ul>\n</body></html>\n")
 	})
 }
 
@@ -113,25 +191,17 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// serveUI serves pprof's handlers on ln, under /ui/ as pprof does, until
-// ctx ends.
-func serveUI(ctx context.Context, c *cmdEnv, ln net.Listener, a *driver.HTTPServerArgs, name string) error {
-	mux := http.NewServeMux()
-	mux.Handle("/ui/", http.StripPrefix("/ui", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := a.Handlers[r.URL.Path]
-		if h == nil {
-			http.NotFound(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})))
-	mux.Handle("/", http.RedirectHandler("/ui/", http.StatusTemporaryRedirect))
+// serveUI serves mux on ln until ctx ends.
+func serveUI(ctx context.Context, c *cmdEnv, ln net.Listener, mux *http.ServeMux, name string, views []*uiView) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
 	}()
-	fmt.Fprintf(c.stderr, "objgraph: serving the profile of %s on http://%s/ui/ (interrupt to stop)\n", name, ln.Addr())
+	fmt.Fprintf(c.stderr, "objgraph: serving the profile of %s on http://%s%s (interrupt to stop)\n", name, ln.Addr(), views[0].prefix)
+	for _, v := range views[1:] {
+		fmt.Fprintf(c.stderr, "objgraph: the %s view is on http://%s%s\n", v.name, ln.Addr(), v.prefix)
+	}
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

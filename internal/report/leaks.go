@@ -53,19 +53,20 @@ type Leaks struct {
 // A Suspect is a container that grew: it was in the first snapshot, and
 // now holds objects that were not.
 type Suspect struct {
-	Path            string         `json:"path"`             // the chain from a root to it, on one line
-	Name            string         `json:"name,omitempty"`   // a Python expression for it, when the chain allows one
-	Container       Object         `json:"container"`        // the container itself
-	Entries         int            `json:"entries"`          // its entries now
-	NewEntries      int            `json:"new_entries"`      // entries new since the first snapshot
-	EntryCounts     []int          `json:"entry_counts"`     // of its present entries, how many each snapshot had
-	Types           []EntryType    `json:"types"`            // the types of the new entries, most first
-	RetainedObjects int            `json:"retained_objects"` // objects releasing the new entries frees
-	RetainedBytes   uint64         `json:"retained_bytes"`   // and their bytes
-	RetainedTypes   []EntryType    `json:"retained_types"`   // the objects it frees, by type, most first
-	Example         SuspectExample `json:"example"`          // one new entry: the one that retains most
-	Root            objgraph.Root  `json:"root"`             // where Chain starts
-	Chain           []Hop          `json:"chain"`            // from a root to the container
+	Path            string         `json:"path"`                  // the chain from a root to it, on one line
+	Name            string         `json:"name,omitempty"`        // a Python expression for it, when the chain allows one
+	Container       Object         `json:"container"`             // the container itself
+	Entries         int            `json:"entries"`               // its entries now
+	NewEntries      int            `json:"new_entries"`           // entries new since the first snapshot
+	EntryCounts     []int          `json:"entry_counts"`          // of its present entries, how many each snapshot had
+	Types           []EntryType    `json:"types"`                 // the types of the new entries, most first
+	RetainedObjects int            `json:"retained_objects"`      // objects releasing the new entries frees
+	RetainedBytes   uint64         `json:"retained_bytes"`        // and their bytes
+	RetainedTypes   []EntryType    `json:"retained_types"`        // the objects it frees, by type, most first
+	Example         SuspectExample `json:"example"`               // one new entry: the one that retains most
+	Root            objgraph.Root  `json:"root"`                  // where Chain starts
+	Chain           []Hop          `json:"chain"`                 // from a root to the container
+	Sites           []AllocSite    `json:"alloc_sites,omitempty"` // where the new entries were allocated, most first, when tracemalloc was tracing
 }
 
 // EntryType is how many of a suspect's new entries have one type.
@@ -105,6 +106,7 @@ func NewSuspects(cur *heap.Heap, found []objgraph.Suspect, qualified bool) []Sus
 		for _, t := range s.FreedTypes {
 			rs.RetainedTypes = append(rs.RetainedTypes, EntryType{t.Type, t.Delta})
 		}
+		rs.Sites = allocSites(s.Sites)
 		out = append(out, rs)
 	}
 	return out
@@ -139,9 +141,7 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 				for _, g := range t.Groups {
 					ids = append(ids, g.Objects...)
 				}
-				for _, s := range objgraph.TopAllocSites(cur, ids, 5) {
-					lt.Sites = append(lt.Sites, AllocSite{Site: s.Frame.File + ":" + strconv.Itoa(s.Frame.Line), Count: s.Count, Bytes: s.Bytes})
-				}
+				lt.Sites = allocSites(objgraph.TopAllocSites(cur, ids, 5))
 			}
 			out = append(out, lt)
 		}
@@ -161,9 +161,27 @@ func NewLeaks(snaps []Snapshot, cur *heap.Heap, rep *objgraph.LeakReport, suspec
 
 // AllocSite is a place leak candidates were allocated.
 type AllocSite struct {
-	Site  string `json:"site"`  // file:line, the innermost frame of their allocation tracebacks
-	Count int    `json:"count"` // objects
-	Bytes uint64 `json:"bytes"` // their own sizes
+	Site     string `json:"site"`               // file:line, the innermost frame of their allocation tracebacks
+	Function string `json:"function,omitempty"` // the function of that line, when the snapshot names it
+	Count    int    `json:"count"`              // objects
+	Bytes    uint64 `json:"bytes"`              // their own sizes
+}
+
+func allocSites(sites []objgraph.AllocSite) []AllocSite {
+	var out []AllocSite
+	for _, s := range sites {
+		out = append(out, AllocSite{Site: s.Frame.File + ":" + strconv.Itoa(s.Frame.Line), Function: s.Frame.Function, Count: s.Count, Bytes: s.Bytes})
+	}
+	return out
+}
+
+// line is "file:line function: N objects, SIZE".
+func (s AllocSite) line() string {
+	at := Escape(s.Site)
+	if s.Function != "" {
+		at += " " + Escape(s.Function)
+	}
+	return fmt.Sprintf("%s: %s, %s", at, Plural(s.Count, "object"), units.Bytes(s.Bytes))
 }
 
 // ownedBuffers is ", owning N of buffers", or "" for none.
@@ -208,7 +226,7 @@ func (r *Leaks) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "\n#%d %s: %s, %s%s, retaining %s; count %s\n", i+1, Escape(t.Type),
 			Plural(t.Count, "object"), units.Bytes(t.Bytes), ownedBuffers(t.Buffers), units.Bytes(t.Retained), Movement(t.Counts))
 		for _, s := range t.Sites {
-			fmt.Fprintf(w, "  allocated at %s: %s, %s\n", Escape(s.Site), Plural(s.Count, "object"), units.Bytes(s.Bytes))
+			fmt.Fprintf(w, "  allocated at %s\n", s.line())
 		}
 		groups := limit(t.Groups, r.groups)
 		for _, g := range groups {
@@ -276,6 +294,9 @@ func (r *Leaks) writeSuspects(w io.Writer) error {
 			types = append(types, units.Commas(uint64(t.Count))+" "+Escape(t.Type))
 		}
 		fmt.Fprintf(w, "   new entries: %s\n", strings.Join(types, ", "))
+		for _, a := range s.Sites {
+			fmt.Fprintf(w, "   allocated at %s\n", a.line())
+		}
 		ex := s.Example
 		label := ""
 		if ex.Label != "" {

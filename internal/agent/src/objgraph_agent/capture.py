@@ -18,6 +18,7 @@ import sys
 import time
 from itertools import compress
 
+from .allocsites import _resume_tracing
 from .finish import _finish_later
 from .guard import _agent_idents, _exclude, _switch_back, _switch_quickly, _walk_begin, _walk_end
 from .layout import (
@@ -300,6 +301,7 @@ def _capture(path, collect, redact, background=False, say=False):
         cap.calibrate()
         if redact:
             cap.vocab = _code_vocabulary(gens, roots.frames)
+        cap.read_allocs(gens, roots.frames)
         perm = _frozen_start(cap, gens) if frozen else []
         if cap.quiet:
             _write_singletons(cap)
@@ -344,6 +346,9 @@ def _capture(path, collect, redact, background=False, say=False):
                 os.unlink(tmp)
             except OSError:
                 pass
+        # (what the walk made is freed before the free lists are refilled)
+        out = cap = None
+        _resume_tracing()
 
 
 def _sync_dir(path):

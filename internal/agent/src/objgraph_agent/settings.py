@@ -9,7 +9,7 @@ class _Tuning:
     change takes effect from the next capture on)."""
     __slots__ = ("batch", "atom_batch", "part", "edge_bytes_limit", "key_names_base", "max_errors",
                  "meta_slack", "threaded_writer", "hold_with_threads", "quiet_fast_path", "narrow",
-                 "quick_switch", "fork_min_bytes")
+                 "quick_switch", "fork_min_bytes", "pause_tracemalloc")
 
     def __init__(self):
         self.batch = 8192                   # objects per batch of the walk (small batches stay in cache)
@@ -25,6 +25,7 @@ class _Tuning:
         self.narrow = 1                     # columns of known bounds at their narrow widths (0: widest)
         self.quick_switch = 0.0005          # switch interval while held records are written (seconds)
         self.fork_min_bytes = 256 << 20     # fork=None forks from this much anonymous memory on (RssAnon)
+        self.pause_tracemalloc = True       # allocation tracebacks read before the walk, tracemalloc stopped during it
 
 
 _tuning = _Tuning()
