@@ -54,7 +54,7 @@ type runOptions struct {
 	signal string        // snapshot signal, as given
 	every  time.Duration // from the end of one snapshot to the next; 0 for none
 	redact bool          // leave str and bytes contents out
-	fork   string        // "auto", "always" or "never": snapshots in a forked child
+	fork   forkMode      // auto, always or never: snapshots in a forked child
 	push   string        // Pyroscope server to push every snapshot to; "" for none
 }
 
@@ -70,8 +70,7 @@ func init() {
 			fs.StringVar(&o.signal, "signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
 			fs.DurationVar(&o.every, "every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
 			fs.BoolVar(&o.redact, "redact", false, "leave the contents of str and bytes out of snapshots")
-			fs.StringVar(&o.fork, "fork", "auto", "take snapshots in a forked child, so that the program's pause is one fork(): always, never, or auto (when the heap is large)")
-			fs.Lookup("fork").NoOptDefVal = "always"
+			forkFlag(fs, &o.fork, "take snapshots in a forked child, so that the program's pause is one fork(): always (--fork alone), never, or auto (when the heap is large)")
 			fs.StringVar(&o.push, "push", "", "push every snapshot to the Grafana Pyroscope server at this URL")
 		}, runRun),
 	})
@@ -249,8 +248,6 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 		fork = "1"
 	case "never":
 		fork = "0"
-	default:
-		return usagef("--fork: %q is not always, never or auto", o.fork)
 	}
 	cmd.Env = append(os.Environ(),
 		"PYTHONPATH="+pythonPath,

@@ -4174,6 +4174,19 @@ def _fork_unavailable():
     return None
 
 
+def _fork_refusal():
+    """Why fork=None would not fork a capture here, whatever the heap's
+    size: fork is not safe (_fork_unavailable) or the child would not fit
+    in the memory available (_fork_check's message); None when it would."""
+    why = _fork_unavailable()
+    if why is None:
+        try:
+            _fork_check()
+        except MemoryError as e:
+            why = str(e)
+    return why
+
+
 def _read_int(path):
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -4294,7 +4307,7 @@ def _private_dirty():
 
 class _Child:
     """What the parent keeps of a fork capture it started."""
-    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes")
+    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes", "error")
 
     def __init__(self, pid, rfd, tmp, path):
         self.pid = pid
@@ -4304,6 +4317,7 @@ class _Child:
         self.outcome = None   # bytes from the child's pipe
         self.pause = 0.0      # seconds the caller was held up
         self.private_bytes = -1  # the child's memory of its own at the end (Private_Dirty)
+        self.error = None     # why the child failed, once reaped
         self.done = _thread.allocate_lock()
         self.done.acquire()
 
@@ -4345,11 +4359,17 @@ class _Child:
                 os.unlink(self.tmp)
             except OSError:
                 pass
+        self.error = msg
         self.done.release()
         return msg
 
 
 _last_child = [None]  # the last fork capture's _Child (for tests and benchmarks)
+# Called in the parent with the child's pid as soon as the child runs,
+# before the capture returns or waits for it (objgraph snapshot PID's loader
+# tells objgraph which process walks the heap); None for nothing. What it
+# raises is ignored.
+_fork_notify = [None]
 
 
 def _reaper(child, say):
@@ -4472,6 +4492,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
     child = _Child(pid, rfd, tmp, path)
     child.pause = pause
     _last_child[0] = child
+    notify = _fork_notify[0]
+    if notify is not None:
+        try:
+            notify(pid)
+        except Exception:
+            pass
+    del notify
     if wait:
         msg = child.reap()
         if msg is not None:
@@ -4796,8 +4823,9 @@ class _Installed:
                 path = self.next_path()
                 _owner[0] = _thread.get_ident()
                 fork = self.fork
-                if _fork_requested():
-                    fork = True
+                asked = _fork_requested()
+                if asked is not None:
+                    fork = asked
                 try:
                     # at exit, a forked child is waited for (say: the
                     # child's success is said when it is done)
@@ -4992,16 +5020,28 @@ _FORK_REQUEST = "fork-next"
 
 
 def _fork_requested():
-    """Whether 'objgraph snapshot --fork' asked for this snapshot to be
-    taken in a forked child: a file named fork-next in the run's private
-    directory, which this removes."""
+    """What 'objgraph snapshot --fork=always|never' asked of this snapshot:
+    a file named fork-next in the run's private directory, which this
+    removes, holding "always" (True: in a forked child; an empty file too)
+    or "never" (False: in-process). None when there is no such file."""
     if not _state_dir:
-        return False
+        return None
+    p = os.path.join(_state_dir, _FORK_REQUEST)
     try:
-        os.unlink(os.path.join(_state_dir, _FORK_REQUEST))
-        return True
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
+    try:
+        v = os.read(fd, 64).strip()
+    except OSError:
+        v = b""
+    finally:
+        os.close(fd)
+    try:
+        os.unlink(p)
+    except OSError:
+        return None  # taken by another process of the run
+    return v != b"never"
 
 
 def _parse_signal(name):

@@ -198,7 +198,7 @@ func alive(t *testing.T, pid int) {
 
 // checkSnapshot checks the planted count and that nothing of the loader's
 // or the agent's is in the snapshot.
-func checkSnapshot(t *testing.T, path string) {
+func checkSnapshot(t *testing.T, path string) *heap.Heap {
 	t.Helper()
 	h, err := heap.ReadFile(path)
 	if err != nil {
@@ -222,6 +222,53 @@ func checkSnapshot(t *testing.T, path string) {
 	if planted != 1234 {
 		t.Errorf("the snapshot holds %d instances of Planted, want 1234", planted)
 	}
+	return h
+}
+
+// tasks returns the threads of process pid.
+func tasks(t *testing.T, pid int) []string {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// children returns the child processes of process pid, zombies included.
+func children(t *testing.T, pid int) []string {
+	t.Helper()
+	var out []string
+	for _, task := range tasks(t, pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Fields(string(b))...)
+	}
+	return out
+}
+
+// nothingLeft checks that the process has no child and, within a few
+// seconds (the agent's thread ends once it has written its result), no
+// thread but those it had before.
+func nothingLeft(t *testing.T, pid int, before []string) {
+	t.Helper()
+	if c := children(t, pid); len(c) != 0 {
+		t.Errorf("process %d has children %v after the snapshot (the agent's, unreaped)", pid, c)
+	}
+	var now []string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		now = tasks(t, pid)
+		if fmt.Sprint(now) == fmt.Sprint(before) {
+			return
+		}
+	}
+	t.Errorf("process %d has threads %v after the snapshot, %v before", pid, now, before)
 }
 
 func TestSnapshot(t *testing.T) {
@@ -231,12 +278,16 @@ func TestSnapshot(t *testing.T) {
 		threads int
 		method  string // how the loader must have run
 		signals bool   // SIGUSR2 every millisecond meanwhile, which the program handles
+		fork    ForkMode
 	}{
-		{"spin", 3, "pending", false},       // the main thread runs Python code; others are busy too
-		{"sleep", 2, "thread", false},       // blocked in time.sleep(600)
-		{"sleep-signals", 2, "", true},      // and interrupted by the signals: either way
-		{"lock-nogc", 0, "pending", true},   // blocked in a lock, gc disabled
-		{"select-nogc", 1, "thread", false}, // blocked in select, // blocked in select
+		{"spin", 3, "pending", false, ""},                  // the main thread runs Python code; others are busy too
+		{"sleep", 2, "thread", false, ""},                  // blocked in time.sleep(600)
+		{"sleep-signals", 2, "", true, ""},                 // and interrupted by the signals: either way
+		{"lock-nogc", 0, "pending", true, ""},              // blocked in a lock, gc disabled
+		{"select-nogc", 1, "thread", false, ""},            // blocked in select
+		{"spin-inprocess", 3, "pending", false, ForkNever}, // the heap walked on the agent's thread
+		{"sleep-nogc-inprocess", 1, "thread", false, ForkNever},
+		{"lock-always", 1, "pending", false, ForkAlways},
 	}
 	for _, py := range pythons(t) {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"/"+filepath.Base(py), func(t *testing.T) {
@@ -244,6 +295,7 @@ func TestSnapshot(t *testing.T) {
 			for _, c := range cases {
 				t.Run(c.mode, func(t *testing.T) {
 					p := start(t, py, c.mode, c.threads)
+					before := tasks(t, p.cmd.Process.Pid)
 					dst := filepath.Join(t.TempDir(), "attached.ogs")
 					stop := make(chan bool)
 					if c.signals {
@@ -258,13 +310,22 @@ func TestSnapshot(t *testing.T) {
 							}
 						}()
 					}
-					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute})
+					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute, Fork: c.fork})
 					close(stop)
 					if err != nil {
 						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
 					}
-					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v",
-						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture)
+					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v, forked %v (child %d, pause %v, %d bytes; %q)",
+						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture,
+						res.Forked, res.Child, res.Pause, res.ChildMemory, res.NoFork)
+					// (auto forks here: fork is safe and the heap is small)
+					if wantFork := c.fork != ForkNever; res.Forked != wantFork || res.NoFork != "" {
+						t.Errorf("forked %v (%q), want %v", res.Forked, res.NoFork, wantFork)
+					}
+					if res.Forked && (res.Child <= 0 || res.ChildMemory <= 0 || res.Pause <= 0) {
+						t.Errorf("a fork capture without its child's pid, memory or pause: %+v", res)
+					}
+					nothingLeft(t, p.cmd.Process.Pid, before)
 					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
 						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
 					}
@@ -280,7 +341,14 @@ func TestSnapshot(t *testing.T) {
 					if _, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, res.Dir)); !errors.Is(err, os.ErrNotExist) {
 						t.Errorf("the agent's directory %s is left behind (%v)", res.Dir, err)
 					}
-					checkSnapshot(t, dst)
+					h := checkSnapshot(t, dst)
+					var f *heap.Fork
+					if c := h.Meta().Capture; c != nil {
+						f = c.Fork
+					}
+					if (f != nil) != res.Forked || f != nil && (f.ParentPID != p.cmd.Process.Pid || f.ChildPID != res.Child) {
+						t.Errorf("the snapshot's fork metadata %+v, want forked %v, parent %d, child %d", f, res.Forked, p.cmd.Process.Pid, res.Child)
+					}
 					st, code := p.finish(t)
 					if code != 7 {
 						t.Errorf("the program exited with %d, want its own 7", code)

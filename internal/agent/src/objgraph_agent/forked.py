@@ -78,6 +78,19 @@ def _fork_unavailable():
     return None
 
 
+def _fork_refusal():
+    """Why fork=None would not fork a capture here, whatever the heap's
+    size: fork is not safe (_fork_unavailable) or the child would not fit
+    in the memory available (_fork_check's message); None when it would."""
+    why = _fork_unavailable()
+    if why is None:
+        try:
+            _fork_check()
+        except MemoryError as e:
+            why = str(e)
+    return why
+
+
 def _read_int(path):
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -198,7 +211,7 @@ def _private_dirty():
 
 class _Child:
     """What the parent keeps of a fork capture it started."""
-    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes")
+    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes", "error")
 
     def __init__(self, pid, rfd, tmp, path):
         self.pid = pid
@@ -208,6 +221,7 @@ class _Child:
         self.outcome = None   # bytes from the child's pipe
         self.pause = 0.0      # seconds the caller was held up
         self.private_bytes = -1  # the child's memory of its own at the end (Private_Dirty)
+        self.error = None     # why the child failed, once reaped
         self.done = _thread.allocate_lock()
         self.done.acquire()
 
@@ -249,11 +263,17 @@ class _Child:
                 os.unlink(self.tmp)
             except OSError:
                 pass
+        self.error = msg
         self.done.release()
         return msg
 
 
 _last_child = [None]  # the last fork capture's _Child (for tests and benchmarks)
+# Called in the parent with the child's pid as soon as the child runs,
+# before the capture returns or waits for it (objgraph snapshot PID's loader
+# tells objgraph which process walks the heap); None for nothing. What it
+# raises is ignored.
+_fork_notify = [None]
 
 
 def _reaper(child, say):
@@ -376,6 +396,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
     child = _Child(pid, rfd, tmp, path)
     child.pause = pause
     _last_child[0] = child
+    notify = _fork_notify[0]
+    if notify is not None:
+        try:
+            notify(pid)
+        except Exception:
+            pass
+    del notify
     if wait:
         msg = child.reap()
         if msg is not None:
