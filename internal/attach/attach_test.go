@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,6 +59,8 @@ gc.set_threshold(555, 7, 3)
 if "nogc" in mode:
     gc.disable()
 keep = [Planted() for _ in range(1234)]
+if "big" in mode:
+    ballast = [[i] for i in range(300000)]  # a walk that takes a while
 running = [True]
 
 def spin_worker():
@@ -96,7 +99,7 @@ try:
 except Stop:
     pass
 running[0] = False
-new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2"})
+new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2", "ballast"})
 print(json.dumps({"enabled": gc.isenabled(), "threshold": list(gc.get_threshold()), "planted": len(keep),
                   "new_names": new_names, "modules": sorted(m for m in sys.modules if "objgraph" in m)}), flush=True)
 sys.exit(7)
@@ -510,5 +513,66 @@ func TestAttachTimeout(t *testing.T) {
 	st, code := p.finish(t)
 	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
 		t.Errorf("the program after the timeouts: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+// TestForkChild ends the forked child that walks the heap, once with
+// SIGKILL (a child that fails) and once by the deadline while it is
+// stopped: the error says which, and the process runs on with no child,
+// no thread of the agent's and its gc state as before.
+func TestForkChild(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	for _, c := range []struct {
+		name string
+		sig  syscall.Signal // sent to the child as soon as it runs
+		want string         // the error, with %[1]d the process's pid and %[2]d the child's
+	}{
+		{"killed", syscall.SIGKILL, "the capture agent's forked child %[2]d of process %[1]d failed: the snapshot's process was ended by signal 9; the process runs on as before"},
+		{"stopped", syscall.SIGSTOP, "no snapshot from process %[1]d after 8s: its forked child %[2]d was still walking the heap and was ended (SIGKILL); the process runs on as before"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := start(t, py, "sleep-big", 1)
+			pid := p.cmd.Process.Pid
+			before := tasks(t, pid)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Snapshot(pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 8 * time.Second, Fork: ForkAlways})
+				done <- err
+			}()
+			child := 0
+			var err error
+		poll:
+			for {
+				select {
+				case err = <-done:
+					break poll
+				default:
+				}
+				if child == 0 {
+					if kids := children(t, pid); len(kids) > 0 {
+						child, _ = strconv.Atoi(kids[0])
+						syscall.Kill(child, c.sig)
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if child == 0 {
+				t.Fatalf("no child seen; Snapshot: %v", err)
+			}
+			if want := fmt.Sprintf(c.want, pid, child); err == nil || err.Error() != want {
+				t.Fatalf("Snapshot: %v\nwant %s", err, want)
+			}
+			// the agent's thread reaps the child it was waiting for
+			for end := time.Now().Add(10 * time.Second); len(children(t, pid)) > 0 && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			alive(t, pid)
+			nothingLeft(t, pid, before)
+			st, code := p.finish(t)
+			if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || len(st.Modules) != 0 || p.stderr.String() != "" {
+				t.Errorf("the program afterwards: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+			}
+		})
 	}
 }
