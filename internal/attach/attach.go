@@ -93,7 +93,7 @@ var syscalls = map[int]string{
 }
 
 // Snapshot takes a heap snapshot of process pid and writes it to dst.
-func Snapshot(pid int, dst string, o Options) (*Result, error) {
+func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = func(string, ...any) {}
@@ -116,14 +116,15 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 		gdb = p
 	}
 	if t.Minor > MaxTestedMinor {
-		progress("process %d runs Python %s, newer than the tested 3.%d; attaching through gdb (its remote debugging interface, PEP 768, is not used)", pid, t.Python(), MaxTestedMinor)
+		progress("process %d runs Python %s, newer than 3.%d, the newest attaching was tested on; attaching through gdb (PEP 768's remote debugging interface is not used)", pid, t.Python(), MaxTestedMinor)
+		defer func() { err = untested(t, err) }()
 	}
 	dir, inside, err := makeDir(t)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res := &Result{Target: t, Dir: inside}
+	res = &Result{Target: t, Dir: inside}
 	progress("attaching to process %d (Python %s) with gdb", pid, t.Python())
 	mode := o.Fork
 	switch mode {
@@ -158,6 +159,15 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 	}
 	res.Path = dst
 	return res, nil
+}
+
+// untested adds to an error from a process whose Python is newer than
+// those attaching was tested on that it is.
+func untested(t Target, err error) error {
+	if err == nil || t.Minor <= MaxTestedMinor {
+		return err
+	}
+	return fmt.Errorf("%w (process %d runs Python %s, newer than 3.%d, the newest objgraph attaching was tested on; start the program with objgraph run, or call objgraph_agent.snapshot() in it)", err, t.PID, t.Python(), MaxTestedMinor)
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -465,6 +465,21 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+func TestUntested(t *testing.T) {
+	err := errors.New("attaching to process 42: boom")
+	if got := untested(Target{PID: 42, Minor: MaxTestedMinor}, err); got != err {
+		t.Errorf("a tested version: %v", got)
+	}
+	got := untested(Target{PID: 42, Minor: MaxTestedMinor + 1}, err)
+	want := fmt.Sprintf("attaching to process 42: boom (process 42 runs Python 3.%d, newer than 3.%d, the newest objgraph attaching was tested on; start the program with objgraph run, or call objgraph_agent.snapshot() in it)", MaxTestedMinor+1, MaxTestedMinor)
+	if got == nil || got.Error() != want || !errors.Is(got, err) {
+		t.Errorf("an untested version: %v\nwant %s", got, want)
+	}
+	if untested(Target{Minor: MaxTestedMinor + 1}, nil) != nil {
+		t.Error("no error made one")
+	}
+}
+
 func TestErrors(t *testing.T) {
 	_, err := Snapshot(1<<22+1, "x.ogs", Options{GDB: "/nonexistent/gdb"})
 	if err == nil || !strings.Contains(err.Error(), "no process") {
