@@ -34,6 +34,7 @@ func attachSnapshot(c *cmdEnv, o *snapshotOptions, pid int) error {
 			"method":          res.Method,
 			"stopped_seconds": res.Stopped.Seconds(),
 			"attach_seconds":  res.Attach.Seconds(),
+			"load_seconds":    res.Load.Seconds(),
 			"capture_seconds": res.Capture.Seconds(),
 			"fork":            res.Forked,
 		}
