@@ -28,8 +28,10 @@ func init() {
 			"(the command is not Python, Python is still starting, or was started without the\n" +
 			"agent), nothing is sent and the error says which. Then it waits for the snapshot\n" +
 			"file. Any other CPython 3.8-3.13 process is attached to with gdb, which runs the\n" +
-			"agent in it at a safe point (docs/attach.md); the snapshot is written to\n" +
-			"objgraph-PID-TIME.ogs in the current directory unless -o names a file.",
+			"agent in it at a safe point (docs/attach.md), which by default (--fork=auto) walks\n" +
+			"the heap in a forked child where fork is safe and the child fits in memory; the\n" +
+			"snapshot is written to objgraph-PID-TIME.ogs in the current directory unless -o\n" +
+			"names a file.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
 			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
 			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
