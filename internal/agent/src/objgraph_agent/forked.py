@@ -447,8 +447,16 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         _drop_excluded(gens)
         genbits = _gen_bits(gens)
         cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
-        # nothing else runs here: the quiet walk (see walk.py)
-        cap.quiet = _tuning.quiet_fast_path
+        # Nothing else runs here, but the walk is not the quiet one (see
+        # walk.py): the parent wrote the running frames and the untracked
+        # objects they lead to, and marked them in the byte map only. The
+        # quiet walk takes an untracked object with one reference without
+        # the byte map, and would write such an object a second time when
+        # the child reaches it from its one holder (3.12 shows a running
+        # frame's stale stack entries to the parent, a kwargs dict a
+        # Thread holds, say): two records of one address, a file no reader
+        # takes. Through the byte map, each is written once.
+        cap.quiet = False
         cap.calibrate()
         cap.frozen = frozen
         if redact:
