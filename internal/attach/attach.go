@@ -229,9 +229,10 @@ func writeOwned(path string, b []byte, t Target) error {
 func loader(dir string, fork ForkMode) string {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	boot := q(dir + "/boot.py")
-	// (the file closed by a with statement: left to the collector, it would
-	// be a ResourceWarning on the program's stderr under -W default)
-	inner := "try:\n with open(" + boot + ", \"rb\") as _f:\n  _s = _f.read()\n exec(compile(_s, " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
+	// (read with os.open and os.read, the descriptor closed at once: a file
+	// object left to the collector would be a ResourceWarning on the
+	// program's stderr under -W default, and one kept would hold the path)
+	inner := "try:\n _o = __import__(\"os\")\n _d = _o.open(" + boot + ", _o.O_RDONLY)\n try:\n  _s = _o.read(_d, 1 << 22)\n finally:\n  _o.close(_d)\n del _o, _d\n exec(compile(_s, " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
 	// The code the thread runs is compiled here, after "m", and not by
 	// exec from text: exec keeps the parser's objects until the code ends.
 	return "try:\n    (lambda g: __import__(\"_thread\").start_new_thread(exec, (compile(" + q(inner) + ", \"<objgraph attach>\", \"exec\"), g)))({\"m\": [], \"d\": " + q(dir) + ", \"f\": " + q(string(fork)) + "})\nexcept Exception:\n    pass\n"
