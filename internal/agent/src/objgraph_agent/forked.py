@@ -50,13 +50,14 @@ import gc
 import os
 import signal
 import time
-from itertools import compress
+from itertools import compress, repeat
+from operator import and_, getitem, rshift
 
 from .capture import (
     _drop_excluded, _frozen_start, _finish_file, _gen_bits, _new_meta, _open_tmp, _own_ids, _sync_dir, _walk_gens,
     _write_singletons)
 from .guard import _agent_idents, _forking, _walk_begin, _walk_end
-from .layout import _FRAME_CODE, _FREE_THREADED, _NOT, _id, _is_tracked, _len
+from .layout import _CHUNK_MASK, _CHUNK_SHIFT, _FRAME_CODE, _FREE_THREADED, _GRAIN, _NOT, _id, _is_tracked, _len
 from .names import _code_vocabulary
 from .output import _FILE_HDR, _MAGIC, _Out, _meta_json, _write_meta
 from .roots import _collect_roots
@@ -412,6 +413,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
     return child
 
 
+def _written(cap, ids):
+    """Bytes, 1 for each of ids the byte map of cap marks as written."""
+    g = list(map(rshift, ids, repeat(_GRAIN)))
+    chunks = list(map(cap.bytemap.__getitem__, map(rshift, g, repeat(_CHUNK_SHIFT - _GRAIN))))
+    return bytes(map(getitem, chunks, map(and_, g, repeat(_CHUNK_MASK))))
+
+
 def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids,
            frames):
     """The forked child: the rest of the walk, the file, then os._exit."""
@@ -421,6 +429,12 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         made = gc.get_objects(0)
         pre_ids.add(_id(made))
         made = list(compress(made, bytes(map(pre_ids.__contains__, map(_id, made))).translate(_NOT)))
+        if made:
+            # An untracked object the parent wrote may have been tracked by
+            # another thread between the listing of generation 0 and the
+            # fork (before 3.11, a running frame is untracked until it
+            # outlives its call): it is written already.
+            made = list(compress(made, _written(cap, list(map(_id, made))).translate(_NOT)))
         if made:
             gens[0].extend(made)
         del made, pre_ids
