@@ -206,6 +206,22 @@ class ForkCaptureTest(unittest.TestCase):
             dup = len(s.addr) - len(set(s.addr))
             self.assertEqual(dup, 0, "snapshot %d: %d addresses written twice" % (k, dup))
 
+    def test_fork_refusal_says_why(self):
+        """_fork_refusal() (objgraph snapshot PID --fork=auto) is None where
+        a fork capture would be taken whatever the heap's size, and the
+        memory check's message where the child would not fit."""
+        code = r"""if 1:
+            import objgraph_agent as a
+            print(repr(a._fork_refusal()))
+            a._fork_budget = lambda: (8 << 30, 1 << 30, "MemAvailable")
+            print(a._fork_refusal())
+        """
+        r = run_python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        first, second = r.stdout.splitlines()
+        self.assertEqual(first, "None")
+        self.assertIn("a fork snapshot would copy about 8192 MiB of this process's memory, and MemAvailable leaves 1024 MiB", second)
+
     def test_refuses_when_memory_is_short(self):
         """An estimate over what the process may use: a clear MemoryError,
         no child, no file."""
