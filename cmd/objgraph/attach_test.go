@@ -53,14 +53,32 @@ func TestSnapshotAttach(t *testing.T) {
 	if n != 321 {
 		t.Errorf("the snapshot has %d Marker objects, want 321", n)
 	}
-	stdout, stderr, code = runCLI("snapshot", "--json", "-o", dst, pid)
-	var res struct {
-		Path    string  `json:"path"`
-		Method  string  `json:"method"`
-		Stopped float64 `json:"stopped_seconds"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &res); code != 0 || err != nil || res.Path != dst || res.Method != "thread" || res.Stopped <= 0 {
-		t.Errorf("objgraph snapshot --json %s: exit %d, %+v (%v)\nstdout %q\nstderr %q", pid, code, res, err, stdout, stderr)
+	// --json says how: by default (auto) and with --fork always in a forked
+	// child, with --fork=never in the process
+	for _, c := range []struct {
+		flags []string
+		fork  bool
+	}{{nil, true}, {[]string{"--fork", "always"}, true}, {[]string{"--fork=never"}, false}} {
+		stdout, stderr, code = runCLI(append([]string{"snapshot", "--json", "-o", dst, pid}, c.flags...)...)
+		var res struct {
+			Path    string  `json:"path"`
+			Method  string  `json:"method"`
+			Stopped float64 `json:"stopped_seconds"`
+			Fork    bool    `json:"fork"`
+			Child   int     `json:"child_pid"`
+			Pause   float64 `json:"fork_pause_seconds"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &res); code != 0 || err != nil || res.Path != dst || res.Method != "thread" || res.Stopped <= 0 ||
+			res.Fork != c.fork || c.fork && (res.Child <= 0 || res.Pause <= 0) {
+			t.Errorf("objgraph snapshot --json %v %s: exit %d, %+v (%v)\nstdout %q\nstderr %q", c.flags, pid, code, res, err, stdout, stderr)
+		}
+		h, err := heap.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp := h.Meta().Capture; cp == nil || (cp.Fork != nil) != c.fork {
+			t.Errorf("objgraph snapshot %v: capture %+v, want a fork snapshot: %v", c.flags, cp, c.fork)
+		}
 	}
 	if _, stderr, code := runCLI("snapshot", strconv.Itoa(os.Getpid())); code != 1 || !strings.Contains(stderr, "is not a Python process") {
 		t.Errorf("objgraph snapshot of a Go process: exit %d, stderr %q", code, stderr)

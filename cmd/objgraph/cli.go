@@ -182,7 +182,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: objgraph %s [flags] %s\n\n%s\n\nflags:\n%s", cmd.name, cmd.args, cmd.summary, fs.FlagUsages())
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(joinChoices(fs, args[1:])); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fs.SetOutput(stdout)
 			fs.Usage()

@@ -48,9 +48,13 @@ if children():
 		name     string
 		runArgs  []string
 		snapArgs []string
+		fork     bool // the snapshot must be a fork snapshot
 	}{
-		{"snapshot--fork", nil, []string{"--fork"}},
-		{"run--fork", []string{"--fork"}, nil},
+		{"snapshot--fork", nil, []string{"--fork"}, true},
+		{"snapshot--fork-always", []string{"--fork=never"}, []string{"--fork", "always"}, true},
+		{"run--fork", []string{"--fork"}, nil, true},
+		{"run--fork-always", []string{"--fork", "always"}, nil, true},
+		{"snapshot--fork-never", []string{"--fork=always"}, []string{"--fork=never"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ready, stop := filepath.Join(dir, tc.name+".ready"), filepath.Join(dir, tc.name+".stop")
@@ -71,13 +75,19 @@ if children():
 					t.Fatal(err)
 				}
 				c := h.Meta().Capture
-				if c == nil || c.Fork == nil {
-					t.Fatalf("snapshot %s was not taken in a forked child: capture %+v", want, c)
+				if c == nil {
+					t.Fatalf("snapshot %s says nothing of its capture", want)
 				}
-				if c.Fork.ParentPID != pyPID || c.Fork.ChildPID == pyPID || c.Fork.ChildPID == 0 {
+				if !tc.fork {
+					if c.Fork != nil {
+						t.Errorf("snapshot %s was taken in a forked child: %+v", want, *c.Fork)
+					}
+				} else if c.Fork == nil {
+					t.Fatalf("snapshot %s was not taken in a forked child: capture %+v", want, c)
+				} else if c.Fork.ParentPID != pyPID || c.Fork.ChildPID == pyPID || c.Fork.ChildPID == 0 {
 					t.Errorf("fork capture of %d: parent %d, child %d", pyPID, c.Fork.ParentPID, c.Fork.ChildPID)
 				}
-				if c.Fork.ChildPrivateBytes <= 0 || c.Fork.EstimateBytes <= 0 {
+				if c.Fork != nil && (c.Fork.ChildPrivateBytes <= 0 || c.Fork.EstimateBytes <= 0) {
 					t.Errorf("the child's memory is not reported: %+v", *c.Fork)
 				}
 				n := 0
@@ -98,12 +108,53 @@ if children():
 	}
 }
 
-// TestRunForkFlag: --fork takes always, never or auto.
+// TestRunForkFlag runs objgraph run on a real program with each form of
+// --fork that --help names, and reads whether its snapshot at exit was
+// taken in a forked child; a value --fork does not take is a usage error.
 func TestRunForkFlag(t *testing.T) {
 	py := needPython3(t)
 	isolate(t)
 	_, errOut, code := runCLI("run", "--fork=sometimes", "--", py, "-c", "pass")
-	if code != 2 || !strings.Contains(errOut, `--fork: "sometimes" is not always, never or auto`) {
+	if code != 2 || !strings.Contains(errOut, `invalid argument "sometimes" for "--fork" flag: "sometimes" is not always, never or auto`) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	help, _, _ := runCLI("run", "--help")
+	if !strings.Contains(help, "--fork auto|always|never[=always]") || !strings.Contains(help, "(default auto)") {
+		t.Errorf("objgraph run --help does not show --fork's values and default:\n%s", help)
+	}
+	for _, c := range []struct {
+		flags []string
+		fork  bool
+	}{
+		{nil, false}, // auto: the heap is small
+		{[]string{"--fork"}, true},
+		{[]string{"--fork=always"}, true},
+		{[]string{"--fork", "always"}, true},
+		{[]string{"--fork=never"}, false},
+		{[]string{"--fork", "never"}, false},
+		{[]string{"--fork=auto"}, false},
+		{[]string{"--fork", "auto"}, false},
+	} {
+		t.Run(strings.Join(append([]string{"run"}, c.flags...), " "), func(t *testing.T) {
+			dir := t.TempDir()
+			args := append(append([]string{"run", "-o", dir, "--signal", "none", "--at-exit"}, c.flags...),
+				"--", py, "-c", "import sys; m = [object() for _ in range(100)]; sys.exit(3)")
+			_, errOut, code := runCLI(args...)
+			if code != 3 {
+				t.Fatalf("exit %d, want the program's 3; stderr:\n%s", code, errOut)
+			}
+			snaps, _ := filepath.Glob(filepath.Join(dir, "objgraph-*.ogs"))
+			if len(snaps) != 1 {
+				t.Fatalf("snapshots %v, want the one at exit; stderr:\n%s", snaps, errOut)
+			}
+			h, err := heap.ReadFile(snaps[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := h.Meta().Capture
+			if cp == nil || (cp.Fork != nil) != c.fork {
+				t.Errorf("capture %+v, want a fork snapshot: %v", cp, c.fork)
+			}
+		})
 	}
 }

@@ -58,7 +58,7 @@ type runOptions struct {
 	signal string        // snapshot signal, as given
 	every  time.Duration // from the end of one snapshot to the next; 0 for none
 	redact bool          // leave str and bytes contents out
-	fork   string        // "auto", "always" or "never": snapshots in a forked child
+	fork   forkMode      // auto, always or never: snapshots in a forked child
 	push   string        // Pyroscope server to push every snapshot to; "" for none
 	trace  int           // tracemalloc frames to keep per allocation; 0 for no tracing
 }
@@ -78,8 +78,7 @@ func init() {
 			fs.StringVar(&o.signal, "signal", "SIGUSR2", `take a snapshot on this signal ("none" for none)`)
 			fs.DurationVar(&o.every, "every", 0, "take a snapshot this long after the previous one ends (e.g. 30s; 0 for never)")
 			fs.BoolVar(&o.redact, "redact", false, "leave the contents of str and bytes out of snapshots")
-			fs.StringVar(&o.fork, "fork", "auto", "take snapshots in a forked child, so that the program's pause is one fork(): always, never, or auto (when the heap is large)")
-			fs.Lookup("fork").NoOptDefVal = "always"
+			forkFlag(fs, &o.fork, "take snapshots in a forked child, so that the program's pause is one fork(): always (--fork alone), never, or auto (when the heap is large)")
 			fs.StringVar(&o.push, "push", "", "push every snapshot to the Grafana Pyroscope server at this URL")
 			fs.IntVar(&o.trace, "trace-alloc", 0, "start tracemalloc before the program's first line, keeping `N` frames per allocation (PYTHONTRACEMALLOC=N), so that snapshots record allocation sites; 0 for none")
 		}, runRun),
@@ -261,8 +260,6 @@ func runRun(c *cmdEnv, o *runOptions, args []string) error {
 		fork = "1"
 	case "never":
 		fork = "0"
-	default:
-		return usagef("--fork: %q is not always, never or auto", o.fork)
 	}
 	cmd.Env = append(os.Environ(),
 		"PYTHONPATH="+pythonPath,

@@ -28,12 +28,14 @@ func init() {
 			"(the command is not Python, Python is still starting, or was started without the\n" +
 			"agent), nothing is sent and the error says which. Then it waits for the snapshot\n" +
 			"file. Any other CPython 3.8-3.13 process is attached to with gdb, which runs the\n" +
-			"agent in it at a safe point (docs/attach.md); the snapshot is written to\n" +
-			"objgraph-PID-TIME.ogs in the current directory unless -o names a file.",
+			"agent in it at a safe point (docs/attach.md), which by default (--fork=auto) walks\n" +
+			"the heap in a forked child where fork is safe and the child fits in memory; the\n" +
+			"snapshot is written to objgraph-PID-TIME.ogs in the current directory unless -o\n" +
+			"names a file.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
 			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
 			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
-			fs.BoolVar(&o.fork, "fork", false, "take it in a forked child of the program, whose pause is then one fork()")
+			forkFlag(fs, &o.fork, "walk the heap in a forked child of the process, whose pause is then one fork(): always (--fork alone), never, or auto: for a process objgraph run started, as the run was told; for any other, where fork is safe and the child fits in memory")
 		}, runSnapshot),
 	})
 }
@@ -42,7 +44,7 @@ func init() {
 type snapshotOptions struct {
 	out     string        // file to move the snapshot to
 	timeout time.Duration // how long to wait for the snapshot
-	fork    bool          // ask for a fork snapshot
+	fork    forkMode      // auto, always or never: the heap walked in a forked child
 }
 
 func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
@@ -81,13 +83,12 @@ func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
 	}
 	pattern := filepath.Join(a.Dir, fmt.Sprintf("objgraph-%d-*.ogs", a.PID))
 	before, _ := filepath.Glob(pattern)
-	if o.fork {
-		// the agent takes this snapshot in a forked child (and removes the file)
-		f, err := os.OpenFile(filepath.Join(state.Path, agent.ForkRequestFile), os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return fmt.Errorf("asking process %d for a fork snapshot: %w", a.PID, err)
+	if o.fork != "auto" {
+		// the agent takes this snapshot in a forked child or in-process, as
+		// the file says (and removes it)
+		if err := os.WriteFile(filepath.Join(state.Path, agent.ForkRequestFile), []byte(o.fork), 0o600); err != nil {
+			return fmt.Errorf("asking process %d for a snapshot with --fork=%s: %w", a.PID, o.fork, err)
 		}
-		f.Close()
 	}
 	if err := syscall.Kill(a.PID, sig); err != nil {
 		return fmt.Errorf("signalling process %d: %w", a.PID, err)

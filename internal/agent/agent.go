@@ -44,8 +44,8 @@ const (
 )
 
 // ForkRequestFile, created in the run's state directory before the signal,
-// asks the agent to take that snapshot in a forked child; the agent removes
-// it.
+// asks the agent to take that snapshot in a forked child (the file holds
+// "always", or is empty) or in-process ("never"); the agent removes it.
 const ForkRequestFile = "fork-next"
 
 // StateFile is the file the module writes in the EnvState directory once

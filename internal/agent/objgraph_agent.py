@@ -5103,6 +5103,19 @@ def _fork_unavailable():
     return None
 
 
+def _fork_refusal():
+    """Why fork=None would not fork a capture here, whatever the heap's
+    size: fork is not safe (_fork_unavailable) or the child would not fit
+    in the memory available (_fork_check's message); None when it would."""
+    why = _fork_unavailable()
+    if why is None:
+        try:
+            _fork_check()
+        except MemoryError as e:
+            why = str(e)
+    return why
+
+
 def _read_int(path):
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -5223,7 +5236,7 @@ def _private_dirty():
 
 class _Child:
     """What the parent keeps of a fork capture it started."""
-    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes")
+    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes", "error")
 
     def __init__(self, pid, rfd, tmp, path):
         self.pid = pid
@@ -5233,6 +5246,7 @@ class _Child:
         self.outcome = None   # bytes from the child's pipe
         self.pause = 0.0      # seconds the caller was held up
         self.private_bytes = -1  # the child's memory of its own at the end (Private_Dirty)
+        self.error = None     # why the child failed, once reaped
         self.done = _thread.allocate_lock()
         self.done.acquire()
 
@@ -5274,11 +5288,17 @@ class _Child:
                 os.unlink(self.tmp)
             except OSError:
                 pass
+        self.error = msg
         self.done.release()
         return msg
 
 
 _last_child = [None]  # the last fork capture's _Child (for tests and benchmarks)
+# Called in the parent with the child's pid as soon as the child runs,
+# before the capture returns or waits for it (objgraph snapshot PID's loader
+# tells objgraph which process walks the heap); None for nothing. What it
+# raises is ignored.
+_fork_notify = [None]
 
 
 def _reaper(child, say):
@@ -5402,6 +5422,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
     child = _Child(pid, rfd, tmp, path)
     child.pause = pause
     _last_child[0] = child
+    notify = _fork_notify[0]
+    if notify is not None:
+        try:
+            notify(pid)
+        except Exception:
+            pass
+    del notify
     if wait:
         msg = child.reap()
         if msg is not None:
@@ -5409,6 +5436,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
         return child
     _thread.start_new_thread(_reaper, (child, say))
     return child
+
+
+def _written(cap, ids):
+    """Bytes, 1 for each of ids the byte map of cap marks as written."""
+    g = list(map(rshift, ids, repeat(_GRAIN)))
+    chunks = list(map(cap.bytemap.__getitem__, map(rshift, g, repeat(_CHUNK_SHIFT - _GRAIN))))
+    return bytes(map(getitem, chunks, map(and_, g, repeat(_CHUNK_MASK))))
 
 
 def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids,
@@ -5420,6 +5454,12 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         made = gc.get_objects(0)
         pre_ids.add(_id(made))
         made = list(compress(made, bytes(map(pre_ids.__contains__, map(_id, made))).translate(_NOT)))
+        if made:
+            # An untracked object the parent wrote may have been tracked by
+            # another thread between the listing of generation 0 and the
+            # fork (before 3.11, a running frame is untracked until it
+            # outlives its call): it is written already.
+            made = list(compress(made, _written(cap, list(map(_id, made))).translate(_NOT)))
         if made:
             gens[0].extend(made)
         del made, pre_ids
@@ -5446,8 +5486,16 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         _drop_excluded(gens)
         genbits = _gen_bits(gens)
         cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
-        # nothing else runs here: the quiet walk (see walk.py)
-        cap.quiet = _tuning.quiet_fast_path
+        # Nothing else runs here, but the walk is not the quiet one (see
+        # walk.py): the parent wrote the running frames and the untracked
+        # objects they lead to, and marked them in the byte map only. The
+        # quiet walk takes an untracked object with one reference without
+        # the byte map, and would write such an object a second time when
+        # the child reaches it from its one holder (3.12 shows a running
+        # frame's stale stack entries to the parent, a kwargs dict a
+        # Thread holds, say): two records of one address, a file no reader
+        # takes. Through the byte map, each is written once.
+        cap.quiet = False
         cap.calibrate()
         cap.frozen = frozen
         if redact:
@@ -5734,8 +5782,9 @@ class _Installed:
                 path = self.next_path()
                 _owner[0] = _thread.get_ident()
                 fork = self.fork
-                if _fork_requested():
-                    fork = True
+                asked = _fork_requested()
+                if asked is not None:
+                    fork = asked
                 try:
                     # at exit, a forked child is waited for (say: the
                     # child's success is said when it is done)
@@ -5931,16 +5980,28 @@ _FORK_REQUEST = "fork-next"
 
 
 def _fork_requested():
-    """Whether 'objgraph snapshot --fork' asked for this snapshot to be
-    taken in a forked child: a file named fork-next in the run's private
-    directory, which this removes."""
+    """What 'objgraph snapshot --fork=always|never' asked of this snapshot:
+    a file named fork-next in the run's private directory, which this
+    removes, holding "always" (True: in a forked child; an empty file too)
+    or "never" (False: in-process). None when there is no such file."""
     if not _state_dir:
-        return False
+        return None
+    p = os.path.join(_state_dir, _FORK_REQUEST)
     try:
-        os.unlink(os.path.join(_state_dir, _FORK_REQUEST))
-        return True
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
+    try:
+        v = os.read(fd, 64).strip()
+    except OSError:
+        v = b""
+    finally:
+        os.close(fd)
+    try:
+        os.unlink(p)
+    except OSError:
+        return None  # taken by another process of the run
+    return v != b"never"
 
 
 def _parse_signal(name):

@@ -172,6 +172,56 @@ class ForkCaptureTest(unittest.TestCase):
         self.assertGreater(len(s.addr), 300000)
         self.assertEqual([f for f in os.listdir(self.tmp) if ".tmp-" in f], [])
 
+    def test_busy_threads_each_object_once(self):
+        """A fork snapshot taken on a thread threading did not start while
+        threading's threads run Python code (as objgraph snapshot PID's
+        loader takes it) writes each address once: the objects the parent
+        wrote for the running frames are not written again by the child."""
+        code = r"""if 1:
+            import _thread, os, sys, threading, objgraph_agent
+            running = [True]
+            def spin():
+                while running[0]:
+                    junk = [str(i) for i in range(50)]
+            for _ in range(3):
+                threading.Thread(target=spin, daemon=True).start()
+            done = _thread.allocate_lock()
+            done.acquire()
+            def take():
+                try:
+                    for k in range(3):
+                        objgraph_agent.snapshot(os.path.join(sys.argv[1], "b%d.ogs" % k), fork=True, wait=True)
+                finally:
+                    running[0] = False
+                    done.release()
+            _thread.start_new_thread(take, ())
+            while running[0]:
+                junk = [i for i in range(100)]
+            done.acquire()
+        """
+        r = run_python(None, args=["-c", code, self.tmp], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for k in range(3):
+            s = decode(os.path.join(self.tmp, "b%d.ogs" % k))
+            dup = len(s.addr) - len(set(s.addr))
+            self.assertEqual(dup, 0, "snapshot %d: %d addresses written twice" % (k, dup))
+
+    def test_fork_refusal_says_why(self):
+        """_fork_refusal() (objgraph snapshot PID --fork=auto) is None where
+        a fork capture would be taken whatever the heap's size, and the
+        memory check's message where the child would not fit."""
+        code = r"""if 1:
+            import objgraph_agent as a
+            print(repr(a._fork_refusal()))
+            a._fork_budget = lambda: (8 << 30, 1 << 30, "MemAvailable")
+            print(a._fork_refusal())
+        """
+        r = run_python(code)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        first, second = r.stdout.splitlines()
+        self.assertEqual(first, "None")
+        self.assertIn("a fork snapshot would copy about 8192 MiB of this process's memory, and MemAvailable leaves 1024 MiB", second)
+
     def test_refuses_when_memory_is_short(self):
         """An estimate over what the process may use: a clear MemoryError,
         no child, no file."""

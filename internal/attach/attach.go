@@ -34,20 +34,39 @@ type Options struct {
 	Timeout  time.Duration                 // for the whole snapshot; 0 means 2 minutes
 	GDB      string                        // gdb's path; "" looks for gdb on $PATH
 	Progress func(format string, a ...any) // told what is being waited for; nil for none
+	Fork     ForkMode                      // whether the capture runs in a forked child; "" is ForkAuto
 }
+
+// ForkMode says where the process's heap is walked.
+type ForkMode string
+
+const (
+	// ForkAuto walks it in a forked child where fork is safe and the
+	// child fits in the memory the process may use, else in the process.
+	ForkAuto ForkMode = "auto"
+	// ForkAlways walks it in a forked child, or fails saying why not.
+	ForkAlways ForkMode = "always"
+	// ForkNever walks it in the process, on the agent's thread.
+	ForkNever ForkMode = "never"
+)
 
 // Result says how a snapshot was taken.
 type Result struct {
-	Path    string        // where the snapshot is now
-	Dir     string        // the agent's private directory, as the process names it; removed on return
-	Target  Target        // the process
-	Method  string        // "thread" (a blocked thread ran the loader) or "pending" (the main thread, between bytecodes)
-	Thread  int           // the thread that ran or will run the loader
-	Syscall string        // the system call that thread was waiting in, "" if none
-	Stopped time.Duration // how long every thread of the process was stopped by gdb
-	Attach  time.Duration // of which attaching (ptrace and reading the symbols)
-	Load    time.Duration // in the process: reading the agent and finding the loader's own objects
-	Capture time.Duration // in the process: the snapshot itself
+	Path        string        // where the snapshot is now
+	Dir         string        // the agent's private directory, as the process names it; removed on return
+	Target      Target        // the process
+	Method      string        // "thread" (a blocked thread ran the loader) or "pending" (the main thread, between bytecodes)
+	Thread      int           // the thread that ran or will run the loader
+	Syscall     string        // the system call that thread was waiting in, "" if none
+	Stopped     time.Duration // how long every thread of the process was stopped by gdb
+	Attach      time.Duration // of which attaching (ptrace and reading the symbols)
+	Load        time.Duration // in the process: reading the agent and finding the loader's own objects
+	Capture     time.Duration // in the process: the snapshot itself (with a fork, until the child was done)
+	Forked      bool          // the heap was walked in a forked child of the process
+	NoFork      string        // with ForkAuto, why it was walked in the process ("" when forked, or never asked)
+	Child       int           // the forked child's pid
+	Pause       time.Duration // with a fork: how long the capture held the process's GIL before the fork returned
+	ChildMemory int64         // with a fork: the memory the child held alone at the end (Private_Dirty), in bytes
 }
 
 // ErrNoGDB is returned when gdb cannot be found.
@@ -74,7 +93,7 @@ var syscalls = map[int]string{
 }
 
 // Snapshot takes a heap snapshot of process pid and writes it to dst.
-func Snapshot(pid int, dst string, o Options) (*Result, error) {
+func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 	progress := o.Progress
 	if progress == nil {
 		progress = func(string, ...any) {}
@@ -97,16 +116,25 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 		gdb = p
 	}
 	if t.Minor > MaxTestedMinor {
-		progress("process %d runs Python %s, newer than the tested 3.%d; attaching through gdb (its remote debugging interface, PEP 768, is not used)", pid, t.Python(), MaxTestedMinor)
+		progress("process %d runs Python %s, newer than 3.%d, the newest attaching was tested on; attaching through gdb (PEP 768's remote debugging interface is not used)", pid, t.Python(), MaxTestedMinor)
+		defer func() { err = untested(t, err) }()
 	}
 	dir, inside, err := makeDir(t)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res := &Result{Target: t, Dir: inside}
+	res = &Result{Target: t, Dir: inside}
 	progress("attaching to process %d (Python %s) with gdb", pid, t.Python())
-	rep, err := runGDB(gdb, t, loader(inside), deadline, progress)
+	mode := o.Fork
+	switch mode {
+	case "":
+		mode = ForkAuto
+	case ForkAuto, ForkAlways, ForkNever:
+	default:
+		return nil, fmt.Errorf("fork mode %q is not auto, always or never", mode)
+	}
+	rep, err := runGDB(gdb, t, loader(inside, mode), deadline, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +159,15 @@ func Snapshot(pid int, dst string, o Options) (*Result, error) {
 	}
 	res.Path = dst
 	return res, nil
+}
+
+// untested adds to an error from a process whose Python is newer than
+// those attaching was tested on that it is.
+func untested(t Target, err error) error {
+	if err == nil || t.Minor <= MaxTestedMinor {
+		return err
+	}
+	return fmt.Errorf("%w (process %d runs Python %s, newer than 3.%d, the newest objgraph attaching was tested on; start the program with objgraph run, or call objgraph_agent.snapshot() in it)", err, t.PID, t.Python(), MaxTestedMinor)
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
@@ -189,13 +226,16 @@ func writeOwned(path string, b []byte, t Target) error {
 // namespace: it binds no name there, starts a thread that runs boot.py
 // from dir (as the process sees it) in a namespace of its own, and returns.
 // Its first object, the list "m", tells boot.py which objects are newer.
-func loader(dir string) string {
+func loader(dir string, fork ForkMode) string {
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	boot := q(dir + "/boot.py")
-	inner := "try:\n exec(compile(open(" + boot + ", \"rb\").read(), " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
+	// (read with os.open and os.read, the descriptor closed at once: a file
+	// object left to the collector would be a ResourceWarning on the
+	// program's stderr under -W default, and one kept would hold the path)
+	inner := "try:\n _o = __import__(\"os\")\n _d = _o.open(" + boot + ", _o.O_RDONLY)\n try:\n  _s = _o.read(_d, 1 << 22)\n finally:\n  _o.close(_d)\n del _o, _d\n exec(compile(_s, " + boot + ", \"exec\"), {\"__name__\": \"_objgraph_attach\", \"_loader\": globals()})\nexcept BaseException:\n pass\n"
 	// The code the thread runs is compiled here, after "m", and not by
 	// exec from text: exec keeps the parser's objects until the code ends.
-	return "try:\n    (lambda g: __import__(\"_thread\").start_new_thread(exec, (compile(" + q(inner) + ", \"<objgraph attach>\", \"exec\"), g)))({\"m\": [], \"d\": " + q(dir) + "})\nexcept Exception:\n    pass\n"
+	return "try:\n    (lambda g: __import__(\"_thread\").start_new_thread(exec, (compile(" + q(inner) + ", \"<objgraph attach>\", \"exec\"), g)))({\"m\": [], \"d\": " + q(dir) + ", \"f\": " + q(string(fork)) + "})\nexcept Exception:\n    pass\n"
 }
 
 // runGDB runs gdb_attach.py in gdb and returns its report.
@@ -333,9 +373,12 @@ func gdbError(t Target, rep *report) error {
 	return fmt.Errorf("attaching to process %d: %s", t.PID, rep.Error)
 }
 
-// wait waits for the loader's result in dir.
+// wait waits for the loader's result in dir. With a fork capture, the
+// result comes once the child has written the file and been reaped; a
+// child still walking at the deadline is ended, and the process runs on.
 func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *Result, progress func(string, ...any)) error {
 	claimed := false
+	child := 0
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "result"))
 		if err == nil {
@@ -350,10 +393,24 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 				progress("capturing in process %d", t.PID)
 			}
 		}
+		if child == 0 {
+			if b, err := os.ReadFile(filepath.Join(dir, "child")); err == nil {
+				if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
+					child = n
+					progress("process %d forked process %d, which walks its heap while the process runs on", t.PID, child)
+				}
+			}
+		}
 		if !proc.Alive(t.PID) {
 			return fmt.Errorf("process %d exited before writing a snapshot", t.PID)
 		}
 		if time.Now().After(deadline) {
+			if child != 0 {
+				if endChild(t.PID, child) {
+					return fmt.Errorf("no snapshot from process %d after %v: its forked child %d was still walking the heap and was ended (SIGKILL); the process runs on as before", t.PID, timeout, child)
+				}
+				return fmt.Errorf("no snapshot from process %d after %v: its forked child %d is done but the agent has not said so yet", t.PID, timeout, child)
+			}
 			if claimed {
 				return fmt.Errorf("no snapshot from process %d after %v: the capture had started and is left to fail harmlessly", t.PID, timeout)
 			}
@@ -363,15 +420,58 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 	}
 }
 
+// endChild kills child, the process the agent forked in process parent to
+// walk its heap, if it is still that: a child of parent's that has not
+// exited. The agent's thread in parent then reaps it.
+func endChild(parent, child int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ppid ...: comm may hold spaces and parentheses
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 || f[0] == "Z" || f[1] != strconv.Itoa(parent) {
+		return false
+	}
+	return syscall.Kill(child, syscall.SIGKILL) == nil
+}
+
+// parseResult reads what boot.py wrote: "ok", the file, the load and
+// capture times, the loader's counts, and how the heap was walked ("fork
+// CHILD PAUSE MEMORY" or "inprocess WHY"); or "childerror", the child's
+// pid and its failure; or "error" and the exception.
 func parseResult(t Target, s string, res *Result) error {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	if len(lines) >= 4 && lines[0] == "ok" {
+	switch {
+	case len(lines) >= 4 && lines[0] == "ok":
 		l, _ := strconv.ParseFloat(lines[2], 64)
 		c, _ := strconv.ParseFloat(lines[3], 64)
 		res.Load, res.Capture = seconds(l), seconds(c)
+		if len(lines) >= 6 {
+			how, rest, _ := strings.Cut(lines[5], " ")
+			switch how {
+			case "fork":
+				f := strings.Fields(rest)
+				if len(f) == 3 {
+					res.Forked = true
+					res.Child, _ = strconv.Atoi(f[0])
+					p, _ := strconv.ParseFloat(f[1], 64)
+					res.Pause = seconds(p)
+					res.ChildMemory, _ = strconv.ParseInt(f[2], 10, 64)
+				}
+			case "inprocess":
+				res.NoFork = rest
+			}
+		}
 		return nil
-	}
-	if len(lines) >= 2 && lines[0] == "error" {
+	case len(lines) >= 3 && lines[0] == "childerror":
+		return fmt.Errorf("the capture agent's forked child %s of process %d failed: %s; the process runs on as before", lines[1], t.PID, strings.Join(lines[2:], " "))
+	case len(lines) >= 2 && lines[0] == "error":
 		return fmt.Errorf("the capture agent failed in process %d: %s", t.PID, strings.Join(lines[1:], " "))
 	}
 	return fmt.Errorf("process %d: unreadable result from the capture agent: %q", t.PID, s)

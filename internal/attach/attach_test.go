@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,6 +59,8 @@ gc.set_threshold(555, 7, 3)
 if "nogc" in mode:
     gc.disable()
 keep = [Planted() for _ in range(1234)]
+if "big" in mode:
+    ballast = [[i] for i in range(300000)]  # a walk that takes a while
 running = [True]
 
 def spin_worker():
@@ -96,7 +99,7 @@ try:
 except Stop:
     pass
 running[0] = False
-new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2"})
+new_names = sorted(set(vars()) - set(names_before) - {"names_before", "r", "w", "lk", "junk", "fcntl", "f1", "f2", "ballast"})
 print(json.dumps({"enabled": gc.isenabled(), "threshold": list(gc.get_threshold()), "planted": len(keep),
                   "new_names": new_names, "modules": sorted(m for m in sys.modules if "objgraph" in m)}), flush=True)
 sys.exit(7)
@@ -198,7 +201,7 @@ func alive(t *testing.T, pid int) {
 
 // checkSnapshot checks the planted count and that nothing of the loader's
 // or the agent's is in the snapshot.
-func checkSnapshot(t *testing.T, path string) {
+func checkSnapshot(t *testing.T, path string) *heap.Heap {
 	t.Helper()
 	h, err := heap.ReadFile(path)
 	if err != nil {
@@ -222,6 +225,53 @@ func checkSnapshot(t *testing.T, path string) {
 	if planted != 1234 {
 		t.Errorf("the snapshot holds %d instances of Planted, want 1234", planted)
 	}
+	return h
+}
+
+// tasks returns the threads of process pid.
+func tasks(t *testing.T, pid int) []string {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// children returns the child processes of process pid, zombies included.
+func children(t *testing.T, pid int) []string {
+	t.Helper()
+	var out []string
+	for _, task := range tasks(t, pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Fields(string(b))...)
+	}
+	return out
+}
+
+// nothingLeft checks that the process has no child and, within a few
+// seconds (the agent's thread ends once it has written its result), no
+// thread but those it had before.
+func nothingLeft(t *testing.T, pid int, before []string) {
+	t.Helper()
+	if c := children(t, pid); len(c) != 0 {
+		t.Errorf("process %d has children %v after the snapshot (the agent's, unreaped)", pid, c)
+	}
+	var now []string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		now = tasks(t, pid)
+		if fmt.Sprint(now) == fmt.Sprint(before) {
+			return
+		}
+	}
+	t.Errorf("process %d has threads %v after the snapshot, %v before", pid, now, before)
 }
 
 func TestSnapshot(t *testing.T) {
@@ -231,12 +281,16 @@ func TestSnapshot(t *testing.T) {
 		threads int
 		method  string // how the loader must have run
 		signals bool   // SIGUSR2 every millisecond meanwhile, which the program handles
+		fork    ForkMode
 	}{
-		{"spin", 3, "pending", false},       // the main thread runs Python code; others are busy too
-		{"sleep", 2, "thread", false},       // blocked in time.sleep(600)
-		{"sleep-signals", 2, "", true},      // and interrupted by the signals: either way
-		{"lock-nogc", 0, "pending", true},   // blocked in a lock, gc disabled
-		{"select-nogc", 1, "thread", false}, // blocked in select, // blocked in select
+		{"spin", 3, "pending", false, ""},                  // the main thread runs Python code; others are busy too
+		{"sleep", 2, "thread", false, ""},                  // blocked in time.sleep(600)
+		{"sleep-signals", 2, "", true, ""},                 // and interrupted by the signals: either way
+		{"lock-nogc", 0, "pending", true, ""},              // blocked in a lock, gc disabled
+		{"select-nogc", 1, "thread", false, ""},            // blocked in select
+		{"spin-inprocess", 3, "pending", false, ForkNever}, // the heap walked on the agent's thread
+		{"sleep-nogc-inprocess", 1, "thread", false, ForkNever},
+		{"lock-always", 1, "pending", false, ForkAlways},
 	}
 	for _, py := range pythons(t) {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"/"+filepath.Base(py), func(t *testing.T) {
@@ -244,6 +298,7 @@ func TestSnapshot(t *testing.T) {
 			for _, c := range cases {
 				t.Run(c.mode, func(t *testing.T) {
 					p := start(t, py, c.mode, c.threads)
+					before := tasks(t, p.cmd.Process.Pid)
 					dst := filepath.Join(t.TempDir(), "attached.ogs")
 					stop := make(chan bool)
 					if c.signals {
@@ -258,13 +313,22 @@ func TestSnapshot(t *testing.T) {
 							}
 						}()
 					}
-					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute})
+					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute, Fork: c.fork})
 					close(stop)
 					if err != nil {
 						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
 					}
-					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v",
-						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture)
+					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v, forked %v (child %d, pause %v, %d bytes; %q)",
+						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture,
+						res.Forked, res.Child, res.Pause, res.ChildMemory, res.NoFork)
+					// (auto forks here: fork is safe and the heap is small)
+					if wantFork := c.fork != ForkNever; res.Forked != wantFork || res.NoFork != "" {
+						t.Errorf("forked %v (%q), want %v", res.Forked, res.NoFork, wantFork)
+					}
+					if res.Forked && (res.Child <= 0 || res.ChildMemory <= 0 || res.Pause <= 0) {
+						t.Errorf("a fork capture without its child's pid, memory or pause: %+v", res)
+					}
+					nothingLeft(t, p.cmd.Process.Pid, before)
 					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
 						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
 					}
@@ -280,7 +344,14 @@ func TestSnapshot(t *testing.T) {
 					if _, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, res.Dir)); !errors.Is(err, os.ErrNotExist) {
 						t.Errorf("the agent's directory %s is left behind (%v)", res.Dir, err)
 					}
-					checkSnapshot(t, dst)
+					h := checkSnapshot(t, dst)
+					var f *heap.Fork
+					if c := h.Meta().Capture; c != nil {
+						f = c.Fork
+					}
+					if (f != nil) != res.Forked || f != nil && (f.ParentPID != p.cmd.Process.Pid || f.ChildPID != res.Child) {
+						t.Errorf("the snapshot's fork metadata %+v, want forked %v, parent %d, child %d", f, res.Forked, p.cmd.Process.Pid, res.Child)
+					}
 					st, code := p.finish(t)
 					if code != 7 {
 						t.Errorf("the program exited with %d, want its own 7", code)
@@ -394,6 +465,21 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+func TestUntested(t *testing.T) {
+	err := errors.New("attaching to process 42: boom")
+	if got := untested(Target{PID: 42, Minor: MaxTestedMinor}, err); got != err {
+		t.Errorf("a tested version: %v", got)
+	}
+	got := untested(Target{PID: 42, Minor: MaxTestedMinor + 1}, err)
+	want := fmt.Sprintf("attaching to process 42: boom (process 42 runs Python 3.%d, newer than 3.%d, the newest objgraph attaching was tested on; start the program with objgraph run, or call objgraph_agent.snapshot() in it)", MaxTestedMinor+1, MaxTestedMinor)
+	if got == nil || got.Error() != want || !errors.Is(got, err) {
+		t.Errorf("an untested version: %v\nwant %s", got, want)
+	}
+	if untested(Target{Minor: MaxTestedMinor + 1}, nil) != nil {
+		t.Error("no error made one")
+	}
+}
+
 func TestErrors(t *testing.T) {
 	_, err := Snapshot(1<<22+1, "x.ogs", Options{GDB: "/nonexistent/gdb"})
 	if err == nil || !strings.Contains(err.Error(), "no process") {
@@ -442,5 +528,66 @@ func TestAttachTimeout(t *testing.T) {
 	st, code := p.finish(t)
 	if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || p.stderr.String() != "" {
 		t.Errorf("the program after the timeouts: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+	}
+}
+
+// TestForkChild ends the forked child that walks the heap, once with
+// SIGKILL (a child that fails) and once by the deadline while it is
+// stopped: the error says which, and the process runs on with no child,
+// no thread of the agent's and its gc state as before.
+func TestForkChild(t *testing.T) {
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	py := pythons(t)[0]
+	for _, c := range []struct {
+		name string
+		sig  syscall.Signal // sent to the child as soon as it runs
+		want string         // the error, with %[1]d the process's pid and %[2]d the child's
+	}{
+		{"killed", syscall.SIGKILL, "the capture agent's forked child %[2]d of process %[1]d failed: the snapshot's process was ended by signal 9; the process runs on as before"},
+		{"stopped", syscall.SIGSTOP, "no snapshot from process %[1]d after 8s: its forked child %[2]d was still walking the heap and was ended (SIGKILL); the process runs on as before"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := start(t, py, "sleep-big", 1)
+			pid := p.cmd.Process.Pid
+			before := tasks(t, pid)
+			done := make(chan error, 1)
+			go func() {
+				_, err := Snapshot(pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 8 * time.Second, Fork: ForkAlways})
+				done <- err
+			}()
+			child := 0
+			var err error
+		poll:
+			for {
+				select {
+				case err = <-done:
+					break poll
+				default:
+				}
+				if child == 0 {
+					if kids := children(t, pid); len(kids) > 0 {
+						child, _ = strconv.Atoi(kids[0])
+						syscall.Kill(child, c.sig)
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if child == 0 {
+				t.Fatalf("no child seen; Snapshot: %v", err)
+			}
+			if want := fmt.Sprintf(c.want, pid, child); err == nil || err.Error() != want {
+				t.Fatalf("Snapshot: %v\nwant %s", err, want)
+			}
+			// the agent's thread reaps the child it was waiting for
+			for end := time.Now().Add(10 * time.Second); len(children(t, pid)) > 0 && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+			}
+			alive(t, pid)
+			nothingLeft(t, pid, before)
+			st, code := p.finish(t)
+			if code != 7 || !st.Enabled || fmt.Sprint(st.Threshold) != "[555 7 3]" || len(st.NewNames) != 0 || len(st.Modules) != 0 || p.stderr.String() != "" {
+				t.Errorf("the program afterwards: %+v, exit %d, stderr %q", st, code, p.stderr.String())
+			}
+		})
 	}
 }

@@ -144,25 +144,59 @@ def _write(path, text):
     _os.replace(tmp, path)
 
 
+def _forked(pid):
+    """Told by the agent the pid of the child that walks the heap, as soon
+    as it runs: objgraph names it, and ends it on a timeout."""
+    _write(_loader["d"] + "/child", "%d\n" % pid)
+
+
 def _take(d):
     t0 = _time.monotonic()
     # (no tracked object in a local but the module: the frame of a running
     # function does not show its locals to gc.get_referents on 3.11+)
     mod = type(_sys)("objgraph_agent")
     mod.__file__ = d + "/objgraph_agent.py"
-    exec(compile(_read(mod.__file__), mod.__file__, "exec"), mod.__dict__)
-    mod._exclude.update(_own(mod))
-    n = len(mod._exclude)
-    mod._agent_idents.add(_th.get_ident())
-    t1 = _time.monotonic()
-    out = d + "/snapshot.ogs"
-    mod.snapshot(out, collect=False, redact=_loader.get("redact", False))
-    t2 = _time.monotonic()
-    # The module's functions and its dict hold one another: broken here, so
-    # that a program with gc disabled frees them too.
-    mod._exclude.clear()
-    mod.__dict__.clear()
-    return "ok\n%s\n%.6f\n%.6f\n%d %d\n" % (out, t1 - t0, t2 - t1, n, _found[0])
+    try:
+        exec(compile(_read(mod.__file__), mod.__file__, "exec"), mod.__dict__)
+        mod._exclude.update(_own(mod))
+        n = len(mod._exclude)
+        mod._agent_idents.add(_th.get_ident())
+        # "f": always (a fork capture or an error), never (in-process), or
+        # auto: a fork capture where fork is safe and the child fits in
+        # memory, else in-process, and why
+        mode = _loader.get("f", "never")
+        why = ""
+        if mode == "auto":
+            why = mod._fork_refusal() or ""
+        t1 = _time.monotonic()
+        out = d + "/snapshot.ogs"
+        redact = _loader.get("redact", False)
+        if mode == "always" or mode == "auto" and not why:
+            # The agent's thread (this one) waits for the child and reaps
+            # it: the result is written once the file is complete, and no
+            # thread of the agent's outlives this module.
+            mod._fork_notify[0] = _forked
+            try:
+                mod.snapshot(out, collect=False, redact=redact, fork=True, wait=True)
+            except OSError:
+                c = mod._last_child[0]
+                if c is None or c.error is None:
+                    raise
+                return "childerror\n%d\n%s\n" % (c.pid, c.error.replace("\n", " "))
+            c = mod._last_child[0]
+            how = "fork %d %.6f %d" % (c.pid, c.pause, c.private_bytes)
+        else:
+            mod.snapshot(out, collect=False, redact=redact, fork=False)
+            how = "inprocess " + why.replace("\n", " ")
+        t2 = _time.monotonic()
+        return "ok\n%s\n%.6f\n%.6f\n%d %d\n%s\n" % (out, t1 - t0, t2 - t1, n, _found[0], how)
+    finally:
+        # The module's functions and its dict hold one another: broken here,
+        # on every path, so that a program with gc disabled frees them too.
+        x = mod.__dict__.get("_exclude")
+        if x is not None:
+            x.clear()
+        mod.__dict__.clear()
 
 
 def _main():

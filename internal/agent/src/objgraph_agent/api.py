@@ -258,8 +258,9 @@ class _Installed:
                 path = self.next_path()
                 _owner[0] = _thread.get_ident()
                 fork = self.fork
-                if _fork_requested():
-                    fork = True
+                asked = _fork_requested()
+                if asked is not None:
+                    fork = asked
                 try:
                     # at exit, a forked child is waited for (say: the
                     # child's success is said when it is done)
@@ -455,16 +456,28 @@ _FORK_REQUEST = "fork-next"
 
 
 def _fork_requested():
-    """Whether 'objgraph snapshot --fork' asked for this snapshot to be
-    taken in a forked child: a file named fork-next in the run's private
-    directory, which this removes."""
+    """What 'objgraph snapshot --fork=always|never' asked of this snapshot:
+    a file named fork-next in the run's private directory, which this
+    removes, holding "always" (True: in a forked child; an empty file too)
+    or "never" (False: in-process). None when there is no such file."""
     if not _state_dir:
-        return False
+        return None
+    p = os.path.join(_state_dir, _FORK_REQUEST)
     try:
-        os.unlink(os.path.join(_state_dir, _FORK_REQUEST))
-        return True
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return False
+        return None
+    try:
+        v = os.read(fd, 64).strip()
+    except OSError:
+        v = b""
+    finally:
+        os.close(fd)
+    try:
+        os.unlink(p)
+    except OSError:
+        return None  # taken by another process of the run
+    return v != b"never"
 
 
 def _parse_signal(name):

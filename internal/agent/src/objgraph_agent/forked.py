@@ -50,13 +50,14 @@ import gc
 import os
 import signal
 import time
-from itertools import compress
+from itertools import compress, repeat
+from operator import and_, getitem, rshift
 
 from .capture import (
     _drop_excluded, _frozen_start, _finish_file, _gen_bits, _new_meta, _open_tmp, _own_ids, _sync_dir, _walk_gens,
     _write_singletons)
 from .guard import _agent_idents, _forking, _walk_begin, _walk_end
-from .layout import _FRAME_CODE, _FREE_THREADED, _NOT, _id, _is_tracked, _len
+from .layout import _CHUNK_MASK, _CHUNK_SHIFT, _FRAME_CODE, _FREE_THREADED, _GRAIN, _NOT, _id, _is_tracked, _len
 from .names import _code_vocabulary
 from .output import _FILE_HDR, _MAGIC, _Out, _meta_json, _write_meta
 from .roots import _collect_roots
@@ -77,6 +78,19 @@ def _fork_unavailable():
     if not (hasattr(os, "fork") and hasattr(os, "register_at_fork")):
         return "this platform has no fork()"
     return None
+
+
+def _fork_refusal():
+    """Why fork=None would not fork a capture here, whatever the heap's
+    size: fork is not safe (_fork_unavailable) or the child would not fit
+    in the memory available (_fork_check's message); None when it would."""
+    why = _fork_unavailable()
+    if why is None:
+        try:
+            _fork_check()
+        except MemoryError as e:
+            why = str(e)
+    return why
 
 
 def _read_int(path):
@@ -199,7 +213,7 @@ def _private_dirty():
 
 class _Child:
     """What the parent keeps of a fork capture it started."""
-    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes")
+    __slots__ = ("pid", "rfd", "tmp", "path", "outcome", "done", "pause", "private_bytes", "error")
 
     def __init__(self, pid, rfd, tmp, path):
         self.pid = pid
@@ -209,6 +223,7 @@ class _Child:
         self.outcome = None   # bytes from the child's pipe
         self.pause = 0.0      # seconds the caller was held up
         self.private_bytes = -1  # the child's memory of its own at the end (Private_Dirty)
+        self.error = None     # why the child failed, once reaped
         self.done = _thread.allocate_lock()
         self.done.acquire()
 
@@ -250,11 +265,17 @@ class _Child:
                 os.unlink(self.tmp)
             except OSError:
                 pass
+        self.error = msg
         self.done.release()
         return msg
 
 
 _last_child = [None]  # the last fork capture's _Child (for tests and benchmarks)
+# Called in the parent with the child's pid as soon as the child runs,
+# before the capture returns or waits for it (objgraph snapshot PID's loader
+# tells objgraph which process walks the heap); None for nothing. What it
+# raises is ignored.
+_fork_notify = [None]
 
 
 def _reaper(child, say):
@@ -378,6 +399,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
     child = _Child(pid, rfd, tmp, path)
     child.pause = pause
     _last_child[0] = child
+    notify = _fork_notify[0]
+    if notify is not None:
+        try:
+            notify(pid)
+        except Exception:
+            pass
+    del notify
     if wait:
         msg = child.reap()
         if msg is not None:
@@ -385,6 +413,13 @@ def _capture_fork(path, collect, redact, wait, say=False):
         return child
     _thread.start_new_thread(_reaper, (child, say))
     return child
+
+
+def _written(cap, ids):
+    """Bytes, 1 for each of ids the byte map of cap marks as written."""
+    g = list(map(rshift, ids, repeat(_GRAIN)))
+    chunks = list(map(cap.bytemap.__getitem__, map(rshift, g, repeat(_CHUNK_SHIFT - _GRAIN))))
+    return bytes(map(getitem, chunks, map(and_, g, repeat(_CHUNK_MASK))))
 
 
 def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen, redact, t0, collected, pre_ids,
@@ -396,6 +431,12 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         made = gc.get_objects(0)
         pre_ids.add(_id(made))
         made = list(compress(made, bytes(map(pre_ids.__contains__, map(_id, made))).translate(_NOT)))
+        if made:
+            # An untracked object the parent wrote may have been tracked by
+            # another thread between the listing of generation 0 and the
+            # fork (before 3.11, a running frame is untracked until it
+            # outlives its call): it is written already.
+            made = list(compress(made, _written(cap, list(map(_id, made))).translate(_NOT)))
         if made:
             gens[0].extend(made)
         del made, pre_ids
@@ -422,8 +463,16 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
         _drop_excluded(gens)
         genbits = _gen_bits(gens)
         cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
-        # nothing else runs here: the quiet walk (see walk.py)
-        cap.quiet = _tuning.quiet_fast_path
+        # Nothing else runs here, but the walk is not the quiet one (see
+        # walk.py): the parent wrote the running frames and the untracked
+        # objects they lead to, and marked them in the byte map only. The
+        # quiet walk takes an untracked object with one reference without
+        # the byte map, and would write such an object a second time when
+        # the child reaches it from its one holder (3.12 shows a running
+        # frame's stale stack entries to the parent, a kwargs dict a
+        # Thread holds, say): two records of one address, a file no reader
+        # takes. Through the byte map, each is written once.
+        cap.quiet = False
         cap.calibrate()
         cap.frozen = frozen
         if redact:
