@@ -186,7 +186,9 @@ def _take(d):
             c = mod._last_child[0]
             how = "fork %d %.6f %d" % (c.pid, c.pause, c.private_bytes)
         else:
-            mod.snapshot(out, collect=False, redact=redact, fork=False)
+            # (wait: the file is finished on this thread, before the module
+            # is cleared below)
+            mod.snapshot(out, collect=False, redact=redact, fork=False, wait=True)
             how = "inprocess " + why.replace("\n", " ")
         t2 = _time.monotonic()
         return "ok\n%s\n%.6f\n%.6f\n%d %d\n%s\n" % (out, t1 - t0, t2 - t1, n, _found[0], how)
