@@ -80,7 +80,6 @@ func (h *Heap) Traceback(t int) []Frame {
 // readAllocs decodes the allocation-site records.
 func (r *reader) readAllocs() error {
 	var d colDecoder
-	var buf []byte
 	h := r.h
 	a := &h.allocs
 	nstr := uint64(h.strs.len())
@@ -91,64 +90,41 @@ func (r *reader) readAllocs() error {
 	var rows []row
 	var tbRec, frRec = -1, -1
 	var nframes []uint32
-	for i, ri := range r.recs {
-		k := ri.h.kind
-		if k != recAllocs && k != recTracebacks && k != recFrames {
-			continue
-		}
-		p, err := r.payload(i, buf)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		buf = p
-		cols, err := parseDirectory(ri.h, p)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		if err := checkSize(ri.h, cols); err != nil {
-			return r.errAt(i, err)
-		}
-		n := int(ri.h.rows)
-		need := map[uint32]uint16{recAllocs: colAllocAddr, recTracebacks: colTBFrames, recFrames: colFrameFile}[k]
-		if n > 0 && findColumn(cols, need) == nil {
-			return r.errAt(i, fmt.Errorf("%s record of %d rows lacks its required column %d", recordName(k), n, need))
-		}
+	required := map[uint32][]uint16{recAllocs: {colAllocAddr}, recTracebacks: {colTBFrames}, recFrames: {colFrameFile}}
+	err := r.optionalRecords(required, func(i int, rh recHeader, p []byte, cols []column) error {
+		k := rh.kind
+		n := int(rh.rows)
 		switch k {
 		case recTracebacks, recFrames:
 			if (k == recTracebacks && tbRec >= 0) || (k == recFrames && frRec >= 0) {
-				return r.errAt(i, fmt.Errorf("a second %s record", recordName(k)))
+				return fmt.Errorf("a second %s record", recordName(k))
 			}
 			if k == recTracebacks {
 				tbRec = i
 				nframes = make([]uint32, n)
-				if err := ints(&d, p, cols, colTBFrames, nframes, math.MaxUint32); err != nil {
-					return r.errAt(i, err)
-				}
-				continue
+				return ints(&d, p, cols, colTBFrames, nframes, math.MaxUint32)
 			}
 			frRec = i
 			a.frFile = make([]uint32, n)
 			a.frLine = make([]uint32, n)
 			if err := firstErr(ints(&d, p, cols, colFrameFile, a.frFile, nstr-1),
 				ints(&d, p, cols, colFrameLine, a.frLine, math.MaxUint32)); err != nil {
-				return r.errAt(i, err)
+				return err
 			}
 			if findColumn(cols, colFrameFunc) != nil {
 				a.frFunc = make([]uint32, n)
-				if err := ints(&d, p, cols, colFrameFunc, a.frFunc, nstr-1); err != nil {
-					return r.errAt(i, err)
-				}
+				return ints(&d, p, cols, colFrameFunc, a.frFunc, nstr-1)
 			}
 		case recAllocs:
 			addrs := make([]uint64, n)
 			tbs := make([]uint32, n)
 			if err := firstErr(ints(&d, p, cols, colAllocAddr, addrs, math.MaxUint64),
 				ints(&d, p, cols, colAllocTB, tbs, math.MaxUint32)); err != nil {
-				return r.errAt(i, err)
+				return err
 			}
 			for j := range n {
 				if tbs[j] == 0 {
-					return r.errAt(i, fmt.Errorf("row %d: traceback 0 (they are numbered from 1)", j))
+					return fmt.Errorf("row %d: traceback 0 (they are numbered from 1)", j)
 				}
 				id, ok := r.hash.find(addrs[j])
 				if !ok {
@@ -158,6 +134,10 @@ func (r *reader) readAllocs() error {
 				rows = append(rows, row{id, tbs[j] - 1})
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if rows == nil && tbRec < 0 && frRec < 0 {
 		return nil

@@ -81,42 +81,23 @@ func (b *Builder) SetBuffer(id ID, buf Buffer) {
 // object is dropped and counted as dangling.
 func (r *reader) readBuffers() error {
 	var d colDecoder
-	var buf []byte
 	h := r.h
 	recOf := map[ID]int{} // the record of each owner, for the error on a second buffer
-	for i, ri := range r.recs {
-		if ri.h.kind != recBuffers {
-			continue
-		}
-		p, err := r.payload(i, buf)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		buf = p
-		cols, err := parseDirectory(ri.h, p)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		if err := checkSize(ri.h, cols); err != nil {
-			return r.errAt(i, err)
-		}
-		rows := int(ri.h.rows)
-		if rows > 0 && findColumn(cols, colBufAddr) == nil {
-			return r.errAt(i, fmt.Errorf("BUFFERS record of %d rows lacks its required column %d", rows, colBufAddr))
-		}
+	err := r.optionalRecords(map[uint32][]uint16{recBuffers: {colBufAddr}}, func(i int, rh recHeader, p []byte, cols []column) error {
+		rows := int(rh.rows)
 		addrs := make([]uint64, rows)
 		owned := make([]uint64, rows)
 		inSize := make([]uint64, rows)
-		err = firstErr(
+		err := firstErr(
 			ints(&d, p, cols, colBufAddr, addrs, math.MaxUint64),
 			ints(&d, p, cols, colBufOwned, owned, math.MaxUint64),
 			ints(&d, p, cols, colBufInSize, inSize, math.MaxUint64))
 		if err != nil {
-			return r.errAt(i, err)
+			return err
 		}
 		for k := range rows {
 			if inSize[k] > owned[k] {
-				return r.errAt(i, fmt.Errorf("row %d: %d bytes counted in the size, more than the %d owned", k, inSize[k], owned[k]))
+				return fmt.Errorf("row %d: %d bytes counted in the size, more than the %d owned", k, inSize[k], owned[k])
 			}
 			id, ok := r.hash.find(addrs[k])
 			if !ok {
@@ -124,11 +105,15 @@ func (r *reader) readBuffers() error {
 				continue
 			}
 			if _, dup := recOf[id]; dup {
-				return r.errAt(i, fmt.Errorf("row %d: object %#x owns a buffer in another row already", k, addrs[k]))
+				return fmt.Errorf("row %d: object %#x owns a buffer in another row already", k, addrs[k])
 			}
 			recOf[id] = i
 			h.bufs = append(h.bufs, bufferRow{id, Buffer{Owned: owned[k], InSize: inSize[k]}})
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(h.bufs, func(a, b bufferRow) int { return int(a.id) - int(b.id) })
 	return nil

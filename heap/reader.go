@@ -341,6 +341,42 @@ func (r *reader) readFull(buf []byte, off int64) error {
 }
 
 // payload reads a record's bytes after its header and checks its CRC.
+// optionalRecords calls fn with each record whose kind is a key of
+// required, in file order: its payload read (into buf, reused), its column
+// directory parsed and within bounds, and, when it has rows, the columns
+// required lists for its kind present. An error from fn is placed at the
+// record.
+func (r *reader) optionalRecords(required map[uint32][]uint16, fn func(rec int, h recHeader, p []byte, cols []column) error) error {
+	var buf []byte
+	for i, ri := range r.recs {
+		need, ok := required[ri.h.kind]
+		if !ok {
+			continue
+		}
+		p, err := r.payload(i, buf)
+		if err != nil {
+			return r.errAt(i, err)
+		}
+		buf = p
+		cols, err := parseDirectory(ri.h, p)
+		if err != nil {
+			return r.errAt(i, err)
+		}
+		if err := checkSize(ri.h, cols); err != nil {
+			return r.errAt(i, err)
+		}
+		for _, c := range need {
+			if ri.h.rows > 0 && findColumn(cols, c) == nil {
+				return r.errAt(i, fmt.Errorf("%s record of %d rows lacks its required column %d", recordName(ri.h.kind), ri.h.rows, c))
+			}
+		}
+		if err := fn(i, ri.h, p, cols); err != nil {
+			return r.errAt(i, err)
+		}
+	}
+	return nil
+}
+
 func (r *reader) payload(rec int, buf []byte) ([]byte, error) {
 	ri := r.recs[rec]
 	if cap(buf) < int(ri.h.length) {

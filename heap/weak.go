@@ -134,38 +134,17 @@ func (w *weakEdges) sort() {
 // object in two rows is an error.
 func (r *reader) readWeakrefs() error {
 	var d colDecoder
-	var buf []byte
 	h := r.h
 	recOf := map[ID]int{}
-	for i, ri := range r.recs {
-		if ri.h.kind != recWeakrefs {
-			continue
-		}
-		p, err := r.payload(i, buf)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		buf = p
-		cols, err := parseDirectory(ri.h, p)
-		if err != nil {
-			return r.errAt(i, err)
-		}
-		if err := checkSize(ri.h, cols); err != nil {
-			return r.errAt(i, err)
-		}
-		rows := int(ri.h.rows)
-		for _, c := range []uint16{colWeakFrom, colWeakTo} {
-			if rows > 0 && findColumn(cols, c) == nil {
-				return r.errAt(i, fmt.Errorf("WEAKREFS record of %d rows lacks its required column %d", rows, c))
-			}
-		}
+	err := r.optionalRecords(map[uint32][]uint16{recWeakrefs: {colWeakFrom, colWeakTo}}, func(i int, rh recHeader, p []byte, cols []column) error {
+		rows := int(rh.rows)
 		from := make([]uint64, rows)
 		to := make([]uint64, rows)
-		err = firstErr(
+		err := firstErr(
 			ints(&d, p, cols, colWeakFrom, from, math.MaxUint64),
 			ints(&d, p, cols, colWeakTo, to, math.MaxUint64))
 		if err != nil {
-			return r.errAt(i, err)
+			return err
 		}
 		for k := range rows {
 			f, ok := r.hash.find(from[k])
@@ -178,12 +157,16 @@ func (r *reader) readWeakrefs() error {
 				continue
 			}
 			if _, dup := recOf[f]; dup {
-				return r.errAt(i, fmt.Errorf("row %d: weak reference %#x has a referent in another row already", k, from[k]))
+				return fmt.Errorf("row %d: weak reference %#x has a referent in another row already", k, from[k])
 			}
 			recOf[f] = i
 			h.weak.from = append(h.weak.from, f)
 			h.weak.to = append(h.weak.to, t)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	h.weak.sort()
 	return nil
