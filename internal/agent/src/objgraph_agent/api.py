@@ -23,6 +23,7 @@ from .finish import _finish_after_fork, _finish_pending, wait  # noqa: F401 (wai
 from .forked import _capture_fork, _fork_auto
 from .guard import _agent_idents, _forking, _guard_after_fork
 from .layout import _AGENT_GLOBALS, _id
+from .output import _say
 
 
 __all__ = ["snapshot", "install", "uninstall", "main", "wait"]
@@ -348,19 +349,6 @@ class _Installed:
 _installed = None
 _prev_handler = {}
 _pthread_kill = getattr(signal, "pthread_kill", None)
-
-
-def _say(msg):
-    """A line on standard error, written to file descriptor 2 itself: not
-    through sys.stderr, whose buffer lock the interrupted code may hold (the
-    agent speaks from signal handlers) and which makes objects of its own on
-    first use."""
-    try:
-        b = (msg + "\n").encode("utf-8", "backslashreplace")
-        while b:
-            b = b[os.write(2, b):]
-    except Exception:
-        pass
 
 
 def _on_signal(signum, frame):

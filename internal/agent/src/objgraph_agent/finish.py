@@ -29,6 +29,8 @@ import atexit
 import os
 import weakref
 
+from .output import _say
+
 
 _pending = [None]  # the _Finish at work on its thread, or failed and not yet waited for
 
@@ -37,10 +39,10 @@ def _finish_thread(fin):
     try:
         fin.run()
         if fin.say:
-            _finish_say("objgraph_agent: wrote %s" % fin.path)
+            _say("objgraph_agent: wrote %s" % fin.path)
     except BaseException as e:
         fin.err = e
-        _finish_say("objgraph_agent: snapshot %s failed: %s: %s" % (fin.path, type(e).__name__, e))
+        _say("objgraph_agent: snapshot %s failed: %s: %s" % (fin.path, type(e).__name__, e))
     finally:
         fin.done.release()
 
@@ -57,7 +59,7 @@ def _finish_later(fin, say):
         fin.done = None
         fin.run()
         if say:
-            _finish_say("objgraph_agent: wrote %s" % fin.path)
+            _say("objgraph_agent: wrote %s" % fin.path)
         return fin
     _pending[0] = fin
     return fin
@@ -112,12 +114,3 @@ def _finish_after_fork():
             os.close(fin.fd)
         except OSError:
             pass
-
-
-def _finish_say(msg):
-    try:
-        b = (msg + "\n").encode("utf-8", "backslashreplace")
-        while b:
-            b = b[os.write(2, b):]
-    except Exception:
-        pass

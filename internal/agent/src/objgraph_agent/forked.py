@@ -59,7 +59,7 @@ from .capture import (
 from .guard import _agent_idents, _forking, _walk_begin, _walk_end
 from .layout import _CHUNK_MASK, _CHUNK_SHIFT, _FRAME_CODE, _FREE_THREADED, _GRAIN, _NOT, _id, _is_tracked, _len
 from .names import _code_vocabulary
-from .output import _FILE_HDR, _MAGIC, _Out, _meta_json, _write_meta
+from .output import _FILE_HDR, _MAGIC, _Out, _meta_json, _say, _write_meta
 from .roots import _collect_roots
 from .threadlocals import _thread_local_names
 from .settings import _tuning
@@ -283,20 +283,11 @@ def _reaper(child, say):
     try:
         msg = child.reap()
         if msg is not None:
-            _say_fd2("objgraph_agent: fork snapshot %s failed: %s" % (child.path, msg))
+            _say("objgraph_agent: fork snapshot %s failed: %s" % (child.path, msg))
         elif say:
-            _say_fd2("objgraph_agent: wrote %s" % child.path)
+            _say("objgraph_agent: wrote %s" % child.path)
     finally:
         _agent_idents.discard(_thread.get_ident())
-
-
-def _say_fd2(msg):
-    try:
-        b = (msg + "\n").encode("utf-8", "backslashreplace")
-        while b:
-            b = b[os.write(2, b):]
-    except Exception:
-        pass
 
 
 def _capture_fork(path, collect, redact, wait, say=False):

@@ -347,3 +347,16 @@ class _Records:
         for i, v in enumerate(vals):
             cols.append((i + 1, 8, False, _U64.pack(v), 0))
         self.out.record(_K_END, 1, cols)
+
+
+def _say(msg):
+    """A line on standard error, written to file descriptor 2 itself: not
+    through sys.stderr, whose buffer lock the interrupted code may hold (the
+    agent speaks from signal handlers) and which makes objects of its own on
+    first use."""
+    try:
+        b = (msg + "\n").encode("utf-8", "backslashreplace")
+        while b:
+            b = b[os.write(2, b):]
+    except Exception:
+        pass
