@@ -216,6 +216,18 @@ func TestWeakReferences(t *testing.T) {
 					t.Errorf("%s: %v draws %d weak references, want %s:\n%s", py, args, dashed, map[bool]string{true: "4 or more", false: "none"}[weak], stdout)
 				}
 			}
+			// at lists them apart from the strong referrers
+			stdout, stderr, code = runCLI("at", "--json", "-n", "0", snap, fmt.Sprintf("%#x", live.Items[3]))
+			var at struct {
+				Referrers     []struct{} `json:"referrers"`
+				WeakReferrers []struct{} `json:"weak_referrers"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &at); code != 0 || err != nil {
+				t.Fatalf("at --json: exit %d, %v: %s", code, err, stderr)
+			}
+			if len(at.Referrers) != 1 || len(at.WeakReferrers) < 4 {
+				t.Errorf("%s: at lists %d referrers and %d weak referrers of item 3, want 1 and 4 or more", py, len(at.Referrers), len(at.WeakReferrers))
+			}
 		})
 	}
 }
@@ -266,7 +278,8 @@ func weakFixture(t *testing.T) string {
 }
 
 // TestWeakGolden checks chain's output for an object only weak references
-// reach, and with --weak, in text, JSON and DOT.
+// reach, and with --weak, in text, JSON and DOT, and at's lists of weak
+// referents and referrers.
 func TestWeakGolden(t *testing.T) {
 	snap := weakFixture(t)
 	names := strings.NewReplacer(snap, "SNAP")
@@ -281,6 +294,9 @@ func TestWeakGolden(t *testing.T) {
 		{"chain-weak-dot", []string{"chain", "--weak", snap, "--type", "Session", "-o", "-"}, 0},
 		{"chain-strong-tracked", []string{"chain", snap, "--type", "Conn"}, 0},
 		{"backrefs-weak-dot", []string{"backrefs", "--weak", snap, "--type", "Conn", "-o", "-"}, 0},
+		{"at-weak-referrers", []string{"at", snap, "0x1500"}, 0},
+		{"at-weak-referent", []string{"at", snap, "0x1400"}, 0},
+		{"at-weak-json", []string{"at", "--json", snap, "0x1700"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := runCLI(tc.args...)

@@ -6,6 +6,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/objgraph-go/objgraph/heap"
 	"github.com/objgraph-go/objgraph/objgraph"
@@ -26,7 +27,13 @@ type At struct {
 	Referents []Ref           `json:"referents"` // what it refers to, as many as asked
 	Referrers []Ref           `json:"referrers"` // what refers to it, as many as asked
 
-	referents, referrers int // in all
+	// Weak references, which keep nothing alive: the referent of a weak
+	// reference object (at most one), and the weak reference objects
+	// whose referent it is, as many as asked.
+	WeakReferents []Ref `json:"weak_referents"`
+	WeakReferrers []Ref `json:"weak_referrers"`
+
+	referents, referrers, weakReferrers int // in all
 }
 
 // NewAt describes object id of h, listing n referents and n referrers (0:
@@ -45,9 +52,17 @@ func NewAt(snap Snapshot, h *heap.Heap, id heap.ID, n int) *At {
 			back = append(back, Ref{name, Describe(h, src)})
 		}
 	}
+	weakTo, weakFrom := []Ref{}, []Ref{}
+	for _, to := range h.WeakReferents(id) {
+		weakTo = append(weakTo, Ref{"", Describe(h, to)})
+	}
+	for _, src := range h.WeakReferrers(id) {
+		weakFrom = append(weakFrom, Ref{"", Describe(h, src)})
+	}
 	r := &At{Snapshot: snap, Object: Describe(h, id), Roots: objgraph.RootsOf(h, id),
 		Referents: append([]Ref{}, limit(refs, n)...), Referrers: append([]Ref{}, limit(back, n)...),
-		referents: len(refs), referrers: len(back)}
+		WeakReferents: weakTo, WeakReferrers: append([]Ref{}, limit(weakFrom, n)...),
+		referents: len(refs), referrers: len(back), weakReferrers: len(weakFrom)}
 	if r.Roots == nil {
 		r.Roots = []objgraph.Root{}
 	}
@@ -85,7 +100,10 @@ func (r *At) WriteText(w io.Writer) error {
 		t.Indent = "  "
 		for _, e := range refs {
 			name := e.Edge
-			if name == "" {
+			switch {
+			case strings.HasPrefix(title, "weak"):
+				name = "(weak)"
+			case name == "":
 				name = "-"
 			}
 			t.Row(name, e.Object.Address, e.Object.Type, e.Object.Label)
@@ -101,7 +119,18 @@ func (r *At) WriteText(w io.Writer) error {
 	if err := list("referents", r.Referents, r.referents); err != nil {
 		return err
 	}
-	return list("referrers", r.Referrers, r.referrers)
+	if len(r.WeakReferents) > 0 {
+		if err := list("weak referent", r.WeakReferents, len(r.WeakReferents)); err != nil {
+			return err
+		}
+	}
+	if err := list("referrers", r.Referrers, r.referrers); err != nil {
+		return err
+	}
+	if r.weakReferrers > 0 {
+		return list("weak referrers, which keep nothing alive", r.WeakReferrers, r.weakReferrers)
+	}
+	return nil
 }
 
 // ChainTo is the shortest chain of references that holds an object, as
