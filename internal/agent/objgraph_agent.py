@@ -4111,6 +4111,21 @@ include the agent's transient references.
 """
 
 
+# Progress, for whoever waits for the snapshot outside the process (the
+# attach loader sets it): a writable buffer of _PROGRESS_LEN bytes, a
+# shared mapping of a file, in which the walk keeps one fixed-width line,
+# "walk" or "write", the objects written so far and the tracked objects
+# there are. Writing it is a copy into memory: no system call, so the
+# walk never lets go of the GIL for it.
+_progress = [None]
+_PROGRESS_LEN = 64
+_PROGRESS_EVERY = 1 << 17  # objects between two updates
+
+
+def _progress_line(phase, n, ntracked):
+    return (b"%-6s%16d%16d" % (phase, n, ntracked)).ljust(_PROGRESS_LEN - 1) + b"\n"
+
+
 # _ATOM_CODE by class, for when classes hash safely (_types_hash_safely)
 _ATOM_CODE_BY_CLASS = {str: 1, int: 2, float: 3, bytes: 4}
 
@@ -4199,6 +4214,10 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
         self.nobjects = 0
         self.nedges = 0
         self.overhead = 0
+        self.ntracked = ntracked
+        self.progress = None
+        self.progress_next = 0
+        self.start_progress()
         # _Naming's: the string table, dict-key and index names, labels
         self.redact = redact
         self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
@@ -4302,6 +4321,8 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
                 stack.pop()
                 continue
             top[1] = i + B
+            if self.progress is not None and self.nobjects >= self.progress_next:
+                self.say_progress(b"walk")
             new = self.emit(cur, i, top[2], top[3])
             del cur, top
             if new:
@@ -4315,6 +4336,21 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
                 part = None
                 del part
             del new
+
+    def start_progress(self):
+        """Takes the progress buffer (see _progress), if there is one that
+        fits."""
+        buf = _progress[0]
+        self.progress = buf if buf is not None and len(buf) == _PROGRESS_LEN else None
+        self.progress_next = 0
+
+    def say_progress(self, phase):
+        """Puts the progress line (see _progress) in place."""
+        self.progress_next = self.nobjects + _PROGRESS_EVERY
+        try:
+            self.progress[0:_PROGRESS_LEN] = _progress_line(phase, self.nobjects, self.ntracked)
+        except (ValueError, TypeError, IndexError):  # closed, or not a buffer of that size
+            self.progress = None
 
     def _by_type(self, new):
         """new, split into lists of str, int, float, bytes and the rest, so
@@ -4840,6 +4876,8 @@ def _walk_gens(cap, gens, genbits, perm):
     for i in range(len(gens)):
         cap.run_list(gens[i], genbits[i])
     cap.flush_single()
+    if cap.progress is not None:
+        cap.say_progress(b"write")  # every object is written
     cap.write_roots()
     cap.write_buffers()
     cap.write_weakrefs()
@@ -5364,6 +5402,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out = _Out(fd, threaded=False, hold=True)
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
+        cap.progress = None  # the child's walk says how far it is
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]
@@ -5480,7 +5519,9 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
             gens.append(gc.get_objects(2))
         _drop_excluded(gens)
         genbits = _gen_bits(gens)
-        cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
+        cap.ntracked = sum(map(_len, gens))
+        cap.start_progress()
+        cap.kcap = _tuning.key_names_base + cap.ntracked // 32
         # Nothing else runs here, but the walk is not the quiet one (see
         # walk.py): the parent wrote the running frames and the untracked
         # objects they lead to, and marked them in the byte map only. The

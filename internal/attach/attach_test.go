@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -313,7 +314,14 @@ func TestSnapshot(t *testing.T) {
 							}
 						}()
 					}
-					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute, Fork: c.fork})
+					var mu sync.Mutex
+					var said []string
+					say := func(format string, a ...any) {
+						mu.Lock()
+						said = append(said, fmt.Sprintf(format, a...))
+						mu.Unlock()
+					}
+					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute, Fork: c.fork, Progress: say})
 					close(stop)
 					if err != nil {
 						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
@@ -329,6 +337,17 @@ func TestSnapshot(t *testing.T) {
 						t.Errorf("a fork capture without its child's pid, memory or pause: %+v", res)
 					}
 					nothingLeft(t, p.cmd.Process.Pid, before)
+					// what it said while it waited, the walk's progress among it
+					walked := 0
+					for _, line := range said {
+						if strings.HasPrefix(line, "walking the heap of process") || strings.HasPrefix(line, "writing the snapshot") {
+							walked++
+							if !strings.Contains(line, " objects") || !strings.Contains(line, fmt.Sprint(p.cmd.Process.Pid)) && !strings.HasPrefix(line, "writing") {
+								t.Errorf("a progress line without its counts: %q", line)
+							}
+						}
+					}
+					t.Logf("progress: %q", said)
 					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
 						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
 					}

@@ -162,6 +162,8 @@ def _walk_gens(cap, gens, genbits, perm):
     for i in range(len(gens)):
         cap.run_list(gens[i], genbits[i])
     cap.flush_single()
+    if cap.progress is not None:
+        cap.say_progress(b"write")  # every object is written
     cap.write_roots()
     cap.write_buffers()
     cap.write_weakrefs()

@@ -337,6 +337,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out = _Out(fd, threaded=False, hold=True)
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
+        cap.progress = None  # the child's walk says how far it is
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]
@@ -453,7 +454,9 @@ def _child(cap, out, fd, wfd, tmp, path, meta, msize, head, gens, codes, frozen,
             gens.append(gc.get_objects(2))
         _drop_excluded(gens)
         genbits = _gen_bits(gens)
-        cap.kcap = _tuning.key_names_base + sum(map(_len, gens)) // 32
+        cap.ntracked = sum(map(_len, gens))
+        cap.start_progress()
+        cap.kcap = _tuning.key_names_base + cap.ntracked // 32
         # Nothing else runs here, but the walk is not the quiet one (see
         # walk.py): the parent wrote the running frames and the untracked
         # objects they lead to, and marked them in the byte map only. The

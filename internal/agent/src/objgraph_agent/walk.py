@@ -69,6 +69,21 @@ from .typeinfo import (
     _SINGLETON, _TypeTable)
 
 
+# Progress, for whoever waits for the snapshot outside the process (the
+# attach loader sets it): a writable buffer of _PROGRESS_LEN bytes, a
+# shared mapping of a file, in which the walk keeps one fixed-width line,
+# "walk" or "write", the objects written so far and the tracked objects
+# there are. Writing it is a copy into memory: no system call, so the
+# walk never lets go of the GIL for it.
+_progress = [None]
+_PROGRESS_LEN = 64
+_PROGRESS_EVERY = 1 << 17  # objects between two updates
+
+
+def _progress_line(phase, n, ntracked):
+    return (b"%-6s%16d%16d" % (phase, n, ntracked)).ljust(_PROGRESS_LEN - 1) + b"\n"
+
+
 # _ATOM_CODE by class, for when classes hash safely (_types_hash_safely)
 _ATOM_CODE_BY_CLASS = {str: 1, int: 2, float: 3, bytes: 4}
 
@@ -157,6 +172,10 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
         self.nobjects = 0
         self.nedges = 0
         self.overhead = 0
+        self.ntracked = ntracked
+        self.progress = None
+        self.progress_next = 0
+        self.start_progress()
         # _Naming's: the string table, dict-key and index names, labels
         self.redact = redact
         self.vocab = None  # with redact: the identifiers dict keys may be named by (_code_vocabulary)
@@ -260,6 +279,8 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
                 stack.pop()
                 continue
             top[1] = i + B
+            if self.progress is not None and self.nobjects >= self.progress_next:
+                self.say_progress(b"walk")
             new = self.emit(cur, i, top[2], top[3])
             del cur, top
             if new:
@@ -273,6 +294,21 @@ class _Capture(_AllocSites, _Buffers, _WeakRefs, _Records, _Handlers, _Sizes, _B
                 part = None
                 del part
             del new
+
+    def start_progress(self):
+        """Takes the progress buffer (see _progress), if there is one that
+        fits."""
+        buf = _progress[0]
+        self.progress = buf if buf is not None and len(buf) == _PROGRESS_LEN else None
+        self.progress_next = 0
+
+    def say_progress(self, phase):
+        """Puts the progress line (see _progress) in place."""
+        self.progress_next = self.nobjects + _PROGRESS_EVERY
+        try:
+            self.progress[0:_PROGRESS_LEN] = _progress_line(phase, self.nobjects, self.ntracked)
+        except (ValueError, TypeError, IndexError):  # closed, or not a buffer of that size
+            self.progress = None
 
     def _by_type(self, new):
         """new, split into lists of str, int, float, bytes and the rest, so

@@ -1,0 +1,81 @@
+"""The walk's progress line (the agent's _progress): what objgraph reads
+while it waits for a snapshot of a process it attached to. Each test runs
+its program in a fresh interpreter with a deadline."""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+from test_agent import decode, run_python
+
+CAN_FORK = hasattr(os, "fork") and not (hasattr(sys, "_is_gil_enabled") and not sys._is_gil_enabled())
+
+# Takes a snapshot with a progress buffer in place (argv: path, fork,
+# buffer kind) and prints the buffer as it is afterwards.
+PROGRAM = r"""if 1:
+    import json, mmap, sys
+    import objgraph_agent
+    class Node:
+        def __init__(self, i):
+            self.i = i
+            self.name = "node-%d" % i
+    heap = [Node(i) for i in range(300000)]
+    path, fork, kind = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+    n = objgraph_agent._PROGRESS_LEN
+    # a fork capture's child writes it: a shared mapping, as the attach
+    # loader's file is
+    buf = {"mmap": lambda: mmap.mmap(-1, n), "short": lambda: bytearray(n // 2)}[kind]()
+    objgraph_agent._progress[0] = buf
+    try:
+        objgraph_agent.snapshot(path, fork=fork, wait=True)
+    finally:
+        objgraph_agent._progress[0] = None
+    print(json.dumps({"line": bytes(buf[:]).decode("ascii", "replace")}))
+"""
+
+
+class ProgressTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="objgraph-progress-test-")
+        self.path = os.path.join(self.tmp, "s.ogs")
+
+    def tearDown(self):
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+    def run_program(self, fork, kind):
+        r = run_python(None, args=["-c", PROGRAM, self.path, "1" if fork else "0", kind], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        return json.loads(r.stdout)["line"]
+
+    def check_line(self, line):
+        self.assertTrue(line.endswith("\n"), repr(line))
+        phase, objects, tracked = line.split()
+        snap = decode(self.path)
+        # the walk ends by saying so, with every object it wrote
+        self.assertEqual(phase, "write")
+        self.assertEqual(int(objects), len(snap.addr))
+        ntracked = sum(1 for f in snap.flags if f & 1)
+        self.assertGreater(int(tracked), 300000)
+        self.assertLessEqual(int(tracked), ntracked)
+
+    def test_in_process(self):
+        self.check_line(self.run_program(False, "mmap"))
+
+    @unittest.skipUnless(CAN_FORK, "no fork here")
+    def test_fork(self):
+        self.check_line(self.run_program(True, "mmap"))
+
+    def test_wrong_size(self):
+        # a buffer it cannot write is given up, and the snapshot is whole
+        line = self.run_program(False, "short")
+        self.assertEqual(line.strip("\0"), "")
+        self.assertGreater(len(decode(self.path).addr), 300000)
+
+
+if __name__ == "__main__":
+    unittest.main()
