@@ -90,12 +90,24 @@ func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
 			return fmt.Errorf("asking process %d for a snapshot with --fork=%s: %w", a.PID, o.fork, err)
 		}
 	}
+	// the agent's walk says how far it is in this file, made anew for the
+	// snapshot asked for here
+	progressPath := filepath.Join(state.Path, agent.ProgressFile)
+	os.Remove(progressPath)
 	if err := syscall.Kill(a.PID, sig); err != nil {
 		return fmt.Errorf("signalling process %d: %w", a.PID, err)
 	}
 	c.progress("sent %s to Python process %d; waiting for the snapshot", a.Signal, a.PID)
 	deadline := time.Now().Add(timeout)
+	var said agent.Progress
+	var saidAt time.Time
 	for {
+		if time.Since(saidAt) >= 2*time.Second {
+			if p, ok := agent.ReadProgress(progressPath); ok && p != said {
+				c.progress("%s", p.Describe(a.PID))
+				said, saidAt = p, time.Now()
+			}
+		}
 		now, _ := filepath.Glob(pattern)
 		for _, p := range now {
 			if slices.Contains(before, p) {

@@ -98,10 +98,11 @@ _TC4, _TC8 = _TC[4], _TC[8]
 del _tc
 
 try:
-    import mmap as _mmap
-    _MMAP_PAGESIZE = _mmap.PAGESIZE
+    import mmap as _mmap_module
+    _HAVE_MMAP = True
 except Exception:  # pragma: no cover
-    _MMAP_PAGESIZE = 0
+    _HAVE_MMAP = False
+_MMAP_PAGESIZE = _mmap_module.PAGESIZE if _HAVE_MMAP else 0
 try:
     import sysconfig as _sysconfig
     _FREE_THREADED = bool(_sysconfig.get_config_var("Py_GIL_DISABLED"))
@@ -4122,6 +4123,25 @@ _PROGRESS_LEN = 64
 _PROGRESS_EVERY = 1 << 17  # objects between two updates
 
 
+def _map_progress(path):
+    """A shared mapping of the file at path, made private to this user if
+    it is not there, _PROGRESS_LEN bytes long, for _progress; None when it
+    cannot be made (the capture goes on without)."""
+    if not _HAVE_MMAP:
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        os.ftruncate(fd, _PROGRESS_LEN)
+        return _mmap_module.mmap(fd, _PROGRESS_LEN)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def _progress_line(phase, n, ntracked):
     return (b"%-6s%16d%16d" % (phase, n, ntracked)).ljust(_PROGRESS_LEN - 1) + b"\n"
 
@@ -5821,12 +5841,19 @@ class _Installed:
                 asked = _fork_requested()
                 if asked is not None:
                     fork = asked
+                # how far the walk is, for 'objgraph snapshot PID' (which
+                # removed the file before it signalled)
+                prog = _map_progress(os.path.join(_state_dir, _PROGRESS_FILE)) if _state_dir else None
+                _progress[0] = prog
                 try:
                     # at exit, a forked child is waited for (say: the
                     # child's success is said when it is done)
                     forked = _run_capture(path, self.collect, self.redact, fork, final, True)
                 finally:
                     _owner[0] = 0
+                    _progress[0] = None
+                    if prog is not None:
+                        prog.close()
         except BaseException as e:
             if not _agent_caused(e):
                 raise
@@ -6000,6 +6027,7 @@ def uninstall():
 
 
 _FORK_REQUEST = "fork-next"
+_PROGRESS_FILE = "progress"  # in _state_dir (see walk.py's _progress)
 
 
 def _fork_requested():

@@ -36,6 +36,28 @@ PROGRAM = r"""if 1:
 """
 
 
+# An objgraph run process (OBJGRAPH_AGENT_STATE set) that takes a snapshot
+# on SIGUSR2 (argv: snapshot dir, state dir, fork) and prints its path.
+SIGNALLED = r"""if 1:
+    import glob, json, os, signal, sys, time
+    import objgraph_agent
+    class Node:
+        def __init__(self, i):
+            self.i = i
+    heap = [Node(i) for i in range(300000)]
+    d, state, fork = sys.argv[1:4]
+    objgraph_agent._autostart_from_env({"OBJGRAPH_AGENT_DIR": d, "OBJGRAPH_AGENT_STATE": state,
+                                        "OBJGRAPH_AGENT_SIGNAL": "SIGUSR2", "OBJGRAPH_AGENT_FORK": fork})
+    os.kill(os.getpid(), signal.SIGUSR2)
+    deadline = time.monotonic() + 60
+    while not glob.glob(os.path.join(d, "*.ogs")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    objgraph_agent.wait()
+    objgraph_agent.uninstall()
+    print(json.dumps({"path": glob.glob(os.path.join(d, "*.ogs"))[0]}))
+"""
+
+
 class ProgressTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="objgraph-progress-test-")
@@ -69,6 +91,28 @@ class ProgressTest(unittest.TestCase):
     @unittest.skipUnless(CAN_FORK, "no fork here")
     def test_fork(self):
         self.check_line(self.run_program(True, "mmap"))
+
+    def check_signalled(self, fork):
+        state = os.path.join(self.tmp, "state")
+        os.mkdir(state, 0o700)
+        try:
+            r = run_python(None, args=["-c", SIGNALLED, self.tmp, state, fork], timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.path = json.loads(r.stdout)["path"]
+            with open(os.path.join(state, "progress")) as f:
+                self.check_line(f.read())
+            self.assertEqual(os.stat(os.path.join(state, "progress")).st_mode & 0o777, 0o600)
+        finally:
+            for f in os.listdir(state):
+                os.unlink(os.path.join(state, f))
+            os.rmdir(state)
+
+    def test_signalled(self):
+        self.check_signalled("0")
+
+    @unittest.skipUnless(CAN_FORK, "no fork here")
+    def test_signalled_fork(self):
+        self.check_signalled("1")
 
     def test_wrong_size(self):
         # a buffer it cannot write is given up, and the snapshot is whole

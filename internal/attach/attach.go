@@ -21,7 +21,6 @@ import (
 
 	"github.com/objgraph-go/objgraph/internal/agent"
 	"github.com/objgraph-go/objgraph/internal/proc"
-	"github.com/objgraph-go/objgraph/internal/units"
 )
 
 //go:embed gdb_attach.py
@@ -380,7 +379,7 @@ func gdbError(t Target, rep *report) error {
 func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *Result, progress func(string, ...any)) error {
 	claimed := false
 	child := 0
-	var said progressLine
+	var said agent.Progress
 	var saidAt time.Time
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "result"))
@@ -405,17 +404,8 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 			}
 		}
 		if claimed && time.Since(saidAt) >= progressEvery {
-			if p, ok := readProgress(filepath.Join(dir, "progress")); ok && p != said {
-				switch {
-				case p.Phase == "write":
-					progress("writing the snapshot: %s objects", units.Commas(uint64(p.Objects)))
-				case p.Objects == 0:
-					progress("walking the heap of process %d: %s tracked objects, and the untracked they refer to",
-						t.PID, units.Commas(uint64(p.Tracked)))
-				default:
-					progress("walking the heap of process %d: %s objects so far (%s tracked, and the untracked they refer to)",
-						t.PID, units.Commas(uint64(p.Objects)), units.Commas(uint64(p.Tracked)))
-				}
+			if p, ok := agent.ReadProgress(filepath.Join(dir, agent.ProgressFile)); ok && p != said {
+				progress("%s", p.Describe(t.PID))
 				said, saidAt = p, time.Now()
 			}
 		}
@@ -440,41 +430,6 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 
 // progressEvery is how often the progress of a capture is said, at most.
 const progressEvery = 2 * time.Second
-
-// progressLine is what the agent's walk keeps in the progress file (the
-// agent's _progress): its phase ("walk" or "write"), the objects written
-// so far and the tracked objects there are.
-type progressLine struct {
-	Phase            string
-	Objects, Tracked int64
-}
-
-// readProgress reads the progress file at path; false when there is none
-// yet or it does not hold a whole line.
-func readProgress(path string) (progressLine, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return progressLine{}, false
-	}
-	return parseProgress(b)
-}
-
-// parseProgress parses a progress line: the phase, and two counts.
-func parseProgress(b []byte) (progressLine, bool) {
-	if len(b) == 0 || len(b) > 256 || b[len(b)-1] != '\n' {
-		return progressLine{}, false
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 3 || (f[0] != "walk" && f[0] != "write") {
-		return progressLine{}, false
-	}
-	n, err1 := strconv.ParseInt(f[1], 10, 64)
-	tr, err2 := strconv.ParseInt(f[2], 10, 64)
-	if err1 != nil || err2 != nil || n < 0 || tr < 0 {
-		return progressLine{}, false
-	}
-	return progressLine{f[0], n, tr}, true
-}
 
 // endChild kills child, the process the agent forked in process parent to
 // walk its heap, if it is still that: a child of parent's that has not

@@ -16,11 +16,6 @@ import time as _time
 from itertools import compress as _compress, count as _count, repeat as _repeat
 from operator import is_ as _is
 
-try:
-    import mmap as _mmap
-except ImportError:
-    _mmap = None
-
 
 _found = [0]  # the generation the loader's first object was found in, -1 if none
 
@@ -155,26 +150,6 @@ def _forked(pid):
     _write(_loader["d"] + "/child", "%d\n" % pid)
 
 
-def _progress(mod, d):
-    """A shared mapping of d/progress, where the walk keeps its progress
-    for objgraph to read (the agent's _progress); None when it cannot be
-    made, and the capture goes on without."""
-    n = getattr(mod, "_PROGRESS_LEN", 0)
-    if _mmap is None or not n:
-        return None
-    try:
-        fd = _os.open(d + "/progress", _os.O_RDWR | _os.O_CREAT | _os.O_EXCL, 0o600)
-    except OSError:
-        return None
-    try:
-        _os.ftruncate(fd, n)
-        return _mmap.mmap(fd, n)
-    except (OSError, ValueError):
-        return None
-    finally:
-        _os.close(fd)
-
-
 def _take(d):
     t0 = _time.monotonic()
     # (no tracked object in a local but the module: the frame of a running
@@ -194,7 +169,9 @@ def _take(d):
         if mode == "auto":
             why = mod._fork_refusal() or ""
         t1 = _time.monotonic()
-        prog = _progress(mod, d)
+        # how far the walk is, for objgraph (the agent's _progress)
+        mp = getattr(mod, "_map_progress", None)
+        prog = mp(d + "/progress") if mp is not None else None
         if prog is not None:
             mod._progress[0] = prog
         out = d + "/snapshot.ogs"

@@ -19,6 +19,7 @@ import time
 import weakref
 
 from .capture import _capture
+from .walk import _map_progress, _progress
 from .finish import _finish_after_fork, _finish_pending, wait  # noqa: F401 (wait: public)
 from .forked import _capture_fork, _fork_auto
 from .guard import _agent_idents, _forking, _guard_after_fork
@@ -262,12 +263,19 @@ class _Installed:
                 asked = _fork_requested()
                 if asked is not None:
                     fork = asked
+                # how far the walk is, for 'objgraph snapshot PID' (which
+                # removed the file before it signalled)
+                prog = _map_progress(os.path.join(_state_dir, _PROGRESS_FILE)) if _state_dir else None
+                _progress[0] = prog
                 try:
                     # at exit, a forked child is waited for (say: the
                     # child's success is said when it is done)
                     forked = _run_capture(path, self.collect, self.redact, fork, final, True)
                 finally:
                     _owner[0] = 0
+                    _progress[0] = None
+                    if prog is not None:
+                        prog.close()
         except BaseException as e:
             if not _agent_caused(e):
                 raise
@@ -441,6 +449,7 @@ def uninstall():
 
 
 _FORK_REQUEST = "fork-next"
+_PROGRESS_FILE = "progress"  # in _state_dir (see walk.py's _progress)
 
 
 def _fork_requested():

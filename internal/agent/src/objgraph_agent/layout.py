@@ -35,10 +35,11 @@ _TC4, _TC8 = _TC[4], _TC[8]
 del _tc
 
 try:
-    import mmap as _mmap
-    _MMAP_PAGESIZE = _mmap.PAGESIZE
+    import mmap as _mmap_module
+    _HAVE_MMAP = True
 except Exception:  # pragma: no cover
-    _MMAP_PAGESIZE = 0
+    _HAVE_MMAP = False
+_MMAP_PAGESIZE = _mmap_module.PAGESIZE if _HAVE_MMAP else 0
 try:
     import sysconfig as _sysconfig
     _FREE_THREADED = bool(_sysconfig.get_config_var("Py_GIL_DISABLED"))

@@ -43,6 +43,7 @@ include the agent's transient references.
 """
 
 import array
+import os
 from collections import defaultdict, deque
 from functools import partial
 from itertools import compress, repeat
@@ -55,7 +56,7 @@ from .identity import _ByIdentity
 from .layout import (
     _CHUNK_BYTES, _CHUNK_MASK, _CHUNK_SHIFT, _GRAIN, _IMMORTAL_MIN, _LIST_REVERSED, _LITTLE, _NOT, _ONE,
     _SL40, _TC4, _TC8, _TUPLE_REVERSED, _by_id, _getrefcount, _getsizeof, _id, _is_finalized,
-    _is_tracked, _len, _list_ids, _types_hash_safely)
+    _is_tracked, _len, _list_ids, _HAVE_MMAP, _mmap_module, _types_hash_safely)
 from .names import _Indexes, _ItemsLabel, _KeyNames, _Labels, _Naming, _int_label, _names_array
 from .output import (
     _COL_FLOAT_VALUE, _COL_INT_VALUE, _F_FINALIZED, _F_IMMORTAL, _F_PERMANENT, _F_TRACKED, _K_EDGES,
@@ -78,6 +79,25 @@ from .typeinfo import (
 _progress = [None]
 _PROGRESS_LEN = 64
 _PROGRESS_EVERY = 1 << 17  # objects between two updates
+
+
+def _map_progress(path):
+    """A shared mapping of the file at path, made private to this user if
+    it is not there, _PROGRESS_LEN bytes long, for _progress; None when it
+    cannot be made (the capture goes on without)."""
+    if not _HAVE_MMAP:
+        return None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        os.ftruncate(fd, _PROGRESS_LEN)
+        return _mmap_module.mmap(fd, _PROGRESS_LEN)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
 
 
 def _progress_line(phase, n, ntracked):
