@@ -311,6 +311,11 @@ func TestSnapshot(t *testing.T) {
 				for _, c := range cases {
 					t.Run(string(inj.Injector)+"/"+c.mode, func(t *testing.T) {
 						p := start(t, py, c.mode, c.threads)
+						if c.method == "thread" {
+							// (the main thread gets to its wait after printing
+							// "ready", once it has the GIL back)
+							waitSyscall(t, p.cmd.Process.Pid, blockingNrs()...)
+						}
 						before := tasks(t, p.cmd.Process.Pid)
 						dst := filepath.Join(t.TempDir(), "attached.ogs")
 						stop := make(chan bool)
@@ -392,6 +397,34 @@ func TestSnapshot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitSyscall waits until the main thread of process pid waits in one of
+// the system calls nrs.
+func waitSyscall(t *testing.T, pid int, nrs ...int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			for _, nr := range nrs {
+				if f[0] == strconv.Itoa(nr) {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("the main thread of process %d never waited in any of the system calls %v", pid, nrs)
+}
+
+// blockingNrs are the system calls a thread is borrowed in.
+func blockingNrs() []int {
+	var out []int
+	for nr := range syscalls {
+		if nr != 202 { // futex
+			out = append(out, nr)
+		}
+	}
+	return out
 }
 
 // checkStops checks what the ptrace injector says it held: threads of the
@@ -507,6 +540,7 @@ func TestTimeout(t *testing.T) {
 
 func timeoutFlock(t *testing.T, py string, o Options) {
 	p := start(t, py, "flock", 0)
+	waitSyscall(t, p.cmd.Process.Pid, 73) // flock
 	o.Timeout = 3 * time.Second
 	_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), o)
 	want := fmt.Sprintf("no snapshot from process %d after 3s: its main thread ran no Python code meanwhile; the call queued in it does nothing when it runs", p.cmd.Process.Pid)
