@@ -134,6 +134,33 @@ def _read(path):
         return f.read()
 
 
+def _compile(src, path):
+    """The module's code as code objects to be run in turn, each of a few
+    top-level statements: compile() holds the GIL throughout, for tens of
+    milliseconds for the whole agent, and the program's threads run between
+    two of these. A piece starts at a line that starts with def, class or @,
+    its line numbers as in the file; one that does not compile by itself
+    (it ended inside a string, brackets or a decorated definition) is
+    compiled together with the next."""
+    lines = src.splitlines(True)
+    starts = [0] + [i for i, ln in enumerate(lines) if i and ln.startswith(("def ", "class ", "@"))]
+    codes = []
+    i = 0
+    while i < len(starts):
+        j = i + 1
+        while True:
+            end = starts[j] if j < len(starts) else len(lines)
+            try:
+                codes.append(compile("\n" * starts[i] + "".join(lines[starts[i]:end]), path, "exec", dont_inherit=True))
+                break
+            except SyntaxError:
+                if j >= len(starts):
+                    raise
+                j += 1
+        i = j
+    return codes
+
+
 def _write(path, text):
     tmp = path + ".tmp"
     fd = _os.open(tmp, _os.O_WRONLY | _os.O_CREAT | _os.O_EXCL, 0o600)
@@ -157,7 +184,9 @@ def _take(d):
     mod = type(_sys)("objgraph_agent")
     mod.__file__ = d + "/objgraph_agent.py"
     try:
-        exec(compile(_read(mod.__file__), mod.__file__, "exec"), mod.__dict__)
+        for code in _compile(_read(mod.__file__).decode("utf-8"), mod.__file__):
+            exec(code, mod.__dict__)
+        del code
         mod._exclude.update(_own(mod))
         n = len(mod._exclude)
         mod._agent_idents.add(_th.get_ident())
