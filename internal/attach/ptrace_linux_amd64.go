@@ -439,21 +439,26 @@ func neg(v uint64) bool { return int64(v) < 0 }
 
 // injectPtrace does what gdb_attach.py does, stopping one thread of the
 // process only: see docs/attach.md. Its report is gdb_attach.py's.
-func injectPtrace(t Target, loaderText string, deadline time.Time, progress func(string, ...any), hook func(tid int)) (*report, error) {
+func injectPtrace(t Target, loaderText string, deadline time.Time, progress func(string, ...any), hook func(tid int)) (rep *report, err error) {
 	for _, s := range calledSymbols {
 		if t.Symbols[s] == 0 {
 			return nil, fmt.Errorf("process %d: %s is not among the dynamic symbols of its executable, libpython or libc, which the ptrace injector calls by address; use --injector gdb", t.PID, s)
 		}
 	}
-	// A SIGINT or SIGTERM to objgraph while a thread is held waits until
-	// the thread has its registers back and is detached, then acts.
+	// A SIGINT, SIGTERM or SIGHUP to objgraph while a thread is held waits
+	// until the thread has its registers back and is detached; then the
+	// snapshot ends with an error saying so (and the directory is removed:
+	// the loader, if it ran, finds it gone and does nothing).
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer func() {
 		signal.Stop(sigs)
 		select {
 		case s := <-sigs:
-			syscall.Kill(os.Getpid(), s.(syscall.Signal))
+			if err == nil {
+				name := map[os.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"}[s]
+				err = fmt.Errorf("interrupted by %s while attached to process %d; its thread was put back as it was and detached first", name, t.PID)
+			}
 		default:
 		}
 	}()

@@ -392,3 +392,81 @@ func TestPtraceTraced(t *testing.T) {
 		t.Errorf("the program afterwards: %+v, exit %d", st, code)
 	}
 }
+
+// TestPtraceInterrupt sends objgraph SIGINT while the thread it borrowed
+// waits for the GIL, which another thread holds in one long C call: the
+// call is not cut short, the thread is put back and detached, objgraph
+// says so and exits 1, and the program runs on to its own end.
+func TestPtraceInterrupt(t *testing.T) {
+	py := pythons(t)[0]
+	bin := buildCLI(t)
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app.py")
+	src := `
+import signal, sys, threading, time
+
+class Stop(Exception):
+    pass
+
+def stop(signum, frame):
+    raise Stop()
+
+signal.signal(signal.SIGUSR1, stop)
+def hog():
+    time.sleep(0.2)  # (for the main thread to get to its sleep)
+    sum(range(3 * 10 ** 8))  # holds the GIL throughout
+print("ready", flush=True)
+threading.Thread(target=hog).start()
+try:
+    time.sleep(600)
+except Stop:
+    pass
+print("done", flush=True)
+sys.exit(7)
+`
+	if err := os.WriteFile(app, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &target{cmd: exec.Command(py, app)}
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	p.out = bufio.NewScanner(out)
+	if !p.out.Scan() || p.out.Text() != "ready" {
+		t.Fatalf("no ready line; stderr:\n%s", p.stderr.String())
+	}
+	pid := p.cmd.Process.Pid
+	waitSyscall(t, pid, 230, 270)
+	time.Sleep(400 * time.Millisecond) // (the other thread in its sum)
+	cmd := exec.Command(bin, "snapshot", "--injector", "ptrace", "-o", filepath.Join(dir, "x.ogs"), fmt.Sprint(pid))
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	// (the borrowed thread is still waiting for the GIL, in the call)
+	if tracerOf(pid, pid) != cmd.Process.Pid {
+		t.Fatalf("objgraph does not hold the main thread half a second in (tracer %d)", tracerOf(pid, pid))
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	want := fmt.Sprintf("objgraph: interrupted by SIGINT while attached to process %d; its thread was put back as it was and detached first\n", pid)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || stderr.String() != want {
+		t.Errorf("objgraph snapshot: %v\nstderr %q\nwant %q", err, stderr.String(), want)
+	}
+	alive(t, pid)
+	p.cmd.Process.Signal(syscall.SIGUSR1)
+	if !p.out.Scan() || p.out.Text() != "done" {
+		t.Errorf("the program did not go on to its end; stderr:\n%s", p.stderr.String())
+	}
+	if err := p.cmd.Wait(); err == nil || err.(*exec.ExitError).ExitCode() != 7 {
+		t.Errorf("the program: %v, want exit status 7; stderr:\n%s", err, p.stderr.String())
+	}
+}
