@@ -115,10 +115,11 @@ type report struct {
 	StoppedSeconds float64 `json:"stopped_seconds"`
 	StepTimes      [][]any `json:"steps"` // [name, seconds]: gdb_attach.py's steps
 
-	Injector Injector     `json:"-"`
-	Steps    []Step       `json:"-"`
-	Stops    []ThreadStop `json:"-"`
-	detached bool         // the ptrace injector detached from every thread it held
+	Injector   Injector     `json:"-"`
+	Steps      []Step       `json:"-"`
+	Stops      []ThreadStop `json:"-"`
+	detached   bool         // the ptrace injector let go of every thread it held, unchanged
+	exitThread bool         // one of them by ending the tracer's OS thread
 }
 
 // syscalls names the system calls gdb_attach.py reports.

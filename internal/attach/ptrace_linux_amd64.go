@@ -152,6 +152,7 @@ type tracer struct {
 	xstate   []byte // the thread's extended state as found (XSAVE area, or FXSAVE's with fpregs)
 	fpregs   bool   // xstate came from PTRACE_GETFPREGS
 	seized   bool   // attached, not yet detached
+	stopped  bool   // it reached its stop, and saved holds its registers
 	handled  int    // signals passed on to the thread during calls that have a handler
 	held     time.Time
 	inCalls  time.Duration
@@ -246,6 +247,7 @@ func (tr *tracer) seize(deadline time.Time) error {
 	if err := syscall.PtraceGetRegs(tr.tid, &tr.saved); err != nil {
 		return fmt.Errorf("ptrace(PTRACE_GETREGS, %d): %w", tr.tid, err)
 	}
+	tr.stopped = true
 	buf := make([]byte, xstateBufferSize)
 	iov := syscall.Iovec{Base: &buf[0], Len: uint64(len(buf))}
 	if err := ptraceReq(ptraceGetRegSet, tr.tid, ntX86XState, uintptr(unsafe.Pointer(&iov))); err == nil {
@@ -253,6 +255,7 @@ func (tr *tracer) seize(deadline time.Time) error {
 	} else {
 		buf = buf[:512]
 		if err := ptraceReq(ptraceGetFPRegs, tr.tid, 0, uintptr(unsafe.Pointer(&buf[0]))); err != nil {
+			tr.xstate = nil
 			return fmt.Errorf("ptrace(PTRACE_GETFPREGS, %d): %w", tr.tid, err)
 		}
 		tr.xstate, tr.fpregs = buf, true
@@ -400,6 +403,16 @@ func (tr *tracer) restore(eintr bool) error {
 	if !tr.seized {
 		return nil
 	}
+	if !tr.stopped {
+		// Not stopped, or stopped before its registers were read: nothing
+		// of it was changed. One in a stop is let go; one that is not can
+		// be detached only by the tracer's OS thread ending.
+		if err := tr.detach(); err != nil {
+			tr.seized = true
+			return err
+		}
+		return nil
+	}
 	r := tr.saved
 	if eintr || tr.handled > 0 && restartCodes[int64(r.Rax)] && int64(r.Rax) != errRestartNoIntr {
 		r.Rax = uint64(errEINTR & 0xffffffffffffffff)
@@ -473,7 +486,7 @@ func injectPtrace(t Target, loaderText string, deadline time.Time, progress func
 		// thread, and the kernel detaches what it traced.
 		runtime.LockOSThread()
 		rep, err := runPtrace(t, loaderText, deadline, progress, hook)
-		if err == nil || rep != nil && rep.detached {
+		if err == nil || rep != nil && rep.detached && !rep.exitThread {
 			runtime.UnlockOSThread()
 		}
 		done <- outcome{rep, err}
@@ -577,7 +590,13 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 	}
 	fail := func(tr *tracer, err error) (*report, error) {
 		if rerr := tr.restore(false); rerr != nil {
-			err = errors.Join(err, rerr)
+			if !tr.stopped {
+				// (never stopped, so unchanged: the end of the tracer's
+				// OS thread lets it go)
+				rep.detached, rep.exitThread = true, true
+			} else {
+				err = errors.Join(err, rerr)
+			}
 		} else {
 			rep.detached = true
 		}
