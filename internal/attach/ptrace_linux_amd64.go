@@ -279,14 +279,27 @@ func caught(pid, tid int, sig syscall.Signal) bool {
 	return true
 }
 
-// tracerOf returns the pid tracing thread tid, 0 if none.
+// tracerOf returns the process tracing thread tid, 0 if none.
 func tracerOf(pid, tid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+	// (TracerPid names the tracing thread; its Tgid, the process)
+	n := statusField(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid), "TracerPid:")
+	if n <= 0 {
+		return 0
+	}
+	if g := statusField(fmt.Sprintf("/proc/%d/status", n), "Tgid:"); g > 0 {
+		return g
+	}
+	return n
+}
+
+// statusField returns the number after key in a /proc status file, or 0.
+func statusField(path, key string) int {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			n, _ := strconv.Atoi(strings.TrimSpace(v))
 			return n
 		}
