@@ -121,6 +121,7 @@ def _own(mod):
 
 
 _FUNC = type(_own)
+_NOOP = (lambda *a, **k: None).__code__
 _CODE = type(_own.__code__)
 _MODULE = type(_sys)
 _TMODULE = type.__dict__["__module__"].__get__
@@ -227,7 +228,17 @@ def _take(d):
         x = mod.__dict__.get("_exclude")
         if x is not None:
             x.clear()
-        mod.__dict__.clear()
+        # The hooks the agent leaves with the interpreter (at exit, at fork)
+        # hold its functions weakly and find them gone with the module; one
+        # that outlives it all the same (held by a cycle the collector has
+        # not yet freed) then does nothing, rather than fail in the emptied
+        # namespace and print to the program's stderr.
+        g = mod.__dict__
+        for f in list(g.values()):
+            if type(f) is _FUNC and f.__globals__ is g and not f.__code__.co_freevars:
+                f.__code__ = _NOOP
+        f = None
+        g.clear()
 
 
 def _main():

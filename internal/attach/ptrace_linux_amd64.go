@@ -61,6 +61,7 @@ type candidate struct {
 	nr      int  // the system call it waits in, -1 if none
 	blocked bool // nr is one of syscalls' blocking waits
 	state   byte // from /proc/PID/task/TID/stat
+	segv    bool // it blocks or ignores SIGSEGV: nothing is called in it
 }
 
 // survey reads, without stopping anything, what each thread of process pid
@@ -92,7 +93,7 @@ func survey(pid int) ([]candidate, error) {
 			}
 		}
 		_, c.blocked = blockingSyscalls[c.nr]
-		if segvHeld(pid, tid) {
+		if c.segv = segvHeld(pid, tid); c.segv {
 			c.blocked = false
 			if tid != pid {
 				continue
@@ -697,6 +698,9 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 	// No thread waits so: the main thread queues the loader as a pending
 	// call, run between two bytecodes. The page stays, as the call may run
 	// after the detach.
+	if pending.segv {
+		return rep, fmt.Errorf("process %d: no thread waits where it can be borrowed, and its main thread blocks or ignores SIGSEGV, which ends each call the ptrace injector makes; use --injector gdb", t.PID)
+	}
 	tr := &tracer{pid: t.PID, tid: pending.tid, mem: mem, inCall: late}
 	err = tr.seize(deadline)
 	step("seize")
