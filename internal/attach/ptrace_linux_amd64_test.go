@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -289,6 +290,12 @@ func TestPtrace(t *testing.T) {
 						case <-stop:
 							return
 						case <-time.After(20 * time.Millisecond):
+							// (once the last is taken: the kernel keeps one
+							// pending signal of each kind, and a loaded
+							// machine may not run the thread for 20 ms)
+							for end := time.Now().Add(5 * time.Second); pendingSig(pid, syscall.SIGWINCH) && time.Now().Before(end); {
+								time.Sleep(time.Millisecond)
+							}
 							syscall.Kill(pid, syscall.SIGWINCH)
 							sent.Add(1)
 						}
@@ -344,6 +351,25 @@ func TestPtrace(t *testing.T) {
 			})
 		})
 	}
+}
+
+// pendingSig reports whether sig is pending for process pid or its main
+// thread.
+func pendingSig(pid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, k := range []string{"ShdPnd:", "SigPnd:"} {
+			if v, ok := strings.CutPrefix(line, k); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && m&(1<<(uint(sig)-1)) != 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // clobberXState returns a hook that, from the tracer's thread, overwrites
