@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,11 +55,20 @@ func TestSnapshotAttach(t *testing.T) {
 		t.Errorf("the snapshot has %d Marker objects, want 321", n)
 	}
 	// --json says how: by default (auto) and with --fork always in a forked
-	// child, with --fork=never in the process
+	// child, with --fork=never in the process; by default through ptrace on
+	// x86-64 Linux, else or with --injector gdb through gdb
+	auto := "gdb"
+	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		auto = "ptrace"
+	}
 	for _, c := range []struct {
-		flags []string
-		fork  bool
-	}{{nil, true}, {[]string{"--fork", "always"}, true}, {[]string{"--fork=never"}, false}} {
+		flags    []string
+		fork     bool
+		injector string
+	}{
+		{nil, true, auto}, {[]string{"--fork", "always"}, true, auto}, {[]string{"--fork=never"}, false, auto},
+		{[]string{"--injector", "gdb"}, true, "gdb"}, {[]string{"--injector=auto", "--fork=never"}, false, auto},
+	} {
 		stdout, stderr, code = runCLI(append([]string{"snapshot", "--json", "-o", dst, pid}, c.flags...)...)
 		var res struct {
 			Path    string  `json:"path"`
@@ -67,9 +77,11 @@ func TestSnapshotAttach(t *testing.T) {
 			Fork    bool    `json:"fork"`
 			Child   int     `json:"child_pid"`
 			Pause   float64 `json:"fork_pause_seconds"`
+			Inj     string  `json:"injector"`
+			Steps   [][]any `json:"steps"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &res); code != 0 || err != nil || res.Path != dst || res.Method != "thread" || res.Stopped <= 0 ||
-			res.Fork != c.fork || c.fork && (res.Child <= 0 || res.Pause <= 0) {
+			res.Fork != c.fork || c.fork && (res.Child <= 0 || res.Pause <= 0) || res.Inj != c.injector || len(res.Steps) == 0 {
 			t.Errorf("objgraph snapshot --json %v %s: exit %d, %+v (%v)\nstdout %q\nstderr %q", c.flags, pid, code, res, err, stdout, stderr)
 		}
 		h, err := heap.ReadFile(dst)
@@ -79,6 +91,9 @@ func TestSnapshotAttach(t *testing.T) {
 		if cp := h.Meta().Capture; cp == nil || (cp.Fork != nil) != c.fork {
 			t.Errorf("objgraph snapshot %v: capture %+v, want a fork snapshot: %v", c.flags, cp, c.fork)
 		}
+	}
+	if _, stderr, code := runCLI("snapshot", "--injector", "strace", pid); code != 2 || !strings.HasPrefix(stderr, "objgraph snapshot: --injector must be auto, ptrace or gdb, not \"strace\"\n") {
+		t.Errorf("objgraph snapshot --injector strace: exit %d, stderr %q", code, stderr)
 	}
 	if _, stderr, code := runCLI("snapshot", strconv.Itoa(os.Getpid())); code != 1 || !strings.Contains(stderr, "is not a Python process") {
 		t.Errorf("objgraph snapshot of a Go process: exit %d, stderr %q", code, stderr)

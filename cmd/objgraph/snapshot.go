@@ -27,14 +27,17 @@ func init() {
 			"installed the agent, once it is alive and handling it; before an agent has started\n" +
 			"(the command is not Python, Python is still starting, or was started without the\n" +
 			"agent), nothing is sent and the error says which. Then it waits for the snapshot\n" +
-			"file. Any other CPython 3.8-3.13 process is attached to with gdb, which runs the\n" +
-			"agent in it at a safe point (docs/attach.md), which by default (--fork=auto) walks\n" +
-			"the heap in a forked child where fork is safe and the child fits in memory; the\n" +
-			"snapshot is written to objgraph-PID-TIME.ogs in the current directory unless -o\n" +
-			"names a file.",
+			"file. Any other CPython 3.8-3.13 process is attached to from outside: on x86-64\n" +
+			"Linux objgraph stops one thread of it with ptrace for a few milliseconds\n" +
+			"(--injector ptrace, the default there), elsewhere or with --injector gdb, gdb stops\n" +
+			"every thread; either runs the agent in it at a safe point (docs/attach.md), which by\n" +
+			"default (--fork=auto) walks the heap in a forked child where fork is safe and the\n" +
+			"child fits in memory; the snapshot is written to objgraph-PID-TIME.ogs in the\n" +
+			"current directory unless -o names a file.",
 		bind: withOptions(func(fs *pflag.FlagSet, o *snapshotOptions) {
 			fs.StringVarP(&o.out, "output", "o", "", "move the snapshot to this file")
 			fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long to wait for the snapshot")
+			fs.StringVar(&o.injector, "injector", "auto", "for a process objgraph run did not start: what attaches to it and calls the loader in it; ptrace (objgraph stops one thread, x86-64 Linux only), gdb (gdb stops every thread), or auto: ptrace where available, else gdb")
 			forkFlag(fs, &o.fork, "walk the heap in a forked child of the process, whose pause is then one fork(): always (--fork alone), never, or auto: for a process objgraph run started, as the run was told; for any other, where fork is safe and the child fits in memory")
 		}, runSnapshot),
 	})
@@ -42,9 +45,10 @@ func init() {
 
 // snapshotOptions are objgraph snapshot's flags.
 type snapshotOptions struct {
-	out     string        // file to move the snapshot to
-	timeout time.Duration // how long to wait for the snapshot
-	fork    forkMode      // auto, always or never: the heap walked in a forked child
+	out      string        // file to move the snapshot to
+	timeout  time.Duration // how long to wait for the snapshot
+	fork     forkMode      // auto, always or never: the heap walked in a forked child
+	injector string        // auto, ptrace or gdb: what attaches to a process objgraph run did not start
 }
 
 func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {

@@ -21,11 +21,13 @@ heap grown from the one before), and at each size measures the pause of:
   snapshot      objgraph_agent.snapshot(path, fork=False): in-process
   fork          objgraph_agent.snapshot(path, fork=True): returns once the
                 child runs; the child's own time and memory are reported
-  attach        'objgraph snapshot PID --fork=always' of this process, run
-                from outside (--objgraph names the command; this row is
-                left out without it): gdb attaches, a thread of this
-                process borrowed at a safe point starts the agent's loader,
-                which reads the agent, forks and waits for the child
+  attach        'objgraph snapshot PID --fork=always --injector ptrace' of
+                this process, run from outside (--objgraph names the
+                command; this row is left out without it): objgraph stops
+                one thread with ptrace, a thread of this process borrowed
+                at a safe point starts the agent's loader, which reads the
+                agent, forks and waits for the child
+  attach-gdb    the same with --injector gdb: gdb stops every thread
 
 The pause of a call is the longest any thread of the program is held up:
 the calling thread for the call's duration, and each of --heartbeats
@@ -39,8 +41,10 @@ is the child's walk and write in seconds and "child MiB" the memory the
 child held alone at the end (Private_Dirty), which the parent's container
 pays for while the child runs.
 
-For attach, "stopped" is how long gdb held every thread stopped (of it
-"attach", ptrace's attach and gdb setting itself up), "load" the loader
+For attach, "stopped" is how long the thread the loader ran on was held
+(of it "attach", stopping it; no other thread is stopped), for attach-gdb
+how long gdb held every thread stopped (of it "attach", ptrace's attach
+and gdb setting itself up); "load" the loader
 reading the agent and finding its own objects, "fork" the capture's time
 before the fork returned, on the agent's thread, and "command" the wall
 time of the whole command, the child's walk included.
@@ -162,7 +166,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--heartbeats", type=int, default=2)
     ap.add_argument("--collect", type=int, default=1)
-    ap.add_argument("--only", default="show_growth,get_objects,floor,snapshot,fork,attach")
+    ap.add_argument("--only", default="show_growth,get_objects,floor,snapshot,fork,attach,attach-gdb")
     ap.add_argument("--agent", action="append", default=[], help="another agent file to measure in turn")
     ap.add_argument("--objgraph", default="", help="the objgraph command, for the attach row")
     args = ap.parse_args()
@@ -238,19 +242,22 @@ def main():
                 nobj = objgraph_agent_count(path)
             notes["fork"] = "child %.2f s, child %.0f MiB (estimate %.0f MiB)" % (
                 statistics.median(child_s), statistics.median(child_mb), m["estimate_bytes"] / 2**20)
-        if "attach" in only and args.objgraph:
-            rows["attach"] = []
+        for row, injector in (("attach", "ptrace"), ("attach-gdb", "gdb")):
+            if row not in only or not args.objgraph:
+                continue
+            rows[row] = []
             det = []
             for _ in range(args.repeat):
                 os.path.exists(path) and os.unlink(path)
-                res, _, call, gap, cpu = measure(lambda: attach(args.objgraph, path), beats)
-                rows["attach"].append((res, gap, call, gap, cpu))
+                res, _, call, gap, cpu = measure(lambda: attach(args.objgraph, path, injector), beats)
+                rows[row].append((res, gap, call, gap, cpu))
                 det.append(res)
                 nobj = objgraph_agent_count(path)
             med = lambda k: statistics.median([d[k] for d in det])  # noqa: E731
-            notes["attach"] = "stopped %.3f s (attach %.3f), load %.3f s, fork %.3f s, command %.2f s, child %.0f MiB" % (
+            notes[row] = "%s stopped %.3f s (attach %.3f), load %.3f s, fork %.3f s, command %.2f s, child %.0f MiB" % (
+                "one thread" if injector == "ptrace" else "every thread",
                 med("stopped_seconds"), med("attach_seconds"), med("load_seconds"), med("fork_pause_seconds"),
-                statistics.median([r[2] for r in rows["attach"]]), med("child_private_bytes") / 2**20)
+                statistics.median([r[2] for r in rows[row]]), med("child_private_bytes") / 2**20)
         base = statistics.median([r[1] for r in rows["show_growth"]]) if "show_growth" in rows else None
         cbase = statistics.median([r[4] for r in rows["show_growth"]]) if "show_growth" in rows else None
         for name, rs in rows.items():
@@ -269,11 +276,12 @@ def main():
     os.rmdir(tmp)
 
 
-def attach(objgraph_cmd, path):
+def attach(objgraph_cmd, path, injector):
     """objgraph snapshot of this process from outside; its --json output."""
     import json
     import subprocess
-    p = subprocess.run([objgraph_cmd, "snapshot", str(os.getpid()), "--json", "--fork=always", "-o", path],
+    p = subprocess.run([objgraph_cmd, "snapshot", str(os.getpid()), "--json", "--fork=always",
+                        "--injector", injector, "-o", path],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     if p.returncode != 0:
         raise SystemExit("objgraph snapshot failed: %s" % p.stderr.decode("utf-8", "replace"))

@@ -1,6 +1,6 @@
 // Package attach takes a heap snapshot of a running CPython process that
-// was started without objgraph, through gdb; docs/attach.md has the design
-// and why each step is safe for the process.
+// was started without objgraph, through ptrace (or gdb); docs/attach.md
+// has the design and why each step is safe for the process.
 package attach
 
 import (
@@ -35,6 +35,35 @@ type Options struct {
 	GDB      string                        // gdb's path; "" looks for gdb on $PATH
 	Progress func(format string, a ...any) // told what is being waited for; nil for none
 	Fork     ForkMode                      // whether the capture runs in a forked child; "" is ForkAuto
+	Injector Injector                      // what stops the process and calls into it; "" is InjectAuto
+
+	hook func(tid int) // tests: called with the thread the ptrace injector holds, before its first call
+}
+
+// Injector says what attaches to the process and calls the loader in it.
+type Injector string
+
+const (
+	// InjectAuto is InjectPtrace on x86-64 Linux, InjectGDB elsewhere.
+	InjectAuto Injector = "auto"
+	// InjectPtrace stops one thread of the process, from objgraph itself.
+	InjectPtrace Injector = "ptrace"
+	// InjectGDB has gdb stop every thread and make the calls.
+	InjectGDB Injector = "gdb"
+)
+
+// Step is one step of an injection and how long it took.
+type Step struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"-"`
+}
+
+// ThreadStop says how long the ptrace injector held one thread of the
+// process out of its own code.
+type ThreadStop struct {
+	TID     int           // the thread
+	Held    time.Duration // from the stop to the detach
+	InCalls time.Duration // of which running calls into the process
 }
 
 // ForkMode says where the process's heap is walked.
@@ -58,8 +87,11 @@ type Result struct {
 	Method      string        // "thread" (a blocked thread ran the loader) or "pending" (the main thread, between bytecodes)
 	Thread      int           // the thread that ran or will run the loader
 	Syscall     string        // the system call that thread was waiting in, "" if none
-	Stopped     time.Duration // how long every thread of the process was stopped by gdb
-	Attach      time.Duration // of which attaching (ptrace and reading the symbols)
+	Injector    Injector      // what attached: InjectPtrace or InjectGDB
+	Stopped     time.Duration // with gdb: how long every thread of the process was stopped; with ptrace: how long the thread that ran or queued the loader was held (no other thread was stopped)
+	Attach      time.Duration // of which attaching (with gdb: ptrace and reading the symbols; with ptrace: stopping the thread)
+	Stops       []ThreadStop  // with ptrace: each thread held, in order (those tried and found unfit too)
+	Steps       []Step        // the injection's steps, in order, and how long each took
 	Load        time.Duration // in the process: reading the agent and finding the loader's own objects
 	Capture     time.Duration // in the process: the snapshot itself (with a fork, until the child was done)
 	Forked      bool          // the heap was walked in a forked child of the process
@@ -81,6 +113,13 @@ type report struct {
 	Syscall        int     `json:"syscall"`
 	AttachSeconds  float64 `json:"attach_seconds"`
 	StoppedSeconds float64 `json:"stopped_seconds"`
+	StepTimes      [][]any `json:"steps"` // [name, seconds]: gdb_attach.py's steps
+
+	Injector   Injector     `json:"-"`
+	Steps      []Step       `json:"-"`
+	Stops      []ThreadStop `json:"-"`
+	detached   bool         // the ptrace injector let go of every thread it held, unchanged
+	exitThread bool         // one of them by ending the tracer's OS thread
 }
 
 // syscalls names the system calls gdb_attach.py reports.
@@ -107,8 +146,19 @@ func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	inj := o.Injector
+	switch inj {
+	case "", InjectAuto:
+		inj = InjectGDB
+		if ptraceAvailable {
+			inj = InjectPtrace
+		}
+	case InjectPtrace, InjectGDB:
+	default:
+		return nil, fmt.Errorf("injector %q is not auto, ptrace or gdb", inj)
+	}
 	gdb := o.GDB
-	if gdb == "" {
+	if inj == InjectGDB && gdb == "" {
 		p, err := exec.LookPath("gdb")
 		if err != nil {
 			return nil, ErrNoGDB
@@ -116,7 +166,7 @@ func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 		gdb = p
 	}
 	if t.Minor > MaxTestedMinor {
-		progress("process %d runs Python %s, newer than 3.%d, the newest attaching was tested on; attaching through gdb (PEP 768's remote debugging interface is not used)", pid, t.Python(), MaxTestedMinor)
+		progress("process %d runs Python %s, newer than 3.%d, the newest attaching was tested on; attaching through %s (PEP 768's remote debugging interface is not used)", pid, t.Python(), MaxTestedMinor, inj)
 		defer func() { err = untested(t, err) }()
 	}
 	dir, inside, err := makeDir(t)
@@ -124,8 +174,8 @@ func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	res = &Result{Target: t, Dir: inside}
-	progress("attaching to process %d (Python %s) with gdb", pid, t.Python())
+	res = &Result{Target: t, Dir: inside, Injector: inj}
+	progress("attaching to process %d (Python %s) with %s", pid, t.Python(), inj)
 	mode := o.Fork
 	switch mode {
 	case "":
@@ -134,21 +184,55 @@ func Snapshot(pid int, dst string, o Options) (res *Result, err error) {
 	default:
 		return nil, fmt.Errorf("fork mode %q is not auto, always or never", mode)
 	}
-	rep, err := runGDB(gdb, t, loader(inside, mode), deadline, progress)
+	var rep *report
+	if inj == InjectPtrace {
+		rep, err = injectPtrace(t, loader(inside, mode), deadline, progress, o.hook)
+		var pe *ptraceError
+		if rep != nil && rep.detached && errors.As(err, &pe) {
+			rep.Error, rep.Cause, err = pe.msg, pe.cause, nil
+		}
+	} else {
+		rep, err = runGDB(gdb, t, loader(inside, mode), deadline, progress)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res.Method, res.Thread = rep.Method, rep.Thread
 	res.Syscall = syscalls[rep.Syscall]
-	res.Stopped = seconds(rep.StoppedSeconds)
-	res.Attach = seconds(rep.AttachSeconds)
+	if inj == InjectPtrace {
+		res.Steps, res.Stops = rep.Steps, rep.Stops
+		for _, s := range rep.Stops {
+			if s.TID == rep.Thread || rep.Thread == 0 {
+				res.Stopped = s.Held
+			}
+		}
+		for _, s := range rep.Steps {
+			if s.Name == "seize" && res.Attach == 0 {
+				res.Attach = s.Duration
+			}
+		}
+	} else {
+		res.Stopped = seconds(rep.StoppedSeconds)
+		res.Attach = seconds(rep.AttachSeconds)
+		for _, s := range rep.StepTimes {
+			if len(s) == 2 {
+				name, _ := s[0].(string)
+				d, _ := s[1].(float64)
+				res.Steps = append(res.Steps, Step{Name: name, Duration: seconds(d)})
+			}
+		}
+	}
 	if rep.Error != "" {
-		return nil, gdbError(t, rep)
+		return nil, injectError(t, inj, rep)
+	}
+	what := "the process"
+	if inj == InjectPtrace {
+		what = fmt.Sprintf("thread %d", rep.Thread)
 	}
 	if strings.HasPrefix(res.Method, "pending") {
-		progress("process %d was stopped for %v; waiting for its main thread to run Python code (a safe point)", pid, res.Stopped.Round(time.Millisecond))
+		progress("%s of process %d was stopped for %v; waiting for its main thread to run Python code (a safe point)", what, pid, res.Stopped.Round(time.Millisecond))
 	} else {
-		progress("process %d was stopped for %v; thread %d (in %s) started the capture", pid, res.Stopped.Round(time.Millisecond), res.Thread, res.Syscall)
+		progress("%s of process %d was stopped for %v; thread %d (in %s) started the capture", what, pid, res.Stopped.Round(time.Millisecond), res.Thread, res.Syscall)
 	}
 	if err := wait(t, dir, deadline, timeout, res, progress); err != nil {
 		return nil, err
@@ -319,7 +403,7 @@ wait:
 	}
 	err = cmd.Wait()
 	if timedOut && !told {
-		return nil, errAttachTimeout(t)
+		return nil, errAttachTimeout(t, InjectGDB)
 	}
 	b, rerr := os.ReadFile(repPath)
 	if rerr != nil {
@@ -354,17 +438,19 @@ func lastLine(s string) string {
 	return s
 }
 
-func errAttachTimeout(t Target) error {
-	return fmt.Errorf("attaching to process %d timed out; gdb detached from it before calling into it, and the process runs on as before", t.PID)
+func errAttachTimeout(t Target, inj Injector) error {
+	return fmt.Errorf("attaching to process %d timed out; %s detached from it before calling into it, and the process runs on as before", t.PID, inj)
 }
 
-// gdbError turns what gdb_attach.py reported into an error with the fix.
-func gdbError(t Target, rep *report) error {
+// injectError turns what the injector reported into an error with the fix.
+func injectError(t Target, inj Injector, rep *report) error {
 	switch {
 	case rep.Cause == "ptrace":
 		return fmt.Errorf("cannot attach to process %d: ptrace refused (%s); %s", t.PID, strings.TrimSuffix(rep.Error, "."), ptraceHint(t))
 	case rep.Cause == "timeout":
-		return errAttachTimeout(t)
+		return errAttachTimeout(t, inj)
+	case rep.Cause == "traced" || rep.Cause == "stopped":
+		return errors.New(rep.Error)
 	case rep.Cause == "uninitialized":
 		return fmt.Errorf("process %d: %s; try again once it runs", t.PID, rep.Error)
 	case strings.Contains(rep.Error, "No symbol"):

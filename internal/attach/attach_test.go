@@ -35,6 +35,18 @@ func pythons(t testing.TB) []string {
 	return ps
 }
 
+// injectors returns the injectors to test with, each with the Options that
+// choose it: ptrace where this build has it, and gdb.
+func injectors(t testing.TB) []Options {
+	t.Helper()
+	var out []Options
+	if ptraceAvailable {
+		out = append(out, Options{Injector: InjectPtrace})
+	}
+	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	return append(out, Options{Injector: InjectGDB, GDB: gdb})
+}
+
 // program is the target: it never heard of objgraph. It plants 1234
 // instances of Planted, sets its own gc thresholds (and with "nogc" in the
 // mode disables gc), starts busy threads, prints "ready" and blocks as the
@@ -71,8 +83,8 @@ def spin_worker():
 for _ in range(nthreads):
     threading.Thread(target=spin_worker, daemon=True).start()
 names_before = sorted(vars())
-print("ready", flush=True)
 try:
+    print("ready", flush=True)  # (in the try: a SIGUSR1 right after it ends the wait as well)
     if mode.startswith("sleep"):
         time.sleep(600)
     elif mode.startswith("spin"):
@@ -276,7 +288,7 @@ func nothingLeft(t *testing.T, pid int, before []string) {
 }
 
 func TestSnapshot(t *testing.T) {
-	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
+	injs := injectors(t)
 	cases := []struct {
 		mode    string
 		threads int
@@ -296,98 +308,161 @@ func TestSnapshot(t *testing.T) {
 	for _, py := range pythons(t) {
 		t.Run(filepath.Base(filepath.Dir(filepath.Dir(py)))+"/"+filepath.Base(py), func(t *testing.T) {
 			t.Parallel()
-			for _, c := range cases {
-				t.Run(c.mode, func(t *testing.T) {
-					p := start(t, py, c.mode, c.threads)
-					before := tasks(t, p.cmd.Process.Pid)
-					dst := filepath.Join(t.TempDir(), "attached.ogs")
-					stop := make(chan bool)
-					if c.signals {
-						go func() {
-							for {
-								select {
-								case <-stop:
-									return
-								case <-time.After(time.Millisecond):
-									p.cmd.Process.Signal(syscall.SIGUSR2)
+			for _, inj := range injs {
+				for _, c := range cases {
+					t.Run(string(inj.Injector)+"/"+c.mode, func(t *testing.T) {
+						p := start(t, py, c.mode, c.threads)
+						if c.method == "thread" {
+							// (the main thread gets to its wait after printing
+							// "ready", once it has the GIL back)
+							waitSyscall(t, p.cmd.Process.Pid, blockingNrs()...)
+						}
+						before := tasks(t, p.cmd.Process.Pid)
+						dst := filepath.Join(t.TempDir(), "attached.ogs")
+						stop := make(chan bool)
+						if c.signals {
+							go func() {
+								for {
+									select {
+									case <-stop:
+										return
+									case <-time.After(time.Millisecond):
+										p.cmd.Process.Signal(syscall.SIGUSR2)
+									}
+								}
+							}()
+						}
+						var mu sync.Mutex
+						var said []string
+						o := inj
+						o.Timeout, o.Fork = time.Minute, c.fork
+						o.Progress = func(format string, a ...any) {
+							mu.Lock()
+							said = append(said, fmt.Sprintf(format, a...))
+							mu.Unlock()
+						}
+						res, err := Snapshot(p.cmd.Process.Pid, dst, o)
+						close(stop)
+						if err != nil {
+							t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
+						}
+						t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v, forked %v (child %d, pause %v, %d bytes; %q)",
+							c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture,
+							res.Forked, res.Child, res.Pause, res.ChildMemory, res.NoFork)
+						// (auto forks here: fork is safe and the heap is small)
+						if wantFork := c.fork != ForkNever; res.Forked != wantFork || res.NoFork != "" {
+							t.Errorf("forked %v (%q), want %v", res.Forked, res.NoFork, wantFork)
+						}
+						if res.Forked && (res.Child <= 0 || res.ChildMemory <= 0 || res.Pause <= 0) {
+							t.Errorf("a fork capture without its child's pid, memory or pause: %+v", res)
+						}
+						nothingLeft(t, p.cmd.Process.Pid, before)
+						// what it said while it waited, the walk's progress among it
+						for _, line := range said {
+							if strings.HasPrefix(line, "walking the heap of process") || strings.HasPrefix(line, "writing the snapshot") {
+								if !strings.Contains(line, " objects") || !strings.Contains(line, fmt.Sprintf("process %d", p.cmd.Process.Pid)) {
+									t.Errorf("a progress line without its process or counts: %q", line)
 								}
 							}
-						}()
-					}
-					var mu sync.Mutex
-					var said []string
-					say := func(format string, a ...any) {
-						mu.Lock()
-						said = append(said, fmt.Sprintf(format, a...))
-						mu.Unlock()
-					}
-					res, err := Snapshot(p.cmd.Process.Pid, dst, Options{GDB: gdb, Timeout: time.Minute, Fork: c.fork, Progress: say})
-					close(stop)
-					if err != nil {
-						t.Fatalf("%v; the program's stderr:\n%s", err, p.stderr.String())
-					}
-					t.Logf("%s: method %s (thread %d in %s), stopped %v (attaching %v), loading %v, capture %v, forked %v (child %d, pause %v, %d bytes; %q)",
-						c.mode, res.Method, res.Thread, res.Syscall, res.Stopped, res.Attach, res.Load, res.Capture,
-						res.Forked, res.Child, res.Pause, res.ChildMemory, res.NoFork)
-					// (auto forks here: fork is safe and the heap is small)
-					if wantFork := c.fork != ForkNever; res.Forked != wantFork || res.NoFork != "" {
-						t.Errorf("forked %v (%q), want %v", res.Forked, res.NoFork, wantFork)
-					}
-					if res.Forked && (res.Child <= 0 || res.ChildMemory <= 0 || res.Pause <= 0) {
-						t.Errorf("a fork capture without its child's pid, memory or pause: %+v", res)
-					}
-					nothingLeft(t, p.cmd.Process.Pid, before)
-					// what it said while it waited, the walk's progress among it
-					walked := 0
-					for _, line := range said {
-						if strings.HasPrefix(line, "walking the heap of process") || strings.HasPrefix(line, "writing the snapshot") {
-							walked++
-							if !strings.Contains(line, " objects") || !strings.Contains(line, fmt.Sprint(p.cmd.Process.Pid)) && !strings.HasPrefix(line, "writing") {
-								t.Errorf("a progress line without its counts: %q", line)
+						}
+						t.Logf("progress: %q", said)
+						if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
+							t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
+						}
+						for _, name := range calledSymbols {
+							if res.Target.Symbols[name] == 0 {
+								t.Errorf("%s not found in the dynamic symbols: gdb looks it up while the process is stopped, and ptrace cannot call it", name)
 							}
 						}
-					}
-					t.Logf("progress: %q", said)
-					if res.Target.Symbols["Py_IsFinalizing"] == 0 && res.Target.Symbols["_Py_IsFinalizing"] == 0 {
-						t.Errorf("neither of %v found in the dynamic symbols", finalizingSymbols)
-					}
-					for _, name := range calledSymbols {
-						if res.Target.Symbols[name] == 0 {
-							t.Errorf("%s not found in the dynamic symbols: gdb looks it up while the process is stopped", name)
+						if !strings.HasPrefix(res.Method, c.method) {
+							t.Errorf("the loader ran by %q, want %q", res.Method, c.method)
 						}
-					}
-					if !strings.HasPrefix(res.Method, c.method) {
-						t.Errorf("the loader ran by %q, want %q", res.Method, c.method)
-					}
-					alive(t, p.cmd.Process.Pid)
-					if _, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, res.Dir)); !errors.Is(err, os.ErrNotExist) {
-						t.Errorf("the agent's directory %s is left behind (%v)", res.Dir, err)
-					}
-					h := checkSnapshot(t, dst)
-					var f *heap.Fork
-					if c := h.Meta().Capture; c != nil {
-						f = c.Fork
-					}
-					if (f != nil) != res.Forked || f != nil && (f.ParentPID != p.cmd.Process.Pid || f.ChildPID != res.Child) {
-						t.Errorf("the snapshot's fork metadata %+v, want forked %v, parent %d, child %d", f, res.Forked, p.cmd.Process.Pid, res.Child)
-					}
-					st, code := p.finish(t)
-					if code != 7 {
-						t.Errorf("the program exited with %d, want its own 7", code)
-					}
-					wantEnabled := !strings.Contains(c.mode, "nogc")
-					if st.Enabled != wantEnabled || fmt.Sprint(st.Threshold) != "[555 7 3]" {
-						t.Errorf("the program's gc: enabled %v, thresholds %v; want %v, [555 7 3]", st.Enabled, st.Threshold, wantEnabled)
-					}
-					if st.Planted != 1234 || len(st.NewNames) != 0 || len(st.Modules) != 0 {
-						t.Errorf("the program after the snapshot: %+v; want 1234 planted, no new names in __main__, no objgraph module", st)
-					}
-					if s := p.stderr.String(); s != "" {
-						t.Errorf("the program's stderr:\n%s", s)
-					}
-				})
+						alive(t, p.cmd.Process.Pid)
+						if _, err := os.Stat(fmt.Sprintf("/proc/%d/root%s", p.cmd.Process.Pid, res.Dir)); !errors.Is(err, os.ErrNotExist) {
+							t.Errorf("the agent's directory %s is left behind (%v)", res.Dir, err)
+						}
+						h := checkSnapshot(t, dst)
+						var f *heap.Fork
+						if c := h.Meta().Capture; c != nil {
+							f = c.Fork
+						}
+						if (f != nil) != res.Forked || f != nil && (f.ParentPID != p.cmd.Process.Pid || f.ChildPID != res.Child) {
+							t.Errorf("the snapshot's fork metadata %+v, want forked %v, parent %d, child %d", f, res.Forked, p.cmd.Process.Pid, res.Child)
+						}
+						st, code := p.finish(t)
+						if code != 7 {
+							t.Errorf("the program exited with %d, want its own 7", code)
+						}
+						wantEnabled := !strings.Contains(c.mode, "nogc")
+						if st.Enabled != wantEnabled || fmt.Sprint(st.Threshold) != "[555 7 3]" {
+							t.Errorf("the program's gc: enabled %v, thresholds %v; want %v, [555 7 3]", st.Enabled, st.Threshold, wantEnabled)
+						}
+						if st.Planted != 1234 || len(st.NewNames) != 0 || len(st.Modules) != 0 {
+							t.Errorf("the program after the snapshot: %+v; want 1234 planted, no new names in __main__, no objgraph module", st)
+						}
+						if s := p.stderr.String(); s != "" {
+							t.Errorf("the program's stderr:\n%s", s)
+						}
+						if res.Injector != inj.Injector {
+							t.Errorf("injected by %q, want %q", res.Injector, inj.Injector)
+						}
+						if inj.Injector == InjectPtrace {
+							checkStops(t, res)
+						}
+					})
+				}
 			}
 		})
+	}
+}
+
+// waitSyscall waits until the main thread of process pid waits in one of
+// the system calls nrs.
+func waitSyscall(t *testing.T, pid int, nrs ...int) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			for _, nr := range nrs {
+				if f[0] == strconv.Itoa(nr) {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("the main thread of process %d never waited in any of the system calls %v", pid, nrs)
+}
+
+// blockingNrs are the system calls a thread is borrowed in.
+func blockingNrs() []int {
+	var out []int
+	for nr := range syscalls {
+		if nr != 202 { // futex
+			out = append(out, nr)
+		}
+	}
+	return out
+}
+
+// checkStops checks what the ptrace injector says it held: threads of the
+// process, each once at a time, the last the one that ran or queued the
+// loader, for less than the whole injection.
+func checkStops(t *testing.T, res *Result) {
+	t.Helper()
+	if len(res.Stops) == 0 || res.Stops[len(res.Stops)-1].TID != res.Thread {
+		t.Fatalf("threads held %+v, the last not the loader's thread %d", res.Stops, res.Thread)
+	}
+	var total time.Duration
+	for _, s := range res.Steps {
+		total += s.Duration
+	}
+	for _, s := range res.Stops {
+		if s.Held <= 0 || s.InCalls > s.Held || s.Held > total {
+			t.Errorf("thread %d held %v (in calls %v), the injection's steps %v in all", s.TID, s.Held, s.InCalls, total)
+		}
+	}
+	if res.Stopped != res.Stops[len(res.Stops)-1].Held {
+		t.Errorf("stopped %v, want the loader's thread's %v", res.Stopped, res.Stops[len(res.Stops)-1].Held)
 	}
 }
 
@@ -421,11 +496,16 @@ func TestRefused(t *testing.T) {
 		testenv.Missing(t, "TestRefused needs root, to run the command as another user")
 	}
 	setpriv := testenv.LookPath(t, "setpriv", "util-linux's setpriv runs the command as another user")
-	testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
 	py := pythons(t)[0]
 	bin := buildCLI(t)
+	for _, inj := range injectors(t) {
+		t.Run(string(inj.Injector), func(t *testing.T) { refused(t, setpriv, py, bin, inj.Injector) })
+	}
+}
+
+func refused(t *testing.T, setpriv, py, bin string, inj Injector) {
 	p := start(t, py, "sleep", 1)
-	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "snapshot", fmt.Sprint(p.cmd.Process.Pid))
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin, "snapshot", "--injector", string(inj), fmt.Sprint(p.cmd.Process.Pid))
 	cmd.Dir = filepath.Dir(bin)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -469,10 +549,17 @@ func buildCLI(t *testing.T) string {
 // on as before, and the call, when it runs later (the program goes on after
 // its SIGUSR1 handler), does nothing.
 func TestTimeout(t *testing.T) {
-	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
 	py := pythons(t)[0]
+	for _, inj := range injectors(t) {
+		t.Run(string(inj.Injector), func(t *testing.T) { timeoutFlock(t, py, inj) })
+	}
+}
+
+func timeoutFlock(t *testing.T, py string, o Options) {
 	p := start(t, py, "flock", 0)
-	_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 3 * time.Second})
+	waitSyscall(t, p.cmd.Process.Pid, 73) // flock
+	o.Timeout = 3 * time.Second
+	_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), o)
 	want := fmt.Sprintf("no snapshot from process %d after 3s: its main thread ran no Python code meanwhile; the call queued in it does nothing when it runs", p.cmd.Process.Pid)
 	if err == nil || err.Error() != want {
 		t.Fatalf("Snapshot: %v, want %q", err, want)
@@ -511,8 +598,11 @@ func TestErrors(t *testing.T) {
 	}
 	p := start(t, pythons(t)[0], "sleep", 0)
 	t.Setenv("PATH", t.TempDir())
-	if _, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{}); !errors.Is(err, ErrNoGDB) {
+	if _, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{Injector: InjectGDB}); !errors.Is(err, ErrNoGDB) {
 		t.Errorf("without gdb: %v, want %v", err, ErrNoGDB)
+	}
+	if _, err := Snapshot(p.cmd.Process.Pid, "x.ogs", Options{Injector: "strace"}); err == nil || err.Error() != `injector "strace" is not auto, ptrace or gdb` {
+		t.Errorf("an unknown injector: %v", err)
 	}
 	// an interpreter older than the agent's 3.8, where the machine has one
 	py37 := filepath.Join(os.Getenv("HOME"), ".pyenv/versions/3.7.16/bin/python3")
@@ -529,11 +619,17 @@ func TestErrors(t *testing.T) {
 // attaches: whenever it is cut short, the process runs on, untraced and
 // unstopped, and exits as it would have.
 func TestAttachTimeout(t *testing.T) {
-	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
 	py := pythons(t)[0]
+	for _, inj := range injectors(t) {
+		t.Run(string(inj.Injector), func(t *testing.T) { attachTimeout(t, py, inj) })
+	}
+}
+
+func attachTimeout(t *testing.T, py string, o Options) {
 	p := start(t, py, "sleep", 1)
-	for _, d := range []time.Duration{time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond} {
-		_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: d})
+	for _, d := range []time.Duration{time.Nanosecond, time.Millisecond, 3 * time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond} {
+		o.Timeout = d
+		_, err := Snapshot(p.cmd.Process.Pid, filepath.Join(t.TempDir(), "x.ogs"), o)
 		t.Logf("timeout %v: %v", d, err)
 		if err == nil {
 			continue // done in time
@@ -555,8 +651,13 @@ func TestAttachTimeout(t *testing.T) {
 // stopped: the error says which, and the process runs on with no child,
 // no thread of the agent's and its gc state as before.
 func TestForkChild(t *testing.T) {
-	gdb := testenv.LookPath(t, "gdb", "attaching needs it (apt-get install gdb)")
 	py := pythons(t)[0]
+	for _, inj := range injectors(t) {
+		t.Run(string(inj.Injector), func(t *testing.T) { forkChild(t, py, inj) })
+	}
+}
+
+func forkChild(t *testing.T, py string, inj Options) {
 	for _, c := range []struct {
 		name string
 		sig  syscall.Signal // sent to the child as soon as it runs
@@ -571,7 +672,9 @@ func TestForkChild(t *testing.T) {
 			before := tasks(t, pid)
 			done := make(chan error, 1)
 			go func() {
-				_, err := Snapshot(pid, filepath.Join(t.TempDir(), "x.ogs"), Options{GDB: gdb, Timeout: 8 * time.Second, Fork: ForkAlways})
+				o := inj
+				o.Timeout, o.Fork = 8*time.Second, ForkAlways
+				_, err := Snapshot(pid, filepath.Join(t.TempDir(), "x.ogs"), o)
 				done <- err
 			}()
 			child := 0

@@ -121,6 +121,7 @@ def _own(mod):
 
 
 _FUNC = type(_own)
+_NOOP = (lambda *a, **k: None).__code__
 _CODE = type(_own.__code__)
 _MODULE = type(_sys)
 _TMODULE = type.__dict__["__module__"].__get__
@@ -132,6 +133,33 @@ _DESCR = (type(type.__dict__["__module__"]), type(type(_own).__dict__["__globals
 def _read(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def _compile(src, path):
+    """The module's code as code objects to be run in turn, each of a few
+    top-level statements: compile() holds the GIL throughout, for tens of
+    milliseconds for the whole agent, and the program's threads run between
+    two of these. A piece starts at a line that starts with def, class or @,
+    its line numbers as in the file; one that does not compile by itself
+    (it ended inside a string, brackets or a decorated definition) is
+    compiled together with the next."""
+    lines = src.splitlines(True)
+    starts = [0] + [i for i, ln in enumerate(lines) if i and ln.startswith(("def ", "class ", "@"))]
+    codes = []
+    i = 0
+    while i < len(starts):
+        j = i + 1
+        while True:
+            end = starts[j] if j < len(starts) else len(lines)
+            try:
+                codes.append(compile("\n" * starts[i] + "".join(lines[starts[i]:end]), path, "exec", dont_inherit=True))
+                break
+            except SyntaxError:
+                if j >= len(starts):
+                    raise
+                j += 1
+        i = j
+    return codes
 
 
 def _write(path, text):
@@ -157,7 +185,9 @@ def _take(d):
     mod = type(_sys)("objgraph_agent")
     mod.__file__ = d + "/objgraph_agent.py"
     try:
-        exec(compile(_read(mod.__file__), mod.__file__, "exec"), mod.__dict__)
+        for code in _compile(_read(mod.__file__).decode("utf-8"), mod.__file__):
+            exec(code, mod.__dict__)
+        del code
         mod._exclude.update(_own(mod))
         n = len(mod._exclude)
         mod._agent_idents.add(_th.get_ident())
@@ -207,7 +237,17 @@ def _take(d):
         x = mod.__dict__.get("_exclude")
         if x is not None:
             x.clear()
-        mod.__dict__.clear()
+        # The hooks the agent leaves with the interpreter (at exit, at fork)
+        # hold its functions weakly and find them gone with the module; one
+        # that outlives it all the same (held by a cycle the collector has
+        # not yet freed) then does nothing, rather than fail in the emptied
+        # namespace and print to the program's stderr.
+        g = mod.__dict__
+        for f in list(g.values()):
+            if type(f) is _FUNC and f.__globals__ is g and not f.__code__.co_freevars:
+                f.__code__ = _NOOP
+        f = None
+        g.clear()
 
 
 def _main():
