@@ -52,6 +52,16 @@ del _ct
 _T_ANY, _T_GET, _T_CLS, _T_DICT = range(4)
 
 
+def _runs_code(t, name):
+    """Whether getattr(o, name) on an instance o of t could run a
+    descriptor's getter: t's MRO has a descriptor of that name, other than
+    a slot's member descriptor. A C type's getset can call back into
+    Python (torch's tensor getters dispatch to a subclass's
+    __torch_function__, and some warn)."""
+    v = _tlookup(t, name)
+    return v is not _MISS and type(v) is not _MEMBER_DESC and _tlookup(type(v), "__get__") is not _MISS
+
+
 class _TInfo:
     """What the capture knows about one type."""
     __slots__ = ("cat", "getters", "cands", "tries", "tmpl", "dict_name", "base", "label", "unsafe",
@@ -265,7 +275,7 @@ class _TypeTable:
                             if type(name) is str:
                                 cands[name] = None
             names = [_copy_str(n) for n in cands if type(n) is str and n not in skip
-                     and n.isidentifier() and len(n) <= 64][:512]
+                     and n.isidentifier() and len(n) <= 64 and not _runs_code(t, n)][:512]
         except Exception as e:
             self.error("attribute names of %s: %s" % (_TNAME(t), e))
             names = []
