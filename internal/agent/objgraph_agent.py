@@ -3190,6 +3190,9 @@ accessors and learnt layouts, registered once per type in the TYPES
 records."""
 
 
+_GETSET_OWNER = _GETSET_DESC.__dict__["__objclass__"].__get__
+
+
 # Categories: how names and labels are made for a type's objects.
 (_C_OTHER, _C_LIST, _C_TUPLE, _C_DICT, _C_SET, _C_FSET, _C_INST, _C_BASED, _C_IDENT, _C_FRAME,
  _C_STR, _C_BYTES, _C_INT, _C_FLOAT, _C_CONST) = range(15)
@@ -3222,12 +3225,21 @@ _T_ANY, _T_GET, _T_CLS, _T_DICT = range(4)
 
 def _runs_code(t, name):
     """Whether getattr(o, name) on an instance o of t could run a
-    descriptor's getter: t's MRO has a descriptor of that name, other than
-    a slot's member descriptor. A C type's getset can call back into
-    Python (torch's tensor getters dispatch to a subclass's
-    __torch_function__, and some warn)."""
+    descriptor's getter that is not the interpreter's own: t's MRO has a
+    descriptor of that name other than a slot's member descriptor or a
+    getset of a builtin type (BaseException.args). An extension's getset
+    can call back into Python: torch's tensor getters dispatch to a
+    subclass's __torch_function__ or warn, numpy's ndarray.ctypes imports
+    and calls numpy's Python code."""
     v = _tlookup(t, name)
-    return v is not _MISS and type(v) is not _MEMBER_DESC and _tlookup(type(v), "__get__") is not _MISS
+    if v is _MISS:
+        return False
+    vt = type(v)
+    if vt is _MEMBER_DESC:
+        return False
+    if vt is _GETSET_DESC and _TMODULE(_GETSET_OWNER(v)) == "builtins":
+        return False
+    return _tlookup(vt, "__get__") is not _MISS
 
 
 class _TInfo:
