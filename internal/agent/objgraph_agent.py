@@ -2046,7 +2046,9 @@ or ``torch.from_numpy``'s tensor with its array. Each storage is charged
 once, by the address of its data, after the walk: to a numpy array that
 owns memory the storage begins in (``from_numpy``); else to the tensor of
 lowest address among those that are no view (``_is_view()``); else, when
-the walk met only views of it, to the view of lowest address. The array of
+the walk met only views of it, to the view of lowest address. A storage
+that begins inside another one (``from_numpy`` of an array over a
+tensor's storage at an offset) is charged to nobody. The array of
 ``t.numpy()`` owns nothing (its base is the tensor), so the tensor keeps
 the storage.
 """
@@ -2231,7 +2233,16 @@ class _Storages:
             b = best.get(p)
             if b is None or (t_kind[j], t_addr[j]) < (t_kind[b], t_addr[b]):
                 best[p] = j
-        idx = sorted(best.values())
+        # a storage over memory another one begins before (a tensor made
+        # by from_numpy of another tensor's .numpy() at an offset)
+        idx = []
+        end = 0
+        for p in sorted(best):
+            j = best[p]
+            if p >= end:
+                idx.append(j)
+            end = max(end, p + self.t_bytes[j])
+        idx.sort()
         return [t_addr[j] for j in idx], [self.t_bytes[j] for j in idx], [self.t_inside[j] for j in idx]
 
 

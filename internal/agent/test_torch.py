@@ -92,6 +92,8 @@ class TestTorchStorages(unittest.TestCase):
         # Tensor.numpy(): the tensor owns the storage, the array nothing
         self.assertEqual(self.owned("ten"), (self.facts["ten_bytes"], 0))
         self.assertEqual(self.owned("as_arr"), (0, 0))
+        # from_numpy of that array at an offset: a storage inside the first
+        self.assertEqual(self.owned("inner"), (0, 0))
 
     def test_parameter_and_quiet_subclass_charged(self):
         self.assertEqual(self.owned("param"), (self.facts["param_bytes"], 0))

@@ -86,6 +86,7 @@ arr = numpy.ones(1000)              # owns its data
 from_arr = torch.from_numpy(arr)    # a storage over the array's data
 ten = torch.ones(500)
 as_arr = ten.numpy()                # an array over the tensor's storage, owning nothing
+inner = torch.from_numpy(as_arr[100:])  # a second storage, inside ten's
 param = torch.nn.Parameter(torch.empty(3000))
 quiet = sub(Quiet, 700)
 traced = sub(Traced, 800)
@@ -118,7 +119,7 @@ for name, t in (("Traced", traced), ("own_attr", own_attr), ("Lookup", lookup)):
 print(json.dumps({
     "owners": [id(t) for t in owners], "views": [id(v) for v in views],
     "arr": id(arr), "from_arr": id(from_arr), "arr_bytes": arr.nbytes,
-    "ten": id(ten), "as_arr": id(as_arr), "ten_bytes": nbytes(ten),
+    "ten": id(ten), "as_arr": id(as_arr), "inner": id(inner), "ten_bytes": nbytes(ten),
     "param": id(param), "param_bytes": nbytes(param), "quiet": id(quiet), "quiet_bytes": nbytes(quiet),
     "traced": id(traced), "lookup": id(lookup), "dispatching": id(dispatching), "own_attr": id(own_attr),
     "meta": id(meta), "sparse": id(sparse),
