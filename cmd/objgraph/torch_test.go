@@ -13,6 +13,7 @@ import (
 // python3-torch: 50 float32 tensors of 1 MiB and a view of each, whose
 // storages are charged once, to the tensors that own them.
 func TestMemoryVerdictTorch(t *testing.T) {
+	t.Parallel() // two captures of a heap with torch imported: a few seconds each
 	const system = "/usr/bin/python3"
 	if _, err := os.Stat(system); err != nil {
 		testenv.Missing(t, "%s is not installed: the torch test needs it, with python3-torch", system)
