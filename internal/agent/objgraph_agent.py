@@ -59,7 +59,7 @@ import time
 import types
 import weakref
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict, deque
 from functools import partial
 from itertools import accumulate, chain, compress, count, islice, repeat
@@ -1486,163 +1486,6 @@ class _AllocSites:
         out.record(_K_ALLOCS, len(self.alloc_addr), [_int_col(1, self.alloc_addr, z=False), _int_col(2, self.alloc_tb)])
 
 
-# --- objgraph_agent/buffers.py -----------------------------------------------
-
-"""Buffers charged to their owners: objects whose data lives in a block of
-memory of its own, outside the object (a numpy array's data, a
-bytearray's or array.array's items, an mmap's pages), and the bytes each
-one owns.
-
-A type is recognised by its module and name along its MRO, without
-importing any library: ``numpy.ndarray`` and its subclasses,
-``bytearray``, ``array.array``, ``mmap.mmap``. What an object owns is read
-through the C-level accessors of the recognised base type, never through
-a subclass's attributes, so none of the program's code runs:
-
-- an ndarray owns ``nbytes`` when ``flags.owndata`` is set; a view (a
-  slice, a reshape, ``np.frombuffer`` of bytes) owns nothing, the array or
-  object it is a view of owns the data, so no buffer is counted twice;
-- a bytearray or array.array owns its allocated items: its C
-  ``__sizeof__`` less its type's basic size;
-- an mmap owns its length (0 once closed).
-
-A memoryview never owns its buffer: the exporter it refers to does.
-pandas objects are charged through the ndarrays their blocks hold.
-
-The BUFFERS record (kind 64, which readers that do not know it skip)
-lists the owners: address, bytes owned, and how many of those bytes the
-object's size already counts (``sys.getsizeof`` of an array that owns
-its data includes them; an mmap's does not).
-"""
-
-
-_K_BUFFERS = 64
-_BASICSIZE = type.__dict__["__basicsize__"].__get__
-_MRO = type.__dict__["__mro__"].__get__
-_is_none = None.__class__.__instancecheck__
-
-
-def _items_reader(base):
-    """Bytes owned by a bytearray or array.array: its C __sizeof__ less
-    the basic size of its type."""
-    sizeof = base.__sizeof__
-
-    def owned(o):
-        return sizeof(o) - _BASICSIZE(type(o))
-    return owned
-
-
-def _mmap_reader(base):
-    length = base.__len__
-
-    def owned(o):
-        try:
-            return length(o)
-        except ValueError:  # closed
-            return 0
-    return owned
-
-
-def _ndarray_reader(base):
-    d = base.__dict__
-    nbytes = d["nbytes"].__get__
-    flags = d["flags"].__get__
-    cache = {}
-
-    def owned(o):
-        f = flags(o)
-        t = type(f)
-        own = cache.get(_id(t))
-        if own is None:
-            own = cache[_id(t)] = t.__dict__["owndata"].__get__
-        return nbytes(o) if own(f) else 0
-    return owned
-
-
-def _buffer_reader(t):
-    """The function giving the bytes an object of type t owns outside
-    itself, or None when t is no buffer owner the agent knows."""
-    try:
-        mro = _MRO(t)
-    except Exception:
-        return None
-    if type(mro) is not tuple:  # a type not yet ready
-        return None
-    for b in mro:
-        if b is bytearray or b is array.array:
-            return _items_reader(b)
-        if b is object:
-            break
-        try:
-            mod, name = _TMODULE(b), _TNAME(b)
-        except Exception:
-            continue
-        if type(mod) is not str:
-            continue
-        if name == "ndarray" and mod == "numpy":
-            try:
-                return _ndarray_reader(b)
-            except Exception:
-                return None
-        if name == "mmap" and mod == "mmap" and sys.modules.get("mmap") is not None:
-            if b is getattr(sys.modules["mmap"], "mmap", None):
-                return _mmap_reader(b)
-    return None
-
-
-class _Buffers:
-    """The walk's part that notes buffer owners (a mixin of _Capture)."""
-
-    def init_buffers(self):
-        self.tbuf = []           # per type index: its reader, or None
-        self.any_buf = False
-        self.buf_addr = array.array(_TC8)
-        self.buf_owned = array.array(_TC8)
-        self.buf_in_size = array.array(_TC8)
-
-    def register_buffer_type(self, t):
-        try:
-            r = _buffer_reader(t)
-        except Exception:
-            r = None
-        self.tbuf.append(r)
-        if r is not None:
-            self.any_buf = True
-
-    def note_buffers(self, objs, ti, addrs, sizes):
-        """Note the buffer owners of a batch: objs with their type indexes
-        ti, addresses addrs and sizes as written."""
-        tbuf = self.tbuf
-        if all(map(_is_none, map(tbuf.__getitem__, set(ti)))):
-            return
-        for j in range(len(objs)):
-            r = tbuf[ti[j]]
-            if r is None:
-                continue
-            try:
-                n = r(objs[j])
-            except Exception:
-                continue
-            if type(n) is not int or n <= 0:
-                continue
-            # the object's size holds its buffer when it is at least the
-            # type's basic size plus the buffer (getsizeof of an owning
-            # ndarray, bytearray or array.array)
-            try:
-                inside = n if sizes[j] >= _BASICSIZE(type(objs[j])) + n else 0
-            except Exception:
-                inside = 0
-            self.buf_addr.append(addrs[j])
-            self.buf_owned.append(n)
-            self.buf_in_size.append(inside)
-
-    def write_buffers(self):
-        if not len(self.buf_addr):
-            return
-        self.out.record(_K_BUFFERS, len(self.buf_addr), [
-            _int_col(1, self.buf_addr, z=False), _int_col(2, self.buf_owned), _int_col(3, self.buf_in_size)])
-
-
 # --- objgraph_agent/finish.py ------------------------------------------------
 
 """The end of an in-process capture, after the walk: what needs no
@@ -2159,6 +2002,474 @@ class _Sizes:
                 except Exception:
                     sz[j] = 0
         return sz
+
+
+# --- objgraph_agent/tensors.py -----------------------------------------------
+
+"""torch tensors as buffer owners: the bytes of each CPU storage, charged
+once, to a tensor that holds it, without importing torch and without
+running any of the program's or torch's Python code.
+
+A tensor type is recognised by its C base along its MRO: ``torch._C``'s
+``_TensorBase`` (torch 1.x) or ``TensorBase`` (2.x), the very object that
+the loaded ``torch._C`` module holds. Nothing is done when torch is not
+loaded: the check is one lookup in ``sys.modules`` per capture.
+
+Reading a tensor. torch's C methods and getters (``is_cpu``, ``layout``,
+``_is_view``, the storage) first ask whether the call must go to a Python
+``__torch_function__``, as torch's ``check_has_torch_function`` does: yes
+when a torch function mode is active on the calling thread; otherwise no
+for ``torch.Tensor`` and ``torch.nn.Parameter`` exactly, and for any other
+class no only when the instance's ``__torch_function__`` attribute is
+torch's disabled implementation. So a tensor is read only when its class
+cannot dispatch:
+
+- no torch function mode is active on the capturing thread
+  (``torch._C._is_torch_function_mode_enabled()``, C code reading
+  thread-local state);
+- no class of its MRO defines ``__getattribute__`` or ``__getattr__``
+  (the attribute lookup torch makes would run them);
+- the class is ``torch.Tensor``, or ``__torch_function__`` and
+  ``__torch_dispatch__`` looked up in the MRO's type dicts (no descriptor
+  runs) are torch's disabled implementations (as ``Parameter`` has them),
+  and the instance's own ``__torch_function__``, read with the generic C
+  lookup (which finds that builtin, no descriptor, or an instance
+  attribute), is that same disabled implementation.
+
+Any other tensor is left uncharged and counted. The C methods are those of
+the C base's ``__dict__``, never attributes of the object; a tensor whose
+storage is not CPU memory (CUDA, meta, other devices) or whose layout is
+not strided (sparse, mkldnn) is charged nothing and counted.
+
+Charging. Views (a slice, ``.view()``, ``.T``, ``t[::2]``) share their
+base's storage, and so do ``detach()``, a ``Parameter`` made of a tensor,
+or ``torch.from_numpy``'s tensor with its array. Each storage is charged
+once, by the address of its data, after the walk: to a numpy array that
+owns memory the storage begins in (``from_numpy``); else to the tensor of
+lowest address among those that are no view (``_is_view()``); else, when
+the walk met only views of it, to the view of lowest address. A storage
+that begins inside another one (``from_numpy`` of an array over a
+tensor's storage at an offset) is charged to nobody. The array of
+``t.numpy()`` owns nothing (its base is the tensor), so the tensor keeps
+the storage.
+"""
+
+
+_TENSOR_BASES = ("_TensorBase", "TensorBase")
+_OBJ_GA = object.__getattribute__
+
+# the kind of a tensor row noted in the walk
+_T_OWNER = 0   # no view: holds its storage
+_T_VIEW = 1    # a view of another tensor's storage
+
+
+def _module_dict(name):
+    """The dict of sys.modules[name] when that is a module, else None."""
+    m = sys.modules.get(name)
+    if type(m) is not types.ModuleType:
+        return None
+    d = _MOD_DICT(m)
+    return d if type(d) is dict else None
+
+
+class _TorchReader:
+    """What a capture needs to read tensors: torch's C base and accessors,
+    found once per capture, and the counts of tensors not charged."""
+
+    def __init__(self, cd):
+        base = None
+        for name in _TENSOR_BASES:
+            b = cd.get(name)
+            if isinstance(b, type):  # (of torch's metaclass, _TensorMeta)
+                base = b
+                break
+        if base is None:
+            raise LookupError("torch._C has no tensor base type")
+        bd = _TDICT(base)
+        self.base = base
+        self.is_cpu = bd["is_cpu"].__get__
+        self.layout = bd["layout"].__get__
+        self.is_view = bd["_is_view"]
+        st = bd.get("untyped_storage")
+        if st is None:
+            st = bd["_storage"]
+        self.storage = st
+        sb = cd["StorageBase"]
+        sd = _TDICT(sb)
+        self.storage_base = sb
+        self.s_ptr = sd["data_ptr"]
+        self.s_nbytes = sd["nbytes"]
+        self.tf_off = cd["_disabled_torch_function_impl"]
+        self.td_off = cd["_disabled_torch_dispatch_impl"]
+        mode = cd.get("_is_torch_function_mode_enabled")
+        # (a builtin of torch._C: C code reading the thread's state)
+        self.mode = bool(mode()) if type(mode) is types.BuiltinFunctionType else True
+        td = _module_dict("torch")
+        self.strided = td.get("strided", _MISS) if td is not None else _MISS
+        tt = _module_dict("torch._tensor")
+        self.tensor = tt.get("Tensor") if tt is not None else None
+        self.seen = 0
+        self.unread = 0      # of a class that may run Python code
+        self.elsewhere = 0   # not CPU memory, or not strided
+        self.stypes = {}     # id(storage type) -> True when its MRO has StorageBase
+
+    def safe_class(self, t):
+        """0 when t's tensors cannot be read, 1 when they can, 2 when they
+        can once the instance's own __torch_function__ is checked."""
+        if self.mode:
+            return 0
+        if _tlookup(t, "__getattribute__") is not _OBJ_GA_SLOT or _tlookup(t, "__getattr__") is not _MISS:
+            return 0
+        if t is self.tensor:
+            return 1
+        if _tlookup(t, "__torch_function__") is self.tf_off and _tlookup(t, "__torch_dispatch__") is self.td_off:
+            return 2
+        return 0
+
+    def reader(self, t):
+        """The function giving (kind, storage data address, storage bytes)
+        for a tensor of type t, or 0 when it is charged nothing."""
+        safe = self.safe_class(t)
+        if not safe:
+            def unread(o):
+                self.seen += 1
+                self.unread += 1
+                return 0
+            return unread
+        own_tf = safe == 2
+        tf_off, is_cpu, layout, strided = self.tf_off, self.is_cpu, self.layout, self.strided
+        is_view, storage, s_ptr, s_nbytes, stypes = self.is_view, self.storage, self.s_ptr, self.s_nbytes, _storage_check(self)
+
+        def owned(o):
+            self.seen += 1
+            if own_tf and _OBJ_GA(o, "__torch_function__") is not tf_off:
+                self.unread += 1
+                return 0
+            if not is_cpu(o) or layout(o) is not strided:
+                self.elsewhere += 1
+                return 0
+            s = storage(o)
+            if not stypes(type(s)):
+                self.unread += 1
+                return 0
+            n = s_nbytes(s)
+            p = s_ptr(s)
+            if type(n) is not int or n <= 0 or type(p) is not int or p <= 0:
+                return 0
+            return (_T_VIEW if is_view(o) else _T_OWNER, p, n)
+        return owned
+
+    def meta(self):
+        """What the snapshot's metadata says of the tensors met."""
+        return {"seen": self.seen, "unread": self.unread, "elsewhere": self.elsewhere}
+
+
+def _storage_check(tr):
+    """A check that a storage's type has torch's C storage base in its MRO
+    (its C methods then apply), cached by type."""
+    cache = tr.stypes
+    sb = tr.storage_base
+
+    def ok(st):
+        r = cache.get(_id(st))
+        if r is None:
+            try:
+                r = sb in _TMRO(st)
+            except Exception:
+                r = False
+            cache[_id(st)] = r
+        return r
+    return ok
+
+
+def _torch_reader():
+    """The capture's _TorchReader, or None when torch is not loaded or not
+    one the agent knows how to read."""
+    cd = _module_dict("torch._C")
+    if cd is None:
+        return None
+    try:
+        return _TorchReader(cd)
+    except Exception:
+        return None
+
+
+class _Storages:
+    """The tensors and numpy arrays noted in the walk, by the address of
+    their data, and which of them is charged each storage."""
+
+    def __init__(self):
+        self.t_addr = array.array(_TC8)
+        self.t_ptr = array.array(_TC8)
+        self.t_bytes = array.array(_TC8)
+        self.t_kind = bytearray()
+        self.t_inside = array.array(_TC8)
+        self.a_start = array.array(_TC8)   # numpy arrays that own their data
+        self.a_end = array.array(_TC8)
+
+    def tensor(self, addr, kind, ptr, n, inside):
+        self.t_addr.append(addr)
+        self.t_ptr.append(ptr)
+        self.t_bytes.append(n)
+        self.t_kind.append(kind)
+        self.t_inside.append(inside)
+
+    def owner_array(self, ptr, n):
+        self.a_start.append(ptr)
+        self.a_end.append(ptr + n)
+
+    def charged(self):
+        """The tensors charged a storage: (addresses, bytes, bytes their
+        sizes count), each storage once (see the module docstring)."""
+        starts = sorted(range(len(self.a_start)), key=self.a_start.__getitem__)
+        a_start = [self.a_start[i] for i in starts]
+        a_end = [self.a_end[i] for i in starts]
+        best = {}   # storage data address -> index of the tensor charged
+        t_addr, t_ptr, t_kind = self.t_addr, self.t_ptr, self.t_kind
+        for j in range(len(t_addr)):
+            p = t_ptr[j]
+            k = bisect_right(a_start, p) - 1
+            if k >= 0 and p < a_end[k]:
+                continue  # an array's memory (torch.from_numpy)
+            b = best.get(p)
+            if b is None or (t_kind[j], t_addr[j]) < (t_kind[b], t_addr[b]):
+                best[p] = j
+        # a storage over memory another one begins before (a tensor made
+        # by from_numpy of another tensor's .numpy() at an offset)
+        idx = []
+        end = 0
+        for p in sorted(best):
+            j = best[p]
+            if p >= end:
+                idx.append(j)
+            end = max(end, p + self.t_bytes[j])
+        idx.sort()
+        return [t_addr[j] for j in idx], [self.t_bytes[j] for j in idx], [self.t_inside[j] for j in idx]
+
+
+# --- objgraph_agent/buffers.py -----------------------------------------------
+
+"""Buffers charged to their owners: objects whose data lives in a block of
+memory of its own, outside the object (a numpy array's data, a
+bytearray's or array.array's items, an mmap's pages), and the bytes each
+one owns.
+
+A type is recognised by its module and name along its MRO, without
+importing any library: ``numpy.ndarray`` and its subclasses,
+``bytearray``, ``array.array``, ``mmap.mmap``. What an object owns is read
+through the C-level accessors of the recognised base type, never through
+a subclass's attributes, so none of the program's code runs:
+
+- an ndarray owns ``nbytes`` when ``flags.owndata`` is set; a view (a
+  slice, a reshape, ``np.frombuffer`` of bytes) owns nothing, the array or
+  object it is a view of owns the data, so no buffer is counted twice;
+- a bytearray or array.array owns its allocated items: its C
+  ``__sizeof__`` less its type's basic size;
+- an mmap owns its length (0 once closed).
+
+A memoryview never owns its buffer: the exporter it refers to does.
+pandas objects are charged through the ndarrays their blocks hold. torch
+tensors are charged their CPU storages, each storage once (tensors.py);
+while torch is loaded, the address of an owning ndarray's data is noted
+too (its C ``__array_interface__``, read only for arrays without fields
+and without numpy's warn-on-write flag, for which numpy would run Python
+code), so that a tensor made by ``torch.from_numpy`` and its array count
+their one buffer once.
+
+The BUFFERS record (kind 64, which readers that do not know it skip)
+lists the owners: address, bytes owned, and how many of those bytes the
+object's size already counts (``sys.getsizeof`` of an array that owns
+its data includes them; an mmap's does not).
+"""
+
+
+_K_BUFFERS = 64
+_BASICSIZE = type.__dict__["__basicsize__"].__get__
+_MRO = type.__dict__["__mro__"].__get__
+_is_none = None.__class__.__instancecheck__
+_GETSET = type(type.__dict__["__name__"])
+_A_OWNER = 2             # an ndarray that owns its data, with its address
+_NPY_WARN_ON_WRITE = 1 << 31
+
+
+def _items_reader(base):
+    """Bytes owned by a bytearray or array.array: its C __sizeof__ less
+    the basic size of its type."""
+    sizeof = base.__sizeof__
+
+    def owned(o):
+        return sizeof(o) - _BASICSIZE(type(o))
+    return owned
+
+
+def _mmap_reader(base):
+    length = base.__len__
+
+    def owned(o):
+        try:
+            return length(o)
+        except ValueError:  # closed
+            return 0
+    return owned
+
+
+def _ndarray_reader(base, with_address):
+    """Bytes owned by an ndarray; with_address, (_A_OWNER, the address of
+    its data, bytes) for an array that owns its data, when the address can
+    be read without running Python code."""
+    d = base.__dict__
+    nbytes = d["nbytes"].__get__
+    flags = d["flags"].__get__
+    cache = {}
+    if with_address:
+        interface = d["__array_interface__"].__get__
+        dtype = d["dtype"].__get__
+        dcache = {}
+
+    def flag_getters(f):
+        t = type(f)
+        g = cache.get(_id(t))
+        if g is None:
+            td = t.__dict__
+            g = cache[_id(t)] = (td["owndata"].__get__, td["num"].__get__)
+        return g
+
+    def names_getter(dt):
+        # a structured dtype's __array_interface__ calls numpy's Python
+        # code (_internal._array_descr): its names must be None
+        t = type(dt)
+        g = dcache.get(_id(t))
+        if g is None:
+            g = _tlookup(t, "names")
+            g = dcache[_id(t)] = g.__get__ if type(g) is _GETSET else None
+        return g
+
+    def owned(o):
+        f = flags(o)
+        own, num = flag_getters(f)
+        if not own(f):
+            return 0
+        n = nbytes(o)
+        if with_address and n > 0 and not num(f) & _NPY_WARN_ON_WRITE:
+            names = names_getter(dtype(o))
+            if names is not None and names(dtype(o)) is None:
+                p = interface(o)["data"][0]
+                if type(p) is int and p > 0:
+                    return (_A_OWNER, p, n)
+        return n
+    return owned
+
+
+def _buffer_reader(t, torch=None):
+    """The function giving the bytes an object of type t owns outside
+    itself (or a tuple, for the storages charged after the walk), or None
+    when t is no buffer owner the agent knows. torch is the capture's
+    _TorchReader, None when torch is not loaded."""
+    try:
+        mro = _MRO(t)
+    except Exception:
+        return None
+    if type(mro) is not tuple:  # a type not yet ready
+        return None
+    for b in mro:
+        if b is bytearray or b is array.array:
+            return _items_reader(b)
+        if b is object:
+            break
+        if torch is not None and b is torch.base:
+            return torch.reader(t)
+        try:
+            mod, name = _TMODULE(b), _TNAME(b)
+        except Exception:
+            continue
+        if type(mod) is not str:
+            continue
+        if name == "ndarray" and mod == "numpy":
+            try:
+                return _ndarray_reader(b, torch is not None)
+            except Exception:
+                return None
+        if name == "mmap" and mod == "mmap" and sys.modules.get("mmap") is not None:
+            if b is getattr(sys.modules["mmap"], "mmap", None):
+                return _mmap_reader(b)
+    return None
+
+
+class _Buffers:
+    """The walk's part that notes buffer owners (a mixin of _Capture)."""
+
+    def init_buffers(self):
+        self.tbuf = []           # per type index: its reader, or None
+        self.any_buf = False
+        self.buf_addr = array.array(_TC8)
+        self.buf_owned = array.array(_TC8)
+        self.buf_in_size = array.array(_TC8)
+        # torch loaded: its tensors' storages, charged after the walk
+        self.torch = _torch_reader() if "torch._C" in sys.modules else None
+        self.storages = _Storages() if self.torch is not None else None
+
+    def register_buffer_type(self, t):
+        try:
+            r = _buffer_reader(t, self.torch)
+        except Exception:
+            r = None
+        self.tbuf.append(r)
+        if r is not None:
+            self.any_buf = True
+
+    def note_buffers(self, objs, ti, addrs, sizes):
+        """Note the buffer owners of a batch: objs with their type indexes
+        ti, addresses addrs and sizes as written."""
+        tbuf = self.tbuf
+        if all(map(_is_none, map(tbuf.__getitem__, set(ti)))):
+            return
+        for j in range(len(objs)):
+            r = tbuf[ti[j]]
+            if r is None:
+                continue
+            try:
+                n = r(objs[j])
+            except Exception:
+                continue
+            if type(n) is tuple:
+                kind, p, n = n
+            elif type(n) is not int:
+                continue
+            else:
+                kind = -1
+            if n <= 0:
+                continue
+            # the object's size holds its buffer when it is at least the
+            # type's basic size plus the buffer (getsizeof of an owning
+            # ndarray, bytearray or array.array)
+            try:
+                inside = n if sizes[j] >= _BASICSIZE(type(objs[j])) + n else 0
+            except Exception:
+                inside = 0
+            if kind == _A_OWNER:
+                self.storages.owner_array(p, n)
+            elif kind >= _T_OWNER:
+                self.storages.tensor(addrs[j], kind, p, n, inside)
+                continue
+            self.buf_addr.append(addrs[j])
+            self.buf_owned.append(n)
+            self.buf_in_size.append(inside)
+
+    def write_buffers(self):
+        if self.storages is not None:
+            a, n, inside = self.storages.charged()
+            self.buf_addr.extend(a)
+            self.buf_owned.extend(n)
+            self.buf_in_size.extend(inside)
+            self.storages = None
+            tr = self.torch
+            cm = self.__dict__.get("meta_capture")
+            if tr.seen and type(cm) is dict:
+                cm["tensors"] = tr.meta()
+        if not len(self.buf_addr):
+            return
+        self.out.record(_K_BUFFERS, len(self.buf_addr), [
+            _int_col(1, self.buf_addr, z=False), _int_col(2, self.buf_owned), _int_col(3, self.buf_in_size)])
 
 
 # --- objgraph_agent/threadlocals.py ------------------------------------------
@@ -2919,6 +3230,26 @@ del _ct
 
 # Template checks (see _Capture._templates).
 _T_ANY, _T_GET, _T_CLS, _T_DICT = range(4)
+_GETSET_OWNER = _GETSET_DESC.__dict__["__objclass__"].__get__
+
+
+def _runs_code(t, name):
+    """Whether getattr(o, name) on an instance o of t could run a
+    descriptor's getter that is not the interpreter's own: t's MRO has a
+    descriptor of that name other than a slot's member descriptor or a
+    getset of a builtin type (BaseException.args). An extension's getset
+    can call back into Python: torch's tensor getters dispatch to a
+    subclass's __torch_function__ or warn, numpy's ndarray.ctypes imports
+    and calls numpy's Python code."""
+    v = _tlookup(t, name)
+    if v is _MISS:
+        return False
+    vt = type(v)
+    if vt is _MEMBER_DESC:
+        return False
+    if vt is _GETSET_DESC and _TMODULE(_GETSET_OWNER(v)) == "builtins":
+        return False
+    return _tlookup(vt, "__get__") is not _MISS
 
 
 class _TInfo:
@@ -3134,7 +3465,7 @@ class _TypeTable:
                             if type(name) is str:
                                 cands[name] = None
             names = [_copy_str(n) for n in cands if type(n) is str and n not in skip
-                     and n.isidentifier() and len(n) <= 64][:512]
+                     and n.isidentifier() and len(n) <= 64 and not _runs_code(t, n)][:512]
         except Exception as e:
             self.error("attribute names of %s: %s" % (_TNAME(t), e))
             names = []
@@ -5033,6 +5364,7 @@ def _capture(path, collect, redact, background=False, say=False):
         out = _Out(fd, threaded=_tuning.threaded_writer, hold=_tuning.hold_with_threads and not roots.quiet)
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots.quiet and _tuning.quiet_fast_path)
+        cap.meta_capture = meta["capture"]  # (what the walk notes there: buffers.py)
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         if redact:
@@ -5423,6 +5755,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
         cap.progress = None  # the child's walk says how far it is
+        cap.meta_capture = meta["capture"]  # (what the walk notes there: buffers.py)
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]

@@ -189,6 +189,33 @@ class SafetyTest(unittest.TestCase):
         plain = [k for k in range(len(snap.addr)) if snap.type_name(k) == "Plain"]
         self.assertFalse(snap.flags[plain[0]] & (1 << 12))
 
+    def test_extension_getsets_never_run(self):
+        """The attribute names tried to name an instance's edges come from
+        its class's code; one that an extension type defines as a getset
+        is never read: TextIOWrapper.closed asks its buffer, which asks the
+        raw stream, whose closed is the program's property."""
+        code = """
+    import io
+    ran = []
+    class Raw(io.RawIOBase):
+        @property
+        def closed(self):
+            ran.append(1)
+            return False
+        def readable(self):
+            return True
+    class Wrapper(io.TextIOWrapper):
+        def state(self):
+            return self.closed, self.name, self.line_buffering
+    ws = [Wrapper(io.BufferedReader(Raw()), encoding="utf-8") for _ in range(20)]
+    del ran[:]
+    objgraph_agent.snapshot(sys.argv[1])
+    assert not ran, "the program's property ran %d times" % len(ran)
+"""
+        r = run(code, [self.path()])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        decode(self.path())
+
     @unittest.skipUnless(hasattr(os, "fork"), "no fork")
     def test_fork_during_capture(self):
         """A thread forks while the capture runs on another: the child has

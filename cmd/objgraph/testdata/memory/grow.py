@@ -1,8 +1,8 @@
-"""A program whose memory grows in one of four ways, with a snapshot before
+"""A program whose memory grows in one of five ways, with a snapshot before
 and after: python (200,000 dicts, each with a str), bytearray (50 bytearrays of 1 MiB and a
-memoryview of each), numpy (50 arrays of 1 MiB and a view of each) or
-native (100 blocks of 1 MiB from the C allocator, touched, with no Python
-object holding them).
+memoryview of each), numpy (50 arrays of 1 MiB and a view of each), torch
+(50 float32 tensors of 1 MiB and a view of each) or native (100 blocks of
+1 MiB from the C allocator, touched, with no Python object holding them).
 
 usage: grow.py MODE DIR
 """
@@ -30,6 +30,12 @@ def grow():
             a = numpy.ones(1 << 20, dtype=numpy.uint8)
             keep.append(a)
             keep.append(a[::2])
+    elif mode == "torch":
+        import torch
+        for _ in range(50):
+            t = torch.ones(262144, dtype=torch.float32)
+            keep.append(t)
+            keep.append(t[::2])
     elif mode == "native":
         import ctypes
         libc = ctypes.CDLL(None)
@@ -46,6 +52,8 @@ def grow():
 
 if mode == "numpy":
     import numpy  # loaded before the first snapshot: its own memory is no growth
+if mode == "torch":
+    import torch  # likewise
 if mode == "native":
     import ctypes  # likewise
 objgraph_agent.snapshot(out + "/1.ogs")

@@ -299,6 +299,7 @@ def _capture(path, collect, redact, background=False, say=False):
         out = _Out(fd, threaded=_tuning.threaded_writer, hold=_tuning.hold_with_threads and not roots.quiet)
         out.nrec = 1
         cap = _Capture(out, redact, roots, frozen, errors, ntracked, quiet=roots.quiet and _tuning.quiet_fast_path)
+        cap.meta_capture = meta["capture"]  # (what the walk notes there: buffers.py)
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         if redact:

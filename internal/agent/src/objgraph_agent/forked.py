@@ -338,6 +338,7 @@ def _capture_fork(path, collect, redact, wait, say=False):
         out.nrec = 1
         cap = _Capture(out, redact, roots, False, errors, ntracked, quiet=False)
         cap.progress = None  # the child's walk says how far it is
+        cap.meta_capture = meta["capture"]  # (what the walk notes there: buffers.py)
         _thread_local_names(cap, roots.labels)
         cap.calibrate()
         frames = [f for f in roots.frames if not _is_tracked(f)]

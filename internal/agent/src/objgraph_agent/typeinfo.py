@@ -11,10 +11,11 @@ from operator import attrgetter, itemgetter
 
 from .layout import (
     _BUILTIN_NAME, _CODE_CONSTS, _CODE_NAMES, _CODE_QUAL, _CellType, _DescTypes, _FUNC_CODE, _GenTypes,
-    _HAVE_GC, _HEAPTYPE, _IDENT_GETTERS, _IDENT_GETTERS_BY_ID, _LRU_WRAPPER, _MEMBER_DESC, _MISS, _OBJ_CLASS,
+    _GETSET_DESC, _HAVE_GC, _HEAPTYPE, _IDENT_GETTERS, _IDENT_GETTERS_BY_ID, _LRU_WRAPPER, _MEMBER_DESC, _MISS, _OBJ_CLASS,
     _OBJ_GA_SLOT, _OBJ_GETATTRIBUTE, _TDICT, _TFLAGS, _TMODULE, _TMRO, _TNAME, _WeakTypes, _getattr,
     _id, _tlookup)
 from .names import _copy_str, _enc
+
 from .output import (
     _F_HASDEL, _F_SIZE_ESTIMATED, _KIND_CELL, _KIND_CODE, _KIND_FRAME, _KIND_FUNCTION, _KIND_MODULE,
     _KIND_TYPE, _KIND_WEAKREF)
@@ -50,6 +51,26 @@ del _ct
 
 # Template checks (see _Capture._templates).
 _T_ANY, _T_GET, _T_CLS, _T_DICT = range(4)
+_GETSET_OWNER = _GETSET_DESC.__dict__["__objclass__"].__get__
+
+
+def _runs_code(t, name):
+    """Whether getattr(o, name) on an instance o of t could run a
+    descriptor's getter that is not the interpreter's own: t's MRO has a
+    descriptor of that name other than a slot's member descriptor or a
+    getset of a builtin type (BaseException.args). An extension's getset
+    can call back into Python: torch's tensor getters dispatch to a
+    subclass's __torch_function__ or warn, numpy's ndarray.ctypes imports
+    and calls numpy's Python code."""
+    v = _tlookup(t, name)
+    if v is _MISS:
+        return False
+    vt = type(v)
+    if vt is _MEMBER_DESC:
+        return False
+    if vt is _GETSET_DESC and _TMODULE(_GETSET_OWNER(v)) == "builtins":
+        return False
+    return _tlookup(vt, "__get__") is not _MISS
 
 
 class _TInfo:
@@ -265,7 +286,7 @@ class _TypeTable:
                             if type(name) is str:
                                 cands[name] = None
             names = [_copy_str(n) for n in cands if type(n) is str and n not in skip
-                     and n.isidentifier() and len(n) <= 64][:512]
+                     and n.isidentifier() and len(n) <= 64 and not _runs_code(t, n)][:512]
         except Exception as e:
             self.error("attribute names of %s: %s" % (_TNAME(t), e))
             names = []
