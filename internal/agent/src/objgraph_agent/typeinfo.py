@@ -15,7 +15,6 @@ from .layout import (
     _OBJ_GA_SLOT, _OBJ_GETATTRIBUTE, _TDICT, _TFLAGS, _TMODULE, _TMRO, _TNAME, _WeakTypes, _getattr,
     _id, _tlookup)
 from .names import _copy_str, _enc
-
 from .output import (
     _F_HASDEL, _F_SIZE_ESTIMATED, _KIND_CELL, _KIND_CODE, _KIND_FRAME, _KIND_FUNCTION, _KIND_MODULE,
     _KIND_TYPE, _KIND_WEAKREF)
