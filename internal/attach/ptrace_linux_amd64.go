@@ -602,6 +602,29 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 		step("mmap")
 		return addr, nil
 	}
+	// done puts tr's thread back (eintr: its wait returns EINTR) and lets it
+	// go once the loader's call has been made; the call returned rc, not 0
+	// on failure, which refused says.
+	done := func(tr *tracer, eintr bool, rc uint64, refused string) (*report, error) {
+		err := tr.restore(eintr)
+		step("detach")
+		hold(tr)
+		if err != nil {
+			return rep, err
+		}
+		rep.detached = true
+		if int32(rc) != 0 {
+			return rep, errors.New(refused)
+		}
+		return rep, nil
+	}
+	// timedOut lets tr's thread go, as it was, at the deadline.
+	timedOut := func(tr *tracer) (*report, error) {
+		tr.restore(false)
+		hold(tr)
+		rep.detached = true
+		return rep, &ptraceError{"timeout", "timed out"}
+	}
 	fail := func(tr *tracer, err error) (*report, error) {
 		if rerr := tr.restore(false); rerr != nil {
 			if !tr.stopped {
@@ -645,10 +668,7 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 			continue
 		}
 		if time.Now().After(deadline) {
-			tr.restore(false)
-			hold(tr)
-			rep.detached = true
-			return rep, &ptraceError{"timeout", "timed out"}
+			return timedOut(tr)
 		}
 		holds, err := checks(tr)
 		if err != nil {
@@ -683,17 +703,7 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 		}
 		step("munmap")
 		rep.Method, rep.Thread, rep.Syscall = "thread", c.tid, int(int64(tr.saved.Orig_rax))
-		err = tr.restore(false)
-		step("detach")
-		hold(tr)
-		if err != nil {
-			return rep, err
-		}
-		rep.detached = true
-		if int32(rc) != 0 {
-			return rep, errors.New("the loader failed to start a thread in the target")
-		}
-		return rep, nil
+		return done(tr, false, rc, "the loader failed to start a thread in the target")
 	}
 	// No thread waits so: the main thread queues the loader as a pending
 	// call, run between two bytecodes. The page stays, as the call may run
@@ -711,10 +721,7 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 		hook(tr.tid)
 	}
 	if time.Now().After(deadline) {
-		tr.restore(false)
-		hold(tr)
-		rep.detached = true
-		return rep, &ptraceError{"timeout", "timed out"}
+		return timedOut(tr)
 	}
 	if _, err := checks(tr); err != nil {
 		return fail(tr, err)
@@ -737,17 +744,7 @@ func runPtrace(t Target, loaderText string, deadline time.Time, progress func(st
 		eintr = true
 		rep.Method = "pending+eintr"
 	}
-	err = tr.restore(eintr)
-	step("detach")
-	hold(tr)
-	if err != nil {
-		return rep, err
-	}
-	rep.detached = true
-	if int32(rc) != 0 {
-		return rep, errors.New("Py_AddPendingCall failed (its queue is full)")
-	}
-	return rep, nil
+	return done(tr, eintr, rc, "Py_AddPendingCall failed (its queue is full)")
 }
 
 // inSyscallNr reports whether the thread was stopped in system call nr,
