@@ -30,7 +30,7 @@ func init() {
 			fs.MarkDeprecated("tracked", "gc-tracked objects are the default; --all counts the others too")
 			fs.BoolVar(&o.qualified, "qualified", false, "module-qualified type names")
 			fs.BoolVar(&o.byBytes, "bytes", false, "order by bytes instead of count")
-			fs.BoolVar(&o.buffers, "buffers", false, "count in bytes the data buffers objects own (numpy arrays, bytearrays, …), and their owners tracked or not")
+			fs.BoolVar(&o.buffers, "buffers", false, "count in bytes the data buffers objects own (numpy arrays, torch tensors, bytearrays, …), and their owners tracked or not")
 			garbageFlags(fs, &o.garbage, true, "objgraph.most_common_types does")
 		}, runTop),
 	})

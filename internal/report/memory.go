@@ -99,7 +99,7 @@ func (m *Memory) WriteText(w io.Writer) error {
 	case objgraph.WhereOutside:
 		fmt.Fprintln(w, "verdict: native — most of it is outside Python objects: C extensions, the C allocator's free lists, or fragmentation")
 	case objgraph.WhereBuffers:
-		fmt.Fprintln(w, "verdict: buffers — most of it is data buffers Python objects own (numpy arrays, bytearrays, …): see top --bytes --buffers")
+		fmt.Fprintln(w, "verdict: buffers — most of it is data buffers Python objects own (numpy arrays, torch tensors, bytearrays, …): see top --bytes --buffers")
 	case objgraph.WherePython:
 		fmt.Fprintln(w, "verdict: Python — Python objects explain most of it")
 	default:
