@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/objgraph-go/objgraph/internal/proc"
 )
 
 // ptraceAvailable says whether this build has the ptrace injector.
@@ -80,11 +82,7 @@ func survey(pid int) ([]candidate, error) {
 			continue
 		}
 		c := candidate{tid: tid, nr: -1}
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid)); err == nil {
-			if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
-				c.state = b[i+2]
-			}
-		}
+		c.state, _ = proc.ThreadState(pid, tid)
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/syscall", pid, tid)); err == nil {
 			if f := strings.Fields(string(b)); len(f) > 0 {
 				if n, err := strconv.Atoi(f[0]); err == nil {
@@ -114,18 +112,14 @@ func survey(pid int) ([]candidate, error) {
 // kernel would reset either when a call into it ends), or its status is
 // unreadable.
 func segvHeld(pid, tid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
-	if err != nil {
+	st, ok := proc.ReadStatus(pid, tid)
+	if !ok {
 		return true
 	}
-	bit := uint64(1) << (syscall.SIGSEGV - 1)
-	for _, line := range strings.Split(string(b), "\n") {
-		for _, k := range []string{"SigBlk:", "SigIgn:"} {
-			if v, ok := strings.CutPrefix(line, k); ok {
-				m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-				if err != nil || m&bit != 0 {
-					return true
-				}
+	for _, k := range []string{"SigBlk", "SigIgn"} {
+		if _, present := st[k]; present {
+			if in, ok := st.Has(k, syscall.SIGSEGV); !ok || in {
+				return true
 			}
 		}
 	}
@@ -265,47 +259,30 @@ func (tr *tracer) seize(deadline time.Time) error {
 	return nil
 }
 
-// caught reports whether sig has a handler in thread tid (SigCgt).
+// caught reports whether sig has a handler in thread tid (SigCgt), or
+// that cannot be told.
 func caught(pid, tid int, sig syscall.Signal) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
-	if err != nil {
+	st, ok := proc.ReadStatus(pid, tid)
+	if !ok {
 		return true
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-			m, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			return err != nil || m&(1<<(uint(sig)-1)) != 0
-		}
-	}
-	return true
+	in, ok := st.Has("SigCgt", sig)
+	return !ok || in
 }
 
 // tracerOf returns the process tracing thread tid, 0 if none.
 func tracerOf(pid, tid int) int {
 	// (TracerPid names the tracing thread; its Tgid, the process)
-	n := statusField(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid), "TracerPid:")
+	st, _ := proc.ReadStatus(pid, tid)
+	n := st.Int("TracerPid")
 	if n <= 0 {
 		return 0
 	}
-	if g := statusField(fmt.Sprintf("/proc/%d/status", n), "Tgid:"); g > 0 {
+	tracer, _ := proc.ReadStatus(n, 0)
+	if g := tracer.Int("Tgid"); g > 0 {
 		return g
 	}
 	return n
-}
-
-// statusField returns the number after key in a /proc status file, or 0.
-func statusField(path, key string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, key); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	return 0
 }
 
 func commOf(pid int) string {

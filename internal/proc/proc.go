@@ -29,31 +29,38 @@ func Alive(pid int) bool {
 // stat is what /proc/PID/stat says about a process.
 type stat struct {
 	comm  string // executable name, at most 15 bytes
+	state byte   // R, S, D, Z, T, ...
 	ppid  int
 	pgrp  int
 	start uint64 // clock ticks after boot
 }
 
 func readStat(pid int) (stat, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return readStatFile(fmt.Sprintf("/proc/%d/stat", pid))
+}
+
+// readStatFile reads a stat file: a process's, or a thread's
+// (/proc/PID/task/TID/stat).
+func readStatFile(path string) (stat, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return stat{}, err
 	}
 	// pid (comm) state ppid pgrp ... with comm possibly holding ") ".
 	open, close := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if open < 0 || close < open {
-		return stat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+		return stat{}, fmt.Errorf("%s: unexpected format", path)
 	}
 	f := strings.Fields(string(b[close+1:]))
-	if len(f) < 20 {
-		return stat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	if len(f) < 20 || len(f[0]) != 1 {
+		return stat{}, fmt.Errorf("%s: unexpected format", path)
 	}
-	s := stat{comm: string(b[open+1 : close])}
+	s := stat{comm: string(b[open+1 : close]), state: f[0][0]}
 	s.ppid, _ = strconv.Atoi(f[1])
 	s.pgrp, _ = strconv.Atoi(f[2])
 	s.start, err = strconv.ParseUint(f[19], 10, 64)
 	if err != nil {
-		return stat{}, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)
+		return stat{}, fmt.Errorf("%s: start time: %w", path, err)
 	}
 	return s, nil
 }
@@ -66,25 +73,73 @@ func StartTime(pid int) (ticks uint64, ok bool) {
 	return s.start, err == nil
 }
 
+// Parent returns the parent of process pid and its state (R, S, Z, ...);
+// ok is false when it cannot be read.
+func Parent(pid int) (ppid int, state byte, ok bool) {
+	s, err := readStat(pid)
+	return s.ppid, s.state, err == nil
+}
+
+// ThreadState returns the state of thread tid of process pid (R, S, D,
+// t, ...); ok is false when it cannot be read.
+func ThreadState(pid, tid int) (state byte, ok bool) {
+	s, err := readStatFile(fmt.Sprintf("/proc/%d/task/%d/stat", pid, tid))
+	return s.state, err == nil
+}
+
 // Catches reports whether process pid has a handler for signal sig (not the
 // default action, not ignored). ok is false when it cannot tell.
 func Catches(pid int, sig syscall.Signal) (caught, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	st, ok := ReadStatus(pid, 0)
+	if !ok {
+		return false, false
+	}
+	return st.Has("SigCgt", sig)
+}
+
+// Status is a status file's fields by name ("TracerPid", "SigCgt", ...),
+// their values without surrounding spaces.
+type Status map[string]string
+
+// ReadStatus reads the status file of thread tid of process pid, or of the
+// process itself when tid is 0; ok is false when it cannot be read.
+func ReadStatus(pid, tid int) (st Status, ok bool) {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	if tid != 0 {
+		path = fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	st = Status{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, found := strings.Cut(line, ":"); found {
+			st[k] = strings.TrimSpace(v)
+		}
+	}
+	return st, true
+}
+
+// Has reports whether sig is in the signal set named key ("SigCgt":
+// caught, "SigBlk": blocked, "SigIgn": ignored); ok is false when there is
+// no such set or it cannot be read.
+func (st Status) Has(key string, sig syscall.Signal) (in, ok bool) {
+	v, found := st[key]
+	if !found || sig < 1 || sig > 64 {
+		return false, false
+	}
+	mask, err := strconv.ParseUint(v, 16, 64)
 	if err != nil {
 		return false, false
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		hex, found := strings.CutPrefix(line, "SigCgt:")
-		if !found {
-			continue
-		}
-		mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-		if err != nil || sig < 1 || sig > 64 {
-			return false, false
-		}
-		return mask&(1<<(uint(sig)-1)) != 0, true
-	}
-	return false, false
+	return mask&(1<<(uint(sig)-1)) != 0, true
+}
+
+// Int returns the number in the field named key, 0 when there is none.
+func (st Status) Int(key string) int {
+	n, _ := strconv.Atoi(st[key])
+	return n
 }
 
 // Process is a process found under another.

@@ -76,3 +76,34 @@ func TestTree(t *testing.T) {
 		t.Error("IsPython is wrong")
 	}
 }
+
+func TestStatusAndState(t *testing.T) {
+	pid := os.Getpid()
+	st, ok := ReadStatus(pid, 0)
+	if !ok || st.Int("Tgid") != pid {
+		t.Fatalf("ReadStatus(%d, 0) = %v, %v; want Tgid %d", pid, st, ok, pid)
+	}
+	thread, ok := ReadStatus(pid, pid)
+	if !ok || thread.Int("Pid") != pid {
+		t.Errorf("ReadStatus(%d, %d): Pid %q, %v", pid, pid, thread["Pid"], ok)
+	}
+	// SIGSEGV is caught by the Go runtime, and not blocked
+	if in, ok := st.Has("SigCgt", syscall.SIGSEGV); !ok || !in {
+		t.Errorf("SigCgt has SIGSEGV: %v, %v; want true, true", in, ok)
+	}
+	if in, ok := st.Has("SigBlk", syscall.SIGSEGV); !ok || in {
+		t.Errorf("SigBlk has SIGSEGV: %v, %v; want false, true", in, ok)
+	}
+	if _, ok := st.Has("NoSuchSet", syscall.SIGSEGV); ok {
+		t.Error("a signal set that is not there was read")
+	}
+	if ppid, state, ok := Parent(pid); !ok || ppid != os.Getppid() || state == 'Z' {
+		t.Errorf("Parent(%d) = %d, %c, %v; want %d", pid, ppid, state, ok, os.Getppid())
+	}
+	if state, ok := ThreadState(pid, pid); !ok || state == 0 || state == 'Z' {
+		t.Errorf("ThreadState(%d, %d) = %q, %v", pid, pid, state, ok)
+	}
+	if _, ok := ReadStatus(1<<30, 0); ok {
+		t.Error("ReadStatus of a process that cannot exist succeeded")
+	}
+}
