@@ -103,15 +103,9 @@ func runSnapshot(c *cmdEnv, o *snapshotOptions, args []string) error {
 	}
 	c.progress("sent %s to Python process %d; waiting for the snapshot", a.Signal, a.PID)
 	deadline := time.Now().Add(timeout)
-	var said agent.Progress
-	var saidAt time.Time
+	watch := agent.ProgressWatch{Path: progressPath, PID: a.PID}
 	for {
-		if time.Since(saidAt) >= 2*time.Second {
-			if p, ok := agent.ReadProgress(progressPath); ok && p != said {
-				c.progress("%s", p.Describe(a.PID))
-				said, saidAt = p, time.Now()
-			}
-		}
+		watch.Poll(c.progress)
 		now, _ := filepath.Glob(pattern)
 		for _, p := range now {
 			if slices.Contains(before, p) {

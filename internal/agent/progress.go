@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/objgraph-go/objgraph/internal/units"
 )
@@ -68,5 +69,26 @@ func (p Progress) Describe(pid int) string {
 	default:
 		return fmt.Sprintf("walking the heap of process %d: %s objects so far (%s tracked, and the untracked they refer to)",
 			pid, units.Commas(uint64(p.Objects)), units.Commas(uint64(p.Tracked)))
+	}
+}
+
+// ProgressWatch says how far the capture in process PID is, from the
+// progress file at Path: at most every two seconds, and only what changed.
+type ProgressWatch struct {
+	Path string
+	PID  int
+
+	said   Progress
+	saidAt time.Time
+}
+
+// Poll reads the file when it is time to, and tells say what is new.
+func (w *ProgressWatch) Poll(say func(format string, a ...any)) {
+	if time.Since(w.saidAt) < 2*time.Second {
+		return
+	}
+	if p, ok := ReadProgress(w.Path); ok && p != w.said {
+		say("%s", p.Describe(w.PID))
+		w.said, w.saidAt = p, time.Now()
 	}
 }

@@ -1,8 +1,13 @@
 package agent
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseProgress(t *testing.T) {
@@ -41,4 +46,33 @@ func FuzzParseProgress(f *testing.F) {
 			t.Errorf("ParseProgress(%q) = %+v", b, p)
 		}
 	})
+}
+
+func TestProgressWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ProgressFile)
+	var said []string
+	say := func(format string, a ...any) { said = append(said, fmt.Sprintf(format, a...)) }
+	w := ProgressWatch{Path: path, PID: 42}
+	w.Poll(say) // no file yet
+	put := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("walk 131072 5000\n")
+	w.Poll(say)
+	w.Poll(say) // the same line, and too soon
+	put("walk 262144 5000\n")
+	w.Poll(say) // too soon
+	w.saidAt = w.saidAt.Add(-3 * time.Second)
+	w.Poll(say)
+	w.saidAt = w.saidAt.Add(-3 * time.Second)
+	w.Poll(say) // nothing new
+	want := []string{
+		"walking the heap of process 42: 131,072 objects so far (5,000 tracked, and the untracked they refer to)",
+		"walking the heap of process 42: 262,144 objects so far (5,000 tracked, and the untracked they refer to)",
+	}
+	if !slices.Equal(said, want) {
+		t.Errorf("said %q, want %q", said, want)
+	}
 }

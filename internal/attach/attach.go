@@ -465,8 +465,7 @@ func injectError(t Target, inj Injector, rep *report) error {
 func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *Result, progress func(string, ...any)) error {
 	claimed := false
 	child := 0
-	var said agent.Progress
-	var saidAt time.Time
+	watch := agent.ProgressWatch{Path: filepath.Join(dir, agent.ProgressFile), PID: t.PID}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "result"))
 		if err == nil {
@@ -489,11 +488,8 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 				}
 			}
 		}
-		if claimed && time.Since(saidAt) >= progressEvery {
-			if p, ok := agent.ReadProgress(filepath.Join(dir, agent.ProgressFile)); ok && p != said {
-				progress("%s", p.Describe(t.PID))
-				said, saidAt = p, time.Now()
-			}
+		if claimed {
+			watch.Poll(progress)
 		}
 		if !proc.Alive(t.PID) {
 			return fmt.Errorf("process %d exited before writing a snapshot", t.PID)
@@ -514,25 +510,12 @@ func wait(t Target, dir string, deadline time.Time, timeout time.Duration, res *
 	}
 }
 
-// progressEvery is how often the progress of a capture is said, at most.
-const progressEvery = 2 * time.Second
-
 // endChild kills child, the process the agent forked in process parent to
 // walk its heap, if it is still that: a child of parent's that has not
 // exited. The agent's thread in parent then reaps it.
 func endChild(parent, child int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
-	if err != nil {
-		return false
-	}
-	// pid (comm) state ppid ...: comm may hold spaces and parentheses
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 || f[0] == "Z" || f[1] != strconv.Itoa(parent) {
+	ppid, state, ok := proc.Parent(child)
+	if !ok || state == 'Z' || ppid != parent {
 		return false
 	}
 	return syscall.Kill(child, syscall.SIGKILL) == nil
