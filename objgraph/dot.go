@@ -164,8 +164,37 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 			continue
 		}
 		n, skipped := 0, 0
+		excluded := func(neighbour heap.ID) bool {
+			return ignore.Has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour))
+		}
+		// edge draws a reference between target and neighbour, the way the
+		// graph goes, unless it has too many already: named name, or the
+		// weak reference's label and dash
+		edge := func(neighbour heap.ID, name string, weak bool) bool {
+			if n >= g.tooMany {
+				skipped++
+				return false
+			}
+			src, dst := target, neighbour
+			if g.backrefs {
+				src, dst = neighbour, target
+			}
+			attrs := " [label=" + dotString(true, weakLabel) + ",style=dashed]"
+			if !weak {
+				attrs = edgeAttrs(h, src, name)
+			}
+			fmt.Fprintf(b, "  %s -> %s%s;\n", nodeID(h, src), nodeID(h, dst), attrs)
+			n++
+			return true
+		}
+		follow := func(neighbour heap.ID) {
+			if !seen.Has(neighbour) {
+				seen.Set(neighbour)
+				queue = append(queue, entry{neighbour, depth + 1})
+			}
+		}
 		visit := func(neighbour heap.ID, lo, hi int) {
-			if ignore.Has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour)) {
+			if excluded(neighbour) {
 				return
 			}
 			drawn := false
@@ -173,21 +202,12 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 				if g.backrefs && h.EdgeTarget(e) != target {
 					continue
 				}
-				if n >= g.tooMany {
-					skipped++
-					continue
+				if edge(neighbour, h.EdgeName(e), false) {
+					drawn = true
 				}
-				src, dst := target, neighbour
-				if g.backrefs {
-					src, dst = neighbour, target
-				}
-				fmt.Fprintf(b, "  %s -> %s%s;\n", nodeID(h, src), nodeID(h, dst), edgeAttrs(h, src, h.EdgeName(e)))
-				n++
-				drawn = true
 			}
-			if drawn && !seen.Has(neighbour) {
-				seen.Set(neighbour)
-				queue = append(queue, entry{neighbour, depth + 1})
+			if drawn {
+				follow(neighbour)
 			}
 		}
 		if g.backrefs {
@@ -211,22 +231,8 @@ func (g *grapher) draw(w io.Writer, starts []heap.ID, maxDepth int, cull func(he
 				weak = h.WeakReferrers(target)
 			}
 			for _, neighbour := range weak {
-				if ignore.Has(neighbour) || (g.opts.Filter != nil && !g.opts.Filter(neighbour)) {
-					continue
-				}
-				if n >= g.tooMany {
-					skipped++
-					continue
-				}
-				src, dst := target, neighbour
-				if g.backrefs {
-					src, dst = neighbour, target
-				}
-				fmt.Fprintf(b, "  %s -> %s [label=%s,style=dashed];\n", nodeID(h, src), nodeID(h, dst), dotString(true, weakLabel))
-				n++
-				if !seen.Has(neighbour) {
-					seen.Set(neighbour)
-					queue = append(queue, entry{neighbour, depth + 1})
+				if !excluded(neighbour) && edge(neighbour, "", true) {
+					follow(neighbour)
 				}
 			}
 		}
