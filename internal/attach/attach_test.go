@@ -127,14 +127,31 @@ type target struct {
 
 func start(t testing.TB, py, mode string, threads int) *target {
 	t.Helper()
+	cmd := appCommand(t, program, py, mode, fmt.Sprint(threads))
+	return startReady(t, cmd, py+" app.py "+mode)
+}
+
+// appCommand writes src as app.py in a directory of its own and returns
+// the command that runs it with py and args there, in a bare environment.
+func appCommand(t testing.TB, src, py string, args ...string) *exec.Cmd {
+	t.Helper()
 	dir := t.TempDir()
 	app := filepath.Join(dir, "app.py")
-	if err := os.WriteFile(app, []byte(program), 0o644); err != nil {
+	if err := os.WriteFile(app, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &target{cmd: exec.Command(py, app, mode, fmt.Sprint(threads))}
-	p.cmd.Dir = dir
-	p.cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8"}
+	cmd := exec.Command(py, append([]string{app}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8"}
+	return cmd
+}
+
+// startReady starts cmd and waits for its first line, which must be
+// "ready"; what names it in a failure. The program is killed at the end of
+// the test.
+func startReady(t testing.TB, cmd *exec.Cmd, what string) *target {
+	t.Helper()
+	p := &target{cmd: cmd}
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -146,7 +163,7 @@ func start(t testing.TB, py, mode string, threads int) *target {
 	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 	p.out = bufio.NewScanner(out)
 	if !p.out.Scan() || p.out.Text() != "ready" {
-		t.Fatalf("%s app.py %s: no ready line (%q); stderr:\n%s", py, mode, p.out.Text(), p.stderr.String())
+		t.Fatalf("%s: no ready line (%q); stderr:\n%s", what, p.out.Text(), p.stderr.String())
 	}
 	return p
 }

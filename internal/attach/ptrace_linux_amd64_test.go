@@ -3,7 +3,6 @@
 package attach
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -119,31 +118,11 @@ print(json.dumps(out), flush=True)
 // when not nil.
 func ptraceTarget(t *testing.T, py, mode string, extra *os.File) *target {
 	t.Helper()
-	dir := t.TempDir()
-	app := filepath.Join(dir, "app.py")
-	if err := os.WriteFile(app, []byte(ptraceProgram), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := &target{cmd: exec.Command(py, app, mode)}
-	p.cmd.Dir = dir
-	p.cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8"}
-	p.cmd.Stderr = &p.stderr
+	cmd := appCommand(t, ptraceProgram, py, mode)
 	if extra != nil {
-		p.cmd.ExtraFiles = []*os.File{extra}
+		cmd.ExtraFiles = []*os.File{extra}
 	}
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
-	p.out = bufio.NewScanner(out)
-	if !p.out.Scan() || p.out.Text() != "ready" {
-		t.Fatalf("%s app.py %s: no ready line (%q); stderr:\n%s", py, mode, p.out.Text(), p.stderr.String())
-	}
-	return p
+	return startReady(t, cmd, py+" app.py "+mode)
 }
 
 // result waits for the program's line of JSON and its exit, status 0.
@@ -453,20 +432,7 @@ sys.exit(7)
 	if err := os.WriteFile(app, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &target{cmd: exec.Command(py, app)}
-	p.cmd.Stderr = &p.stderr
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
-	p.out = bufio.NewScanner(out)
-	if !p.out.Scan() || p.out.Text() != "ready" {
-		t.Fatalf("no ready line; stderr:\n%s", p.stderr.String())
-	}
+	p := startReady(t, exec.Command(py, app), py+" app.py")
 	pid := p.cmd.Process.Pid
 	waitSyscall(t, pid, 230, 270)
 	time.Sleep(400 * time.Millisecond) // (the other thread in its sum)
@@ -482,7 +448,7 @@ sys.exit(7)
 		t.Fatalf("objgraph does not hold the main thread half a second in (tracer %d)", tracerOf(pid, pid))
 	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	want := fmt.Sprintf("objgraph: interrupted by SIGINT while attached to process %d; its thread was put back as it was and detached first\n", pid)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || stderr.String() != want {
 		t.Errorf("objgraph snapshot: %v\nstderr %q\nwant %q", err, stderr.String(), want)
